@@ -245,16 +245,20 @@ public final class ArenaKernel extends BaseKernel {
     }
 
     /**
-     * What a failed cell shows: compile errors and the like as their message; an exception from notebook code as
-     * its stack trace cut below the notebook's frames (the kernel's and JShell's frames would only be noise).
+     * What a failed cell shows: compile errors and magic failures as their message; an exception from notebook
+     * code as its stack trace cut below the notebook's frames (the kernel's and JShell's frames would be noise).
      */
     @Override
     public List<String> formatError(Exception e) {
         List<String> lines = new ArrayList<>();
-        if (e instanceof JShellEvaluator.CompilationException
+        StackTraceElement[] top = e.getStackTrace();
+        boolean fromKernel = top.length > 0 && top[0].getClassName().startsWith(ArenaKernel.class.getPackageName());
+        if (fromKernel || e instanceof JShellEvaluator.CompilationException
                 || e instanceof JShellEvaluator.IncompleteSourceException
                 || e instanceof JShellEvaluator.UnresolvedDependencyException
                 || e instanceof JShellEvaluator.EvaluationInterruptedException) {
+            // compile errors and the kernel's own refusals (a bad %maven, a %jars glob matching nothing) are
+            // messages for the user; their stack traces would only show kernel internals
             lines.add(errorStyler.secondary(e.getClass().getSimpleName() + ":"));
             e.getMessage().lines().map(errorStyler::primary).forEach(lines::add);
             return lines;

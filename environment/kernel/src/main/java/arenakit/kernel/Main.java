@@ -22,9 +22,11 @@ public final class Main {
         }
         // basekernel logs every socket loop start and stop at INFO into the Jupyter server's log
         Logger.getLogger("").setLevel(Level.WARNING);
-        // if a notebook adds slf4j-simple (DJL logs through slf4j), show its warnings, not its INFO chatter
-        if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
-            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+        // if a notebook adds slf4j-simple (DJL logs through slf4j), show its warnings, not its INFO chatter;
+        // the name is assembled at run time because shading rewrites "org.slf4j..." string constants
+        String simpleLoggerLevel = String.join(".", "org", "slf4j", "simpleLogger", "defaultLogLevel");
+        if (System.getProperty(simpleLoggerLevel) == null) {
+            System.setProperty(simpleLoggerLevel, "warn");
         }
         KernelConnectionProperties props = KernelConnectionProperties.parse(Files.readString(Path.of(args[0])));
         JupyterConnection connection = new JupyterConnection(props);

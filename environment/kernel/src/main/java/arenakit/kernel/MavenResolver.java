@@ -28,6 +28,7 @@ import org.eclipse.aether.transfer.AbstractTransferListener;
 import org.eclipse.aether.transfer.TransferEvent;
 import org.eclipse.aether.util.artifact.JavaScopes;
 import org.eclipse.aether.util.filter.DependencyFilterUtils;
+import org.eclipse.aether.util.repository.SimpleArtifactDescriptorPolicy;
 import org.w3c.dom.NodeList;
 
 /**
@@ -132,6 +133,9 @@ final class MavenResolver {
         session.setLocalRepositoryManager(
                 system.newLocalRepositoryManager(session, new LocalRepository(localRepository.toFile())));
         session.setOffline(offline);
+        // Maven's default quietly drops the dependencies of an artifact whose POM is missing or broken (e.g. a
+        // SNAPSHOT installed without its parent POM); a notebook would then fail later on a missing class
+        session.setArtifactDescriptorPolicy(new SimpleArtifactDescriptorPolicy(false, false));
         session.setSystemProperties(System.getProperties()); // OS/JDK-activated profiles in dependency POMs
         session.setConfigProperty(ConfigurationProperties.CONNECT_TIMEOUT, 15_000);
         session.setConfigProperty(ConfigurationProperties.REQUEST_TIMEOUT, 120_000);
