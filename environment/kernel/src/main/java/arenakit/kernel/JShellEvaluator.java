@@ -148,7 +148,8 @@ final class JShellEvaluator implements AutoCloseable {
         if (head.endsWith(";")) {
             head = head.substring(0, head.length() - 1);
         }
-        int snippetStart = head.isEmpty() ? -1 : cell.indexOf(head, cellOffset);
+        int headAt = head.isEmpty() ? -1 : cell.indexOf(head, cellOffset);
+        int snippetStart = headAt < 0 ? -1 : headAt - (source.length() - source.stripLeading().length());
         StringBuilder out = new StringBuilder();
         List<Diag> diags = shell.diagnostics(snippet).collect(Collectors.toList());
         for (Diag d : diags) {
