@@ -99,6 +99,12 @@ class ArenaKernelTest {
     }
 
     @Test
+    void notebookCodeCanEvaluateCodeThroughIJavasKernelApi() throws Exception {
+        assertEquals("42", text(kernel.eval("int base = 20;\n(Integer) eval(\"base + 1\") * 2")));
+        assertEquals("true", text(kernel.eval("getKernelInstance() == arenakit.kernel.ArenaKernel.current()")));
+    }
+
+    @Test
     void snippetsRunWithTheSessionsClassLoaderAsContextLoader() throws Exception {
         // DJL (and any ServiceLoader user) looks for plug-ins on the context class loader
         assertEquals("true", text(kernel.eval("class Probe {}\n"
