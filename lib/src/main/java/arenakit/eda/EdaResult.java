@@ -198,8 +198,9 @@ public record EdaResult(EdaOptions options, Split train, Split test, Long testRo
     /**
      * Nearest-rank quantiles ({@link Stats#quantile}) of one field's token lengths, and its histogram.
      *
-     * @param histogram counts per bin {@code [i * binWidth, (i + 1) * binWidth)}; the last entry counts everything
-     *                  from {@code (counts.size() - 1) * binWidth} up (the overflow bin)
+     * @param histogram counts per bin: bin i holds lengths n with {@code i * binWidth < n <= (i + 1) * binWidth}
+     *                  (0 goes to bin 0), so a running sum up to bin i is exactly the rows that fit a max length
+     *                  of {@code (i + 1) * binWidth}; the last entry counts every longer row (the overflow bin)
      */
     public record FieldLengths(String field, long rows, int p50, int p90, int p95, int p99, int max, double mean,
             int binWidth, List<Long> histogram) {}
