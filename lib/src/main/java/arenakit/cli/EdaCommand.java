@@ -67,6 +67,7 @@ public final class EdaCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        EdaOptions options = D.withMaxLengthCoverage(coverage).withFormat(format).withTopModels(topModels);
         PrintWriter w = spec.commandLine().getOut();
         List<Conversation> trainRows;
         List<Conversation> testRows = null;
@@ -82,7 +83,6 @@ public final class EdaCommand implements Callable<Integer> {
         if (test != null) {
             testRows = KaggleCsv.readTest(test).rows();
         }
-        EdaOptions options = D.withMaxLengthCoverage(coverage).withFormat(format).withTopModels(topModels);
         w.flush();
         EdaResult result;
         try (Tokenizer tok = tokenizer == null ? Tokenizer.gemma() : Tokenizer.load(tokenizer)) {
