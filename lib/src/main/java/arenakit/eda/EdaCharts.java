@@ -159,8 +159,8 @@ public final class EdaCharts {
                     .build());
         }
         return new Figure(layout("Token lengths (" + split.name() + "): share of rows with at most x tokens",
-                        "tokens (Gemma tokenizer)", "share of rows")
-                        .xAxis(tokenAxis(split.tokens().field("model_input"), "tokens (Gemma tokenizer)"))
+                        "tokens (" + split.tokens().tokenizer() + ")", "share of rows")
+                        .xAxis(tokenAxis(split.tokens().field("model_input"), "tokens (" + split.tokens().tokenizer() + ")"))
                         .yAxis(Axis.builder().title("share of rows").range(0, 1.02).tickSettings(percentTicks()).build())
                         .build(),
                 CONFIG, traces.toArray(Trace[]::new));

@@ -71,7 +71,7 @@ public final class EdaReport {
         r.heading("Token lengths and the max length");
         MaxLength rec = result.recommendedMaxLength();
         if (rec != null) {
-            r.paragraph("With the Gemma tokenizer, a max length of " + rec.maxLength() + " tokens leaves "
+            r.paragraph("With the tokenizer " + train.tokens().tokenizer() + ", a max length of " + rec.maxLength() + " tokens leaves "
                     + EdaTables.percent(rec.shareCovered()) + " of the training rows untruncated (target "
                     + EdaTables.percent(rec.coverage()) + "). Longer rows are cut by the truncation policy. "
                     + "The silver-medal team chose 3072 from this distribution.");

@@ -180,14 +180,15 @@ public record EdaResult(EdaOptions options, Split train, Split test, Long testRo
     public record LengthBin(String label, Long from, Long to, Outcome outcome) {}
 
     /**
-     * Token lengths with the real Gemma tokenizer.
+     * Token lengths (the EDA's default is the real Gemma tokenizer).
      *
+     * @param tokenizer      which tokenizer counted (folder and file name, e.g. gemma/tokenizer.json)
      * @param format         prompt format of the model input
      * @param fields         per-field quantiles and histograms: prompt, response_a, response_b, model_input
      * @param coverage       rows whose model input fits each of {@link EdaOptions#coverageLengths()}
      * @param recommendation the max length for {@link EdaOptions#maxLengthCoverage()}
      */
-    public record TokenLengths(String format, List<FieldLengths> fields, List<Coverage> coverage,
+    public record TokenLengths(String tokenizer, String format, List<FieldLengths> fields, List<Coverage> coverage,
             MaxLength recommendation) {
         public FieldLengths field(String name) {
             return fields.stream().filter(f -> f.field().equals(name)).findFirst()

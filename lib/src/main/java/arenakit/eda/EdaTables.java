@@ -162,8 +162,8 @@ public final class EdaTables {
         List<FieldLengths> f = split.tokens().fields();
         DoubleColumn mean = DoubleColumn.create("mean", f.stream().mapToDouble(FieldLengths::mean).toArray());
         mean.setPrintFormatter(NumberColumnFormatter.fixedWithGrouping(1));
-        return Table.create("Token lengths, Gemma tokenizer (" + split.name() + ", model input format "
-                        + split.tokens().format() + ", untruncated)",
+        return Table.create("Token lengths (" + split.name() + "; tokenizer " + split.tokens().tokenizer()
+                        + ", model input format " + split.tokens().format() + ", untruncated)",
                 StringColumn.create("field", f.stream().map(FieldLengths::field).toList()),
                 longs("rows", f, FieldLengths::rows),
                 longs("p50", f, FieldLengths::p50),

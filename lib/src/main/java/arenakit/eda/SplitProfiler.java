@@ -293,7 +293,7 @@ final class SplitProfiler {
             recommendation = new MaxLength(options.maxLengthCoverage(), options.lengthMultiple(), max, fit,
                     Stats.rate(fit, input.length));
         }
-        return new TokenLengths(tokens.format(), fields, coverage, recommendation);
+        return new TokenLengths(tokens.tokenizer(), tokens.format(), fields, coverage, recommendation);
     }
 
     /**

@@ -5,6 +5,7 @@ import arenakit.data.Turn;
 import arenakit.text.PromptEncoder;
 import arenakit.text.Tokenizer;
 import arenakit.util.Progress;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
@@ -18,6 +19,14 @@ final class TokenCounter {
     private static final List<Function<Turn, String>> FIELDS = List.of(Turn::prompt, Turn::responseA, Turn::responseB);
 
     private TokenCounter() {}
+
+    /** The tokenizer file's folder and name ("gemma/tokenizer.json"): which tokenizer, without the machine's paths. */
+    static String name(Tokenizer tokenizer) {
+        Path file = tokenizer.file();
+        Path folder = file.toAbsolutePath().getParent();
+        return folder == null || folder.getFileName() == null ? file.getFileName().toString()
+                : folder.getFileName() + "/" + file.getFileName();
+    }
 
     static TokenCounts count(String splitName, List<Conversation> rows, Tokenizer tokenizer, String format) {
         int n = rows.size();
@@ -52,6 +61,6 @@ final class TokenCounter {
         }
         PromptEncoder encoder = PromptEncoder.of(tokenizer, format, "longest-first", UNLIMITED);
         int[] modelInput = encoder.encodeAll(rows).stream().mapToInt(ids -> ids.length).toArray();
-        return new TokenCounts(encoder.format().name(), fields[0], fields[1], fields[2], modelInput);
+        return new TokenCounts(name(tokenizer), encoder.format().name(), fields[0], fields[1], fields[2], modelInput);
     }
 }

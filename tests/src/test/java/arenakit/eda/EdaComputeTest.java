@@ -39,7 +39,7 @@ class EdaComputeTest {
 
     private static TokenCounts tokens(int... modelInput) {
         int n = modelInput.length;
-        return new TokenCounts("pab", new int[n], new int[n], new int[n], modelInput);
+        return new TokenCounts("test/tokenizer.json", "pab", new int[n], new int[n], new int[n], modelInput);
     }
 
     private static EdaResult compute() {
