@@ -1,16 +1,15 @@
 package arenakit.cli;
 
-import arenakit.data.Conversation;
 import arenakit.data.KaggleCsv;
 import arenakit.data.SampleGenerator;
 import arenakit.eda.Eda;
+import arenakit.eda.EdaData;
 import arenakit.eda.EdaOptions;
 import arenakit.eda.EdaResult;
 import arenakit.eda.EdaTables;
 import arenakit.text.Tokenizer;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -69,34 +68,23 @@ public final class EdaCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         EdaOptions options = D.withMaxLengthCoverage(coverage).withFormat(format).withTopModels(topModels);
         PrintWriter w = spec.commandLine().getOut();
-        List<Conversation> trainRows;
-        List<Conversation> testRows = null;
+        EdaData data = train != null ? EdaData.read(train, test) : EdaData.sample(SampleGenerator.Options.defaults());
         if (train == null) {
-            SampleGenerator.Sample sample = SampleGenerator.generate(SampleGenerator.Options.defaults());
-            w.println("no --train given: using the embedded sample (" + sample.train().size() + " train rows, "
-                    + sample.test().size() + " test rows)");
-            trainRows = sample.train();
-            testRows = test == null ? sample.test().stream().map(EdaCommand::asTestRow).toList() : null;
-        } else {
-            trainRows = KaggleCsv.readTrain(train).rows();
-        }
-        if (test != null) {
-            testRows = KaggleCsv.readTest(test).rows();
+            w.println("no --train given: using the embedded sample (" + data.train().size() + " train rows, "
+                    + data.test().size() + " test rows)");
+            if (test != null) {
+                data = new EdaData(data.train(), KaggleCsv.readTest(test).rows());
+            }
         }
         w.flush();
         EdaResult result;
         try (Tokenizer tok = tokenizer == null ? Tokenizer.gemma() : Tokenizer.load(tokenizer)) {
-            result = Eda.run(trainRows, testRows, tok, out, options);
+            result = Eda.run(data.train(), data.test(), tok, out, options);
         }
         w.println(EdaTables.summary(result).printAll());
         w.println("wrote " + out.resolve(Eda.HTML_FILE).toAbsolutePath());
         w.println("wrote " + out.resolve(Eda.JSON_FILE).toAbsolutePath());
         w.flush();
         return 0;
-    }
-
-    /** A row as test.csv has it: no model names, no verdict. */
-    private static Conversation asTestRow(Conversation c) {
-        return new Conversation(c.id(), null, null, c.turns(), null, c.line());
     }
 }

@@ -3,7 +3,6 @@ package arenakit.eda;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import arenakit.data.Conversation;
 import arenakit.data.SampleGenerator;
 import arenakit.text.Tokenizer;
 import arenakit.util.HeadlessChromium;
@@ -28,12 +27,9 @@ class EdaReportRenderTest {
 
     @BeforeAll
     static void writeReport() throws Exception {
-        SampleGenerator.Sample sample = SampleGenerator.generate(
-                SampleGenerator.Options.defaults().withRows(300, 30, 0, 0));
-        List<Conversation> test = sample.test().stream()
-                .map(c -> new Conversation(c.id(), null, null, c.turns(), null, c.line())).toList();
+        EdaData sample = EdaData.sample(SampleGenerator.Options.defaults().withRows(300, 30, 0, 0));
         try (Tokenizer tok = Tokenizer.gemma()) {
-            Eda.run(sample.train(), test, tok, dir, EdaOptions.defaults());
+            Eda.run(sample.train(), sample.test(), tok, dir, EdaOptions.defaults());
         }
         html = dir.resolve(Eda.HTML_FILE);
     }
