@@ -13,7 +13,7 @@ public final class EdaReport {
 
     public static HtmlReport build(EdaResult result) {
         Split train = result.train();
-        List<Split> splits = EdaTables.splits(result);
+        List<Split> splits = result.splits();
         HtmlReport r = new HtmlReport("LMSYS Chatbot Arena: exploratory data analysis");
         r.note("Every number on this page is in eda.json next to it, with its exact definition in the javadoc of "
                 + "arenakit.eda.EdaResult. Shares here are rounded; eda.json has them unrounded.");

@@ -28,6 +28,11 @@ import java.util.List;
  */
 public record EdaResult(EdaOptions options, Split train, Split test, Long testRowsWithPromptInTrain) {
 
+    /** The splits there are: train, then test when given. */
+    public List<Split> splits() {
+        return test == null ? List.of(train) : List.of(train, test);
+    }
+
     /** The max length recommended from the training rows' model-input lengths. */
     public MaxLength recommendedMaxLength() {
         return train.tokens().recommendation();
