@@ -97,6 +97,20 @@ class SampleGeneratorTest {
         assertEquals(u.get(7), PreferencePairs.unlabeled(pairs.subList(7, 8), 11).get(0));
     }
 
+    @Test
+    void optionsCanBeChangedByNameAsConfigsDo() {
+        SampleGenerator.Options o = SMALL.with(Map.of("multiTurnShare", 0.5, "maxTurns", 6));
+        assertEquals(0.5, o.multiTurnShare());
+        assertEquals(6, o.maxTurns());
+        assertEquals(SMALL.trainRows(), o.trainRows());
+        IllegalArgumentException unknown = org.junit.jupiter.api.Assertions.assertThrows(
+                IllegalArgumentException.class, () -> SMALL.with(Map.of("multiturnShare", 0.5)));
+        assertTrue(unknown.getMessage().contains("multiturnShare"), unknown.getMessage());
+        IllegalArgumentException range = org.junit.jupiter.api.Assertions.assertThrows(
+                IllegalArgumentException.class, () -> SMALL.with(Map.of("signal", 1.5)));
+        assertTrue(range.getMessage().contains("signal"), range.getMessage());
+    }
+
     /**
      * The planted signal is learnable from text alone: a lookup table over one crude feature (which response is
      * much longer, or empty) fitted on 1,500 rows beats the class prior clearly on 500 held-out rows, and does not
