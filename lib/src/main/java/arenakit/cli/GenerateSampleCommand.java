@@ -51,6 +51,10 @@ public final class GenerateSampleCommand implements Callable<Integer> {
             + "(default ${DEFAULT-VALUE}).")
     int responseWords = D.responseWords();
 
+    @Option(names = "--set", paramLabel = "NAME=VALUE", description = "Any other option of SampleGenerator.Options "
+            + "by name, e.g. --set multiTurnShare=0.3 --set escapeShare=0.2.")
+    java.util.Map<String, String> set = new java.util.LinkedHashMap<>();
+
     @Option(names = "--quiet", description = "Print only the folder.")
     boolean quiet;
 
@@ -64,7 +68,7 @@ public final class GenerateSampleCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         SampleGenerator.Options options = D.withRows(train, test, external, preference).withSeed(seed)
-                .withSignal(signal, markerRate).withResponseWords(responseWords);
+                .withSignal(signal, markerRate).withResponseWords(responseWords).with(set);
         SampleGenerator.SampleFiles files = SampleGenerator.write(out, options);
         PrintWriter w = spec.commandLine().getOut();
         w.println("wrote " + out.toAbsolutePath());

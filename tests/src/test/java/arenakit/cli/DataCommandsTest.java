@@ -33,13 +33,16 @@ class DataCommandsTest {
     void generateThenValidateEveryFile() throws IOException {
         Path dir = tmp.resolve("sample");
         Run gen = run(new GenerateSampleCommand(), "--out", dir.toString(), "--train", "300", "--test", "20",
-                "--external", "50", "--preference", "40", "--seed", "3");
+                "--external", "50", "--preference", "40", "--seed", "3", "--set", "multiTurnShare=0.5");
         assertEquals(0, gen.code(), gen.err());
         assertTrue(gen.out().contains("rows                 300"), gen.out());
 
         Run text = run(new ValidateCommand(), dir.resolve("train.csv").toString());
         assertEquals(0, text.code(), text.err());
         assertTrue(text.out().contains("labels") && text.out().contains("no repairs"), text.out());
+        int multi = Json.MAPPER.readTree(run(new ValidateCommand(), "--json", dir.resolve("train.csv").toString())
+                .out()).get("multiTurnRows").asInt();
+        assertTrue(multi > 100, "--set multiTurnShare=0.5 took effect: " + multi + " of 300");
 
         Run json = run(new ValidateCommand(), "--json", "--kind", "external", dir.resolve("lmsys-33k.csv").toString());
         assertEquals(0, json.code(), json.err());
