@@ -31,8 +31,8 @@ import java.util.stream.Stream;
  * Missing Jupyter, a missing or stale installed library, or a kernel that does not install fail the test with the
  * command that fixes it; nothing is skipped.
  */
-final class NotebookRunner {
-    static final String KERNEL = "arena-java";
+public final class NotebookRunner {
+    public static final String KERNEL = "arena-java";
     static final Duration CELL_TIMEOUT = Duration.ofMinutes(10);
     static final Duration NOTEBOOK_TIMEOUT = Duration.ofMinutes(15);
     static final Path JUPYTER = Path.of("/usr/bin/jupyter");
@@ -51,7 +51,7 @@ final class NotebookRunner {
     }
 
     /** The runner of this test JVM (checks the machine and installs the kernelspec on first use). */
-    static synchronized NotebookRunner shared() throws IOException, InterruptedException {
+    public static synchronized NotebookRunner shared() throws IOException, InterruptedException {
         if (shared == null) {
             Path repo = repo();
             Path out = Path.of("target", "executed-notebooks").toAbsolutePath();
@@ -75,6 +75,11 @@ final class NotebookRunner {
             fail("no notebooks/ folder under " + repo + " (run the tests from the checkout with Maven)");
         }
         return repo;
+    }
+
+    /** JUPYTER_PATH under which this build's kernelspec is installed (for other tests that start the kernel). */
+    public Path jupyterPath() {
+        return jupyterPath;
     }
 
     /** All notebooks of the checkout, by file name. */

@@ -17,6 +17,7 @@ import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -139,7 +140,12 @@ public final class ArenaKernel extends BaseKernel {
         List<String> added = new ArrayList<>();
         for (String glob : globs) {
             GlobFinder finder = new GlobFinder(glob);
-            Iterable<Path> matches = jarsOnly ? finder.computeMatchingFiles() : finder.computeMatchingPaths();
+            Iterable<Path> matches;
+            try {
+                matches = jarsOnly ? finder.computeMatchingFiles() : finder.computeMatchingPaths();
+            } catch (NoSuchFileException e) {
+                matches = List.of(); // the glob's folder does not exist: reported as no match below
+            }
             Predicate<Path> wanted = jarsOnly
                     ? p -> p.getFileName().toString().endsWith(".jar")
                     : p -> Files.isDirectory(p) || p.getFileName().toString().endsWith(".jar");

@@ -64,7 +64,6 @@ final class CapturingExecutionControl extends LocalExecutionControl {
         Call call = new Call(snippet);
         Call outer = CURRENT.get(); // set when notebook code evaluates code itself (Kernel.eval)
         CURRENT.set(call);
-        last = call;
         try {
             return super.invoke(TRAMPOLINE);
         } catch (StoppedException e) {
@@ -72,6 +71,7 @@ final class CapturingExecutionControl extends LocalExecutionControl {
             throw e;
         } finally {
             CURRENT.set(outer);
+            last = call; // after any nested evaluation's calls, so the outer snippet's result is the one read
         }
     }
 
