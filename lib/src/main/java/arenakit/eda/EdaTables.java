@@ -35,7 +35,7 @@ public final class EdaTables {
     public static Table summary(EdaResult result) {
         StringColumn what = StringColumn.create("what");
         StringColumn value = StringColumn.create("value");
-        for (Split s : splits(result)) {
+        for (Split s : result.splits()) {
             what.append(s.name() + " rows");
             value.append(String.format(Locale.ROOT, "%,d (%,d labeled)", s.rows(), s.labeledRows()));
             what.append(s.name() + " multi-turn rows");
@@ -65,7 +65,7 @@ public final class EdaTables {
         Outcome o = split.classBalance();
         return Table.create("Class balance (" + split.name() + ")",
                 StringColumn.create("verdict", "A wins", "B wins", "tie"),
-                LongColumn.create("rows", o.winsA(), o.winsB(), o.ties()),
+                counts("rows", o.winsA(), o.winsB(), o.ties()),
                 shares("share", o.rateA(), o.rateB(), o.rateTie()));
     }
 
@@ -90,7 +90,7 @@ public final class EdaTables {
         return Table.create("Null and blank elements (" + split.name() + ")",
                 StringColumn.create("what", "turns", "null prompts", "blank prompts", "null responses",
                         "blank responses", "responses null in every turn", "responses without text"),
-                LongColumn.create("count", e.turns(), e.nullPrompts(), e.blankPrompts(), e.nullResponses(),
+                counts("count", e.turns(), e.nullPrompts(), e.blankPrompts(), e.nullResponses(),
                         e.blankResponses(), e.sidesAllNull(), e.sidesWithoutText()));
     }
 
@@ -113,9 +113,9 @@ public final class EdaTables {
     public static Table positionBias(Split split) {
         PositionBias p = split.positionBias();
         return Table.create("Position bias (" + split.name() + ", ties left out)",
-                LongColumn.create("decisive rows", p.decisiveRows()),
-                LongColumn.create("A wins", p.winsA()),
-                LongColumn.create("B wins", p.winsB()),
+                counts("decisive rows", p.decisiveRows()),
+                counts("A wins", p.winsA()),
+                counts("B wins", p.winsB()),
                 shares("A share", p.shareA()),
                 shares("95% low", p.shareALow()),
                 shares("95% high", p.shareAHigh()));
@@ -145,7 +145,7 @@ public final class EdaTables {
         return Table.create("Prompt repetition (" + split.name() + ")",
                 StringColumn.create("what", "distinct prompts", "prompts in more than one row",
                         "rows whose prompt is repeated", "rows sharing the most frequent prompt"),
-                LongColumn.create("count", p.distinct(), p.repeatedPrompts(), p.rowsWithRepeatedPrompt(),
+                counts("count", p.distinct(), p.repeatedPrompts(), p.rowsWithRepeatedPrompt(),
                         p.largestGroup()));
     }
 
@@ -162,8 +162,8 @@ public final class EdaTables {
         List<FieldLengths> f = split.tokens().fields();
         DoubleColumn mean = DoubleColumn.create("mean", f.stream().mapToDouble(FieldLengths::mean).toArray());
         mean.setPrintFormatter(NumberColumnFormatter.fixedWithGrouping(1));
-        return Table.create("Token lengths, Gemma tokenizer (" + split.name() + ", model input format "
-                        + split.tokens().format() + ", untruncated)",
+        return Table.create("Token lengths (" + split.name() + "; tokenizer " + split.tokens().tokenizer()
+                        + ", model input format " + split.tokens().format() + ", untruncated)",
                 StringColumn.create("field", f.stream().map(FieldLengths::field).toList()),
                 longs("rows", f, FieldLengths::rows),
                 longs("p50", f, FieldLengths::p50),
@@ -184,20 +184,22 @@ public final class EdaTables {
                 shares("share", c, Coverage::share),
                 StringColumn.create("note", c.stream().map(x -> "").toList()));
         if (rec != null) {
-            t.intColumn("max length").append(rec.maxLength());
-            t.longColumn("rows").append(rec.rowsCovered());
-            t.doubleColumn("share").append(rec.shareCovered());
-            t.stringColumn("note").append("recommended for " + percent(rec.coverage()) + " coverage");
-            t = t.sortAscendingOn("max length");
+            String note = "recommended for " + percent(rec.coverage()) + " coverage";
+            int at = t.intColumn("max length").indexOf(rec.maxLength());
+            if (at >= 0) {
+                t.stringColumn("note").set(at, note);
+            } else {
+                t.intColumn("max length").append(rec.maxLength());
+                t.longColumn("rows").append(rec.rowsCovered());
+                t.doubleColumn("share").append(rec.shareCovered());
+                t.stringColumn("note").append(note);
+                t = t.sortAscendingOn("max length");
+            }
         }
         return t;
     }
 
     // ------------------------------------------------------------------ helpers
-
-    static List<Split> splits(EdaResult result) {
-        return result.test() == null ? List.of(result.train()) : List.of(result.train(), result.test());
-    }
 
     static String label(ResponseGroup.Kind kind) {
         return switch (kind) {
@@ -214,7 +216,14 @@ public final class EdaTables {
     }
 
     private static <T> LongColumn longs(String name, List<T> items, ToLongFunction<T> value) {
-        return LongColumn.create(name, items.stream().mapToLong(value).toArray());
+        return counts(name, items.stream().mapToLong(value).toArray());
+    }
+
+    /** Counts print with thousands separators (57,477). */
+    private static LongColumn counts(String name, long... values) {
+        LongColumn column = LongColumn.create(name, values);
+        column.setPrintFormatter(NumberColumnFormatter.intsWithGrouping());
+        return column;
     }
 
     private static <T> DoubleColumn shares(String name, List<T> items, ToDoubleFunction<T> value) {

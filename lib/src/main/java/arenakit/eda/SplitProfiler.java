@@ -29,6 +29,7 @@ import java.util.Objects;
 import java.util.TreeMap;
 import java.util.function.Function;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /** Computes one split's {@link Split} profile from its rows and their token counts. Definitions: {@link EdaResult}. */
 final class SplitProfiler {
@@ -58,7 +59,7 @@ final class SplitProfiler {
                 p.prompts(),
                 hasLabels ? p.models() : List.of(),
                 p.distinctModels(),
-                hasLabels ? p.positionBias(balance) : null,
+                hasLabels ? positionBias(balance) : null,
                 hasLabels ? p.lengthDifference() : List.of(),
                 tokenLengths(tokens, options));
     }
@@ -188,7 +189,7 @@ final class SplitProfiler {
     // ------------------------------------------------------------------ models and position
 
     private long distinctModels() {
-        return rows.stream().flatMap(c -> java.util.stream.Stream.of(c.modelA(), c.modelB()))
+        return rows.stream().flatMap(c -> Stream.of(c.modelA(), c.modelB()))
                 .filter(Objects::nonNull).distinct().count();
     }
 
@@ -293,7 +294,7 @@ final class SplitProfiler {
             recommendation = new MaxLength(options.maxLengthCoverage(), options.lengthMultiple(), max, fit,
                     Stats.rate(fit, input.length));
         }
-        return new TokenLengths(tokens.format(), fields, coverage, recommendation);
+        return new TokenLengths(tokens.tokenizer(), tokens.format(), fields, coverage, recommendation);
     }
 
     /**
@@ -313,7 +314,7 @@ final class SplitProfiler {
         Arrays.sort(sorted);
         long[] histogram = new long[options.histogramBins() + 1];
         for (int n : sorted) {
-            histogram[Math.min(n / binWidth, options.histogramBins())]++;
+            histogram[n == 0 ? 0 : Math.min((n - 1) / binWidth, options.histogramBins())]++;
         }
         List<Long> counts = Arrays.stream(histogram).boxed().toList();
         if (sorted.length == 0) {
