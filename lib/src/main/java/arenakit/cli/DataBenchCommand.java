@@ -50,7 +50,7 @@ public final class DataBenchCommand implements Callable<Integer> {
 
     @Option(names = "--rows-per-call", description = "Rows per native batch call in the batch run (default "
             + "${DEFAULT-VALUE}).")
-    int rowsPerCall = 256;
+    int rowsPerCall = PromptEncoder.ROWS_PER_CALL;
 
     @Option(names = "--repeats", description = "Parse+validate repeats; the fastest is reported (default "
             + "${DEFAULT-VALUE}).")

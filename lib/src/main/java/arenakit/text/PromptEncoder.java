@@ -94,15 +94,19 @@ public final class PromptEncoder {
         return assemble(c, layout, tokenizer.encodeBatch(fields), 0);
     }
 
-    /** Inputs for many rows, with a progress bar: {@link #encodeAll(List, int)} with one row per tokenizer call. */
+    /** Rows per native batch call in {@link #encodeAll(List)}. */
+    public static final int ROWS_PER_CALL = 256;
+
+    /** Inputs for many rows, with a progress bar: {@link #encodeAll(List, int)} with {@value #ROWS_PER_CALL}. */
     public List<int[]> encodeAll(List<Conversation> rows) {
-        return encodeAll(rows, 1);
+        return encodeAll(rows, ROWS_PER_CALL);
     }
 
     /**
      * Inputs for many rows, with a progress bar. The fields of {@code rowsPerCall} rows go to the tokenizer in one
-     * native batch call, which tokenizes them on all cores. One row per call (a handful of texts) was fastest in
-     * docs/benchmarks.md: larger batches ran up to 2x slower on a busy 2-core machine (and equal on one core).
+     * native batch call, which tokenizes them on all cores: 10-16% faster than one call per row on 2 cores
+     * (docs/benchmarks.md), though on a machine oversubscribed by other jobs large batches measured up to 2x
+     * slower, where {@code rowsPerCall = 1} is the better choice.
      */
     public List<int[]> encodeAll(List<Conversation> rows, int rowsPerCall) {
         if (rowsPerCall < 1) {
