@@ -1,0 +1,315 @@
+package arenakit.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import arenakit.data.Conversation;
+import arenakit.infer.InferenceConfig;
+import arenakit.infer.MicroBatches;
+import arenakit.infer.Predictions;
+import arenakit.infer.Predictor;
+import arenakit.infer.SingleDeviceRunner;
+import arenakit.model.SequenceClassifier;
+import arenakit.util.Engines;
+import arenakit.util.Progress;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Random;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * Fine-tunes a {@link SequenceClassifier} for one stage.
+ *
+ * <p>An optimizer step takes {@code loader.batch_size} rows in the epoch's order (shuffled, or class-balanced),
+ * adds their swapped copies as the swap mode says, sorts the step's sequences by length and runs them as
+ * micro-batches under {@code loader.max_tokens}; the micro-batch gradients accumulate in one GradientCollector
+ * (so with full swap the (A,B) and (B,A) copies of a row land in the same update), are clipped, and AdamW
+ * applies them at the scheduled rate. Every step runs in its own {@code NDScope}; the random seed is reset from
+ * (seed, step) before each step, so dropout and the data order depend only on the step number and a resumed run
+ * continues exactly where the interrupted one stopped.
+ */
+public final class Trainer {
+    private final SequenceClassifier model;
+    private final TrainConfig config;
+    private final Function<Conversation, int[]> encoder;
+    private final Ordering ordering;
+    private final Consumer<String> log;
+
+    /** The row order of one epoch (a permutation of 0..n-1). */
+    @FunctionalInterface
+    public interface Ordering {
+        int[] order(List<Example> rows, int epoch, long seed);
+    }
+
+    /** How the run went. {@code stopped} is true when it paused early ({@code stopAfter}) with a checkpoint. */
+    public record Result(long steps, long totalSteps, long tokens, double seconds, Double valLogLoss,
+            Double valAccuracy, Double priorLogLoss, List<TrainLog> history, boolean stopped) {}
+
+    public Trainer(SequenceClassifier model, TrainConfig config, Function<Conversation, int[]> encoder,
+            Ordering ordering, Consumer<String> log) {
+        this.model = model;
+        this.config = config;
+        this.encoder = encoder;
+        this.ordering = ordering;
+        this.log = log;
+    }
+
+    /** A seeded shuffle, different every epoch. */
+    public static int[] shuffled(List<Example> rows, int epoch, long seed) {
+        List<Integer> idx = new ArrayList<>();
+        for (int i = 0; i < rows.size(); i++) {
+            idx.add(i);
+        }
+        java.util.Collections.shuffle(idx, new Random(seed * 1_000_003L + epoch));
+        return idx.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /**
+     * Trains on {@code train}, evaluating on the labeled {@code holdout} (may be empty), checkpointing into
+     * {@code stageDir}. Resumes from the newest checkpoint there if one exists. With {@code stopAfter > 0} it stops
+     * (with a checkpoint) after that many steps of this call: a resumable pause.
+     */
+    public Result fit(List<Example> train, List<Conversation> holdout, Path stageDir, int stopAfter)
+            throws IOException {
+        if (train.isEmpty()) {
+            throw new IllegalArgumentException("no training rows");
+        }
+        boolean distilling = train.get(0).teacherLogits() != null;
+        if (train.stream().anyMatch(e -> (e.teacherLogits() != null) != distilling)) {
+            throw new IllegalArgumentException("a stage trains either on pseudo-labels (with teacher logits) or on "
+                    + "human labels, not on both at once");
+        }
+        if (distilling && config.distill() == null) {
+            throw new IllegalArgumentException("training rows carry teacher logits but the config has no distill section");
+        }
+        Plan plan = new Plan(encode(train));
+        long total = plan.totalSteps();
+        LrSchedule schedule = new LrSchedule(config.optimizer().lr(), total, config.schedule());
+        Checkpoints checkpoints = new Checkpoints(stageDir);
+        Double prior = holdout.isEmpty() ? null : priorLogLoss(train, holdout);
+
+        try (AdamW optimizer = new AdamW(model.trainable(), config.optimizer())) {
+            long step = 0;
+            long tokens = 0;
+            double secondsBefore = 0;
+            List<TrainLog> history = new ArrayList<>();
+            Optional<Path> resume = checkpoints.latest();
+            if (resume.isPresent()) {
+                Checkpoints.State state = Checkpoints.restore(resume.get(), model, optimizer);
+                if (!state.config().equals(config)) {
+                    throw new IllegalStateException(resume.get() + " was written under a different config; delete "
+                            + stageDir.resolve("checkpoints") + " to start over");
+                }
+                step = state.step();
+                tokens = state.tokens();
+                secondsBefore = state.seconds();
+                history.addAll(state.history());
+                log.accept("resuming from " + resume.get() + " at step " + step + " of " + total);
+            }
+            long start = System.nanoTime();
+            long firstStep = step;
+            double lossSum = 0;
+            double normSum = 0;
+            int lossCount = 0;
+            Double valLoss = null;
+            Double valAcc = null;
+            try (Progress bar = Progress.start("train " + stageDir.getFileName(), total)) {
+                bar.stepBy(step);
+                while (step < total) {
+                    if (stopAfter > 0 && step - firstStep >= stopAfter) {
+                        double seconds = secondsBefore + (System.nanoTime() - start) / 1e9;
+                        checkpoints.save(model, optimizer, new Checkpoints.State(step, tokens, seconds, history, config));
+                        log.accept("paused at step " + step + " of " + total + " with a checkpoint; run again to resume");
+                        return new Result(step, total, tokens, seconds, valLoss, valAcc, prior, history, true);
+                    }
+                    double lr = schedule.lr(step);
+                    List<Plan.Sequence> seqs = plan.step(step);
+                    Engine.getInstance().setRandomSeed((int) (config.train().seed() * 1_000_003L + step));
+                    double[] lossAndNorm = step(seqs, lr, optimizer);
+                    for (Plan.Sequence s : seqs) {
+                        tokens += s.ids().length;
+                    }
+                    step++;
+                    lossSum += lossAndNorm[0];
+                    normSum += lossAndNorm[1];
+                    lossCount++;
+                    bar.message(String.format(Locale.ROOT, "loss %.4f lr %.1e", lossSum / lossCount, lr));
+                    bar.step();
+                    boolean last = step == total;
+                    int every = config.train().evalEvery();
+                    if (last || (every > 0 && step % every == 0)) {
+                        if (!holdout.isEmpty()) {
+                            double[] m = evaluate(holdout);
+                            valLoss = m[0];
+                            valAcc = m[1];
+                        }
+                        double seconds = secondsBefore + (System.nanoTime() - start) / 1e9;
+                        TrainLog line = new TrainLog(step, plan.epochOf(step - 1), lr, lossSum / lossCount,
+                                normSum / lossCount, valLoss, valAcc, seconds);
+                        history.add(line);
+                        log.accept(describe(line, prior));
+                        lossSum = 0;
+                        normSum = 0;
+                        lossCount = 0;
+                    }
+                    int ckpt = config.train().checkpointEvery();
+                    if (!last && ckpt > 0 && step % ckpt == 0) {
+                        double seconds = secondsBefore + (System.nanoTime() - start) / 1e9;
+                        checkpoints.save(model, optimizer, new Checkpoints.State(step, tokens, seconds, history, config));
+                    }
+                }
+            }
+            double seconds = secondsBefore + (System.nanoTime() - start) / 1e9;
+            return new Result(step, total, tokens, seconds, valLoss, valAcc, prior, history, false);
+        }
+    }
+
+    /** Log loss and accuracy on labeled rows (with TTA when {@code train.eval_tta}). */
+    public double[] evaluate(List<Conversation> holdout) {
+        InferenceConfig inference = new InferenceConfig(config.train().evalTta(), List.of("cpu"),
+                InferenceConfig.SINGLE, null, config.loader().maxTokens(), null, Integer.MAX_VALUE);
+        Predictions p = new Predictor(new SingleDeviceRunner(model), inference, s -> {})
+                .predict(holdout, encoder, "evaluate");
+        int[] labels = holdout.stream().mapToInt(c -> c.winner().ordinal()).toArray();
+        return new double[] {Metrics.logLoss(p.probs(), labels), Metrics.accuracy(p.probs(), labels)};
+    }
+
+    private static Double priorLogLoss(List<Example> train, List<Conversation> holdout) {
+        double[] prior = new double[3];
+        for (Example e : train) {
+            for (int c = 0; c < 3; c++) {
+                prior[c] += e.target()[c] / train.size();
+            }
+        }
+        return Metrics.priorLogLoss(prior, holdout.stream().mapToInt(c -> c.winner().ordinal()).toArray());
+    }
+
+    private static String describe(TrainLog line, Double prior) {
+        String s = String.format(Locale.ROOT, "step %d: train loss %.4f, grad norm %.3f, lr %.2e", line.step(),
+                line.trainLoss(), line.gradNorm(), line.lr());
+        if (line.valLogLoss() != null) {
+            s += String.format(Locale.ROOT, ", val log loss %.4f (class prior %.4f), accuracy %.3f",
+                    line.valLogLoss(), prior, line.valAccuracy());
+        }
+        return s;
+    }
+
+    /** One optimizer step; returns {mean loss, gradient norm}. */
+    private double[] step(List<Plan.Sequence> seqs, double lr, AdamW optimizer) {
+        List<int[]> ids = seqs.stream().map(Plan.Sequence::ids).toList();
+        double loss = 0;
+        try (NDScope stepScope = new NDScope()) {
+            try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                for (int[] micro : MicroBatches.pack(ids, config.loader().maxTokens())) {
+                    try (NDManager scope = Engines.newManager()) {
+                        List<int[]> batch = new ArrayList<>(micro.length);
+                        float[] targets = new float[micro.length * 3];
+                        float[] teacher = new float[micro.length * 3];
+                        for (int k = 0; k < micro.length; k++) {
+                            Plan.Sequence s = seqs.get(micro[k]);
+                            batch.add(s.ids());
+                            System.arraycopy(s.target(), 0, targets, k * 3, 3);
+                            if (s.teacher() != null) {
+                                System.arraycopy(s.teacher(), 0, teacher, k * 3, 3);
+                            }
+                        }
+                        NDArray logits = model.logits(scope, batch, true);
+                        Shape shape = new Shape(micro.length, 3);
+                        NDArray t = scope.create(targets, shape).toDevice(logits.getDevice(), false);
+                        NDArray teacherLogits = seqs.get(micro[0]).teacher() == null ? null
+                                : scope.create(teacher, shape).toDevice(logits.getDevice(), false);
+                        NDArray perRow = Losses.objective(logits.toType(ai.djl.ndarray.types.DataType.FLOAT32, false),
+                                t, teacherLogits, config.distill());
+                        NDArray microLoss = perRow.sum().div((float) seqs.size());
+                        collector.backward(microLoss);
+                        loss += microLoss.getFloat();
+                    }
+                }
+            }
+            if (!Double.isFinite(loss)) {
+                throw new IllegalStateException("training loss is " + loss + " at step " + (optimizer.steps() + 1));
+            }
+            double norm = optimizer.step(lr);
+            return new double[] {loss, norm};
+        }
+    }
+
+    private List<Encoded> encode(List<Example> rows) {
+        boolean swap = !config.data().swap().equals("none");
+        List<Encoded> out = new ArrayList<>(rows.size());
+        try (Progress p = Progress.start("tokenize", rows.size())) {
+            for (Example e : rows) {
+                Example s = swap ? e.swapped() : null;
+                out.add(new Encoded(e, encoder.apply(e.row()), s == null ? null : encoder.apply(s.row())));
+                p.step();
+            }
+        }
+        return out;
+    }
+
+    private record Encoded(Example example, int[] ids, int[] swappedIds) {}
+
+    /** Which sequences each global step trains on; a pure function of (rows, config, step). */
+    private final class Plan {
+        record Sequence(int[] ids, float[] target, float[] teacher) {}
+
+        private final List<Encoded> rows;
+        private final int stepsPerEpoch;
+        private int cachedEpoch = -1;
+        private int[] cachedOrder;
+        private boolean[] cachedSwaps;
+
+        Plan(List<Encoded> rows) {
+            this.rows = rows;
+            this.stepsPerEpoch = (rows.size() + config.loader().batchSize() - 1) / config.loader().batchSize();
+        }
+
+        long totalSteps() {
+            long all = (long) stepsPerEpoch * config.train().epochs();
+            return config.train().maxSteps() > 0 ? Math.min(all, config.train().maxSteps()) : all;
+        }
+
+        int epochOf(long step) {
+            return (int) (step / stepsPerEpoch);
+        }
+
+        List<Sequence> step(long step) {
+            int epoch = epochOf(step);
+            if (epoch != cachedEpoch) {
+                long seed = config.train().seed();
+                cachedOrder = ordering.order(rows.stream().map(Encoded::example).toList(), epoch, seed);
+                Random coin = new Random(seed * 7_919L + epoch);
+                cachedSwaps = new boolean[rows.size()];
+                for (int i = 0; i < cachedSwaps.length; i++) {
+                    cachedSwaps[i] = coin.nextBoolean();
+                }
+                cachedEpoch = epoch;
+            }
+            int from = (int) (step % stepsPerEpoch) * config.loader().batchSize();
+            int to = Math.min(rows.size(), from + config.loader().batchSize());
+            List<Sequence> out = new ArrayList<>();
+            String swap = config.data().swap();
+            for (int k = from; k < to; k++) {
+                Encoded r = rows.get(cachedOrder[k]);
+                Example e = r.example();
+                boolean swapped = swap.equals("random") && cachedSwaps[cachedOrder[k]];
+                if (!swapped) {
+                    out.add(new Sequence(r.ids(), e.target(), e.teacherLogits()));
+                }
+                if (swapped || swap.equals("full")) {
+                    Example s = e.swapped();
+                    out.add(new Sequence(r.swappedIds(), s.target(), s.teacherLogits()));
+                }
+            }
+            return out;
+        }
+    }
+}
