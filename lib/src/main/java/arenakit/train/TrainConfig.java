@@ -103,12 +103,15 @@ public record TrainConfig(String kind, String description, Model model, Data dat
 
     /**
      * @param format prompt format: "pab", "papb" or "rounds"
-     * @param maxLength token budget of one input (a multiple of 16 suits GPU kernels)
+     * @param truncation how an over-long conversation is cut: "proportional" (every turn keeps a share, cuts
+     *     marked "......"), "drop-start" or "longest-first"
+     * @param maxLength token budget of one input (rounded down to a multiple of 16)
      */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-    public record Text(String format, int maxLength) {
+    public record Text(String format, String truncation, int maxLength) {
         public Text {
             require(format, "text.format");
+            require(truncation, "text.truncation");
             if (maxLength <= 0) {
                 throw new IllegalArgumentException("text.max_length must be > 0, got " + maxLength);
             }
