@@ -28,6 +28,15 @@ public record StageSummary(String stage, String kind, String status, long rows, 
         Double valLogLoss, Double valAccuracy, Double priorLogLoss, String output) {
 
     public static final String FILE = "summary.json";
+    public static final String DONE = "done";
+    /** A training stage stopped early on request; it resumes from its checkpoint on the next run. */
+    public static final String PAUSED = "paused";
+    /** A stage whose implementation is not part of this build (re-run once it is). */
+    public static final String NOT_AVAILABLE = "not available";
+
+    public StageSummary withSeconds(double s) {
+        return new StageSummary(stage, kind, status, rows, steps, s, valLogLoss, valAccuracy, priorLogLoss, output);
+    }
 
     public static Optional<StageSummary> read(Path stageDir) throws IOException {
         Path f = stageDir.resolve(FILE);

@@ -22,8 +22,8 @@ import java.util.stream.Stream;
 /**
  * Resumable training checkpoints under {@code <stage>/checkpoints/}.
  *
- * <p>Each checkpoint is a folder {@code step-000040/} holding {@code adapter/} (the model's own PEFT save, usable on
- * its own), {@code trainable.ndlist} (the exact float values of every trainable tensor: a resume must not lose
+ * <p>Each checkpoint is a folder {@code step-000040/} holding the model's own export (a PEFT {@code adapter/}, or a
+ * full checkpoint for full fine-tuning: usable on its own), {@code trainable.ndlist} (the exact float values of every trainable tensor: a resume must not lose
  * precision to the adapter's storage dtype), {@code optimizer.ndlist} (AdamW moments and step count) and
  * {@code state.json} (step, history, the config it was made under). The folder is written under a temporary name
  * and renamed into place, then {@code latest.json} is replaced atomically: a crash at any point leaves the previous
@@ -45,12 +45,18 @@ public final class Checkpoints {
 
     private record Latest(String dir, long step) {}
 
-    public void save(SequenceClassifier model, AdamW optimizer, State state) throws IOException {
+    /** Writes a model in its usable form (PEFT adapter, or full checkpoint) into a folder. */
+    @FunctionalInterface
+    public interface Exporter {
+        void export(SequenceClassifier model, Path dir) throws IOException;
+    }
+
+    public void save(SequenceClassifier model, Exporter exporter, AdamW optimizer, State state) throws IOException {
         Files.createDirectories(root);
         String name = String.format("step-%06d", state.step());
         Path tmp = Files.createTempDirectory(root, "." + name + ".");
         try {
-            model.saveAdapter(tmp.resolve("adapter"));
+            exporter.export(model, tmp);
             try (OutputStream out = Files.newOutputStream(tmp.resolve("trainable.ndlist"))) {
                 NDList list = new NDList();
                 for (Map.Entry<String, NDArray> e : model.trainable().entrySet()) {

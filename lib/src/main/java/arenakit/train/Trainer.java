@@ -6,7 +6,9 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
+import arenakit.data.BalancedOrder;
 import arenakit.data.Conversation;
+import arenakit.data.Winner;
 import arenakit.infer.InferenceConfig;
 import arenakit.infer.MicroBatches;
 import arenakit.infer.Predictions;
@@ -41,6 +43,7 @@ public final class Trainer {
     private final TrainConfig config;
     private final Function<Conversation, int[]> encoder;
     private final Ordering ordering;
+    private final Checkpoints.Exporter exporter;
     private final Consumer<String> log;
 
     /** The row order of one epoch (a permutation of 0..n-1). */
@@ -53,12 +56,18 @@ public final class Trainer {
     public record Result(long steps, long totalSteps, long tokens, double seconds, Double valLogLoss,
             Double valAccuracy, Double priorLogLoss, List<TrainLog> history, boolean stopped) {}
 
+    /**
+     * @param encoder conversation to token ids (the stage's prompt format and truncation)
+     * @param ordering the row order of each epoch ({@link #shuffled} or {@link #balanced})
+     * @param exporter writes the model's usable form into each checkpoint folder
+     */
     public Trainer(SequenceClassifier model, TrainConfig config, Function<Conversation, int[]> encoder,
-            Ordering ordering, Consumer<String> log) {
+            Ordering ordering, Checkpoints.Exporter exporter, Consumer<String> log) {
         this.model = model;
         this.config = config;
         this.encoder = encoder;
         this.ordering = ordering;
+        this.exporter = exporter;
         this.log = log;
     }
 
@@ -70,6 +79,23 @@ public final class Trainer {
         }
         java.util.Collections.shuffle(idx, new Random(seed * 1_000_003L + epoch));
         return idx.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /**
+     * The data layer's class-balanced order (every prefix keeps the class shares), reshuffled within classes every
+     * epoch; soft-labeled rows count as their most probable class.
+     */
+    public static int[] balanced(List<Example> rows, int epoch, long seed) {
+        java.util.Map<Conversation, Integer> index = new java.util.IdentityHashMap<>();
+        List<Conversation> labeled = new ArrayList<>(rows.size());
+        for (int i = 0; i < rows.size(); i++) {
+            Conversation c = rows.get(i).row();
+            Conversation l = new Conversation(c.id(), c.modelA(), c.modelB(), c.turns(),
+                    Winner.ofIndex(rows.get(i).majorityClass()), c.line());
+            index.put(l, i);
+            labeled.add(l);
+        }
+        return BalancedOrder.of(labeled, seed * 1_000_003L + epoch).stream().mapToInt(index::get).toArray();
     }
 
     /**
@@ -126,7 +152,7 @@ public final class Trainer {
                 while (step < total) {
                     if (stopAfter > 0 && step - firstStep >= stopAfter) {
                         double seconds = secondsBefore + (System.nanoTime() - start) / 1e9;
-                        checkpoints.save(model, optimizer, new Checkpoints.State(step, tokens, seconds, history, config));
+                        checkpoints.save(model, exporter, optimizer, new Checkpoints.State(step, tokens, seconds, history, config));
                         log.accept("paused at step " + step + " of " + total + " with a checkpoint; run again to resume");
                         return new Result(step, total, tokens, seconds, valLoss, valAcc, prior, history, true);
                     }
@@ -163,7 +189,7 @@ public final class Trainer {
                     int ckpt = config.train().checkpointEvery();
                     if (!last && ckpt > 0 && step % ckpt == 0) {
                         double seconds = secondsBefore + (System.nanoTime() - start) / 1e9;
-                        checkpoints.save(model, optimizer, new Checkpoints.State(step, tokens, seconds, history, config));
+                        checkpoints.save(model, exporter, optimizer, new Checkpoints.State(step, tokens, seconds, history, config));
                     }
                 }
             }
