@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -63,8 +64,11 @@ public final class AdamW implements AutoCloseable {
         }
         double norm = Math.sqrt(sq);
         if (!Double.isFinite(norm)) {
+            List<String> bad = grads.entrySet().stream()
+                    .filter(e -> !Double.isFinite(e.getValue().square().sum().getFloat()))
+                    .map(Map.Entry::getKey).limit(5).toList();
             throw new IllegalStateException("gradient norm is " + norm + " at optimizer step " + (steps + 1)
-                    + ": the loss diverged (lower optimizer.lr, or use float32)");
+                    + " (non-finite in " + bad + "): the training diverged (lower optimizer.lr, or use float32)");
         }
         float scale = config.gradClip() > 0 && norm > config.gradClip() ? (float) (config.gradClip() / (norm + 1e-6)) : 1f;
         steps++;

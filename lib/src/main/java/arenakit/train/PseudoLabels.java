@@ -150,9 +150,10 @@ public final class PseudoLabels {
         CsvSchema schema = CsvSchema.emptySchema().withHeader();
         List<Label> out = new ArrayList<>();
         try (MappingIterator<Map<String, String>> it = CSV.readerFor(Map.class).with(schema).readValues(file.toFile())) {
+            long line = 1; // the header; cells never span lines (ids and numbers)
             while (it.hasNextValue()) {
                 Map<String, String> row = it.nextValue();
-                long line = it.getCurrentLocation().getLineNr();
+                line++;
                 if (!row.keySet().containsAll(COLUMNS)) {
                     throw new IOException(file + ": expected columns " + COLUMNS + ", found " + row.keySet());
                 }

@@ -4,6 +4,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import arenakit.data.BalancedOrder;
@@ -157,10 +158,10 @@ public final class Trainer {
                         return new Result(step, total, tokens, seconds, valLoss, valAcc, prior, history, true);
                     }
                     double lr = schedule.lr(step);
-                    List<Plan.Sequence> seqs = plan.step(step);
+                    List<Sequence> seqs = plan.step(step);
                     Engine.getInstance().setRandomSeed((int) (config.train().seed() * 1_000_003L + step));
                     double[] lossAndNorm = step(seqs, lr, optimizer);
-                    for (Plan.Sequence s : seqs) {
+                    for (Sequence s : seqs) {
                         tokens += s.ids().length;
                     }
                     step++;
@@ -229,36 +230,11 @@ public final class Trainer {
     }
 
     /** One optimizer step; returns {mean loss, gradient norm}. */
-    private double[] step(List<Plan.Sequence> seqs, double lr, AdamW optimizer) {
-        List<int[]> ids = seqs.stream().map(Plan.Sequence::ids).toList();
-        double loss = 0;
+    private double[] step(List<Sequence> seqs, double lr, AdamW optimizer) {
         try (NDScope stepScope = new NDScope()) {
+            double loss;
             try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-                for (int[] micro : MicroBatches.pack(ids, config.loader().maxTokens())) {
-                    try (NDManager scope = Engines.newManager()) {
-                        List<int[]> batch = new ArrayList<>(micro.length);
-                        float[] targets = new float[micro.length * 3];
-                        float[] teacher = new float[micro.length * 3];
-                        for (int k = 0; k < micro.length; k++) {
-                            Plan.Sequence s = seqs.get(micro[k]);
-                            batch.add(s.ids());
-                            System.arraycopy(s.target(), 0, targets, k * 3, 3);
-                            if (s.teacher() != null) {
-                                System.arraycopy(s.teacher(), 0, teacher, k * 3, 3);
-                            }
-                        }
-                        NDArray logits = model.logits(scope, batch, true);
-                        Shape shape = new Shape(micro.length, 3);
-                        NDArray t = scope.create(targets, shape).toDevice(logits.getDevice(), false);
-                        NDArray teacherLogits = seqs.get(micro[0]).teacher() == null ? null
-                                : scope.create(teacher, shape).toDevice(logits.getDevice(), false);
-                        NDArray perRow = Losses.objective(logits.toType(ai.djl.ndarray.types.DataType.FLOAT32, false),
-                                t, teacherLogits, config.distill());
-                        NDArray microLoss = perRow.sum().div((float) seqs.size());
-                        collector.backward(microLoss);
-                        loss += microLoss.getFloat();
-                    }
-                }
+                loss = accumulate(model, collector, seqs, config.loader().maxTokens(), config.distill());
             }
             if (!Double.isFinite(loss)) {
                 throw new IllegalStateException("training loss is " + loss + " at step " + (optimizer.steps() + 1));
@@ -266,6 +242,45 @@ public final class Trainer {
             double norm = optimizer.step(lr);
             return new double[] {loss, norm};
         }
+    }
+
+    /** One training sequence of a step: token ids, target distribution, teacher logits (or null). */
+    record Sequence(int[] ids, float[] target, float[] teacher) {}
+
+    /**
+     * Forward and backward over one optimizer step's sequences, packed into micro-batches under
+     * {@code maxTokens}: each micro-batch's summed loss is divided by the step's sequence count, so the gradients
+     * that accumulate in the parameters are those of the step's mean loss whatever the packing. Returns that mean
+     * loss. Must run inside {@code collector}.
+     */
+    static double accumulate(SequenceClassifier model, GradientCollector collector, List<Sequence> seqs,
+            int maxTokens, DistillConfig distill) {
+        List<int[]> ids = seqs.stream().map(Sequence::ids).toList();
+        double loss = 0;
+        for (int[] micro : MicroBatches.pack(ids, maxTokens)) {
+            try (NDManager scope = Engines.newManager()) {
+                List<int[]> batch = new ArrayList<>(micro.length);
+                float[] targets = new float[micro.length * 3];
+                float[] teacher = new float[micro.length * 3];
+                for (int k = 0; k < micro.length; k++) {
+                    Sequence s = seqs.get(micro[k]);
+                    batch.add(s.ids());
+                    System.arraycopy(s.target(), 0, targets, k * 3, 3);
+                    if (s.teacher() != null) {
+                        System.arraycopy(s.teacher(), 0, teacher, k * 3, 3);
+                    }
+                }
+                NDArray logits = model.logits(scope, batch, true).toType(DataType.FLOAT32, false);
+                Shape shape = new Shape(micro.length, 3);
+                NDArray t = scope.create(targets, shape).toDevice(logits.getDevice(), false);
+                NDArray teacherLogits = seqs.get(micro[0]).teacher() == null ? null
+                        : scope.create(teacher, shape).toDevice(logits.getDevice(), false);
+                NDArray microLoss = Losses.objective(logits, t, teacherLogits, distill).sum().div((float) seqs.size());
+                collector.backward(microLoss);
+                loss += microLoss.getFloat();
+            }
+        }
+        return loss;
     }
 
     private List<Encoded> encode(List<Example> rows) {
@@ -285,8 +300,6 @@ public final class Trainer {
 
     /** Which sequences each global step trains on; a pure function of (rows, config, step). */
     private final class Plan {
-        record Sequence(int[] ids, float[] target, float[] teacher) {}
-
         private final List<Encoded> rows;
         private final int stepsPerEpoch;
         private int cachedEpoch = -1;
