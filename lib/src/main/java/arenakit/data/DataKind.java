@@ -25,6 +25,11 @@ public enum DataKind {
         return columns;
     }
 
+    /** The kind a file most likely is, from its header line ({@link #guess(List)}). */
+    public static DataKind guessFrom(java.nio.file.Path file) {
+        return guess(CsvRecords.header(file));
+    }
+
     /**
      * The kind a header most likely belongs to (the reader then reports any column mismatch precisely):
      * {@code chosen} means a preference file, {@code prompt} plus a label column train, {@code prompt} alone test,

@@ -35,7 +35,7 @@ public final class KaggleCsv {
 
     /** Reads a file whose kind is guessed from its header ({@link DataKind#guess}); not for submissions. */
     public static DataSet read(Path file) {
-        DataKind kind = DataKind.guess(CsvRecords.header(file));
+        DataKind kind = DataKind.guessFrom(file);
         return switch (kind) {
             case TRAIN -> readTrain(file);
             case TEST -> readTest(file);

@@ -1,10 +1,14 @@
 package arenakit.data;
 
+import arenakit.util.Json;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 
@@ -48,7 +52,7 @@ public final class SampleGenerator {
 
     /**
      * Sizes and signal strengths. Start from {@link #defaults()} and change what you need with the
-     * {@code with...} methods.
+     * {@code with...} methods or by name with {@link #with(Map)}.
      *
      * @param trainRows rows of train.csv
      * @param testRows rows of test.csv (and sample_submission.csv / solution.csv)
@@ -100,6 +104,21 @@ public final class SampleGenerator {
         /** 2,000 train / 200 test / 600 external / 600 preference rows, signal 0.85, seed 42. */
         public static Options defaults() {
             return new Options(2000, 200, 600, 600, 42, 0.85, 0.35, 0.34, 0.5, 60, 0.15, 4, 0.04, 0.08, 0.1, 0.2);
+        }
+
+        /**
+         * These options with some fields changed by name, e.g. {@code with(Map.of("multiTurnShare", 0.3))}: the way
+         * stage configs (JSON) set them. An unknown name or a bad value is an {@link IllegalArgumentException}.
+         */
+        public Options with(Map<String, ?> changes) {
+            ObjectNode node = Json.MAPPER.valueToTree(this);
+            node.setAll(Json.MAPPER.<ObjectNode>valueToTree(changes));
+            try {
+                return Json.MAPPER.treeToValue(node, Options.class);
+            } catch (JsonProcessingException e) {
+                throw new IllegalArgumentException("bad sample options " + changes + ": " + e.getOriginalMessage(),
+                        e);
+            }
         }
 
         public Options withRows(int train, int test, int external, int preference) {

@@ -46,7 +46,7 @@ public final class Submission {
         Map<String, Long> firstLine = new LinkedHashMap<>();
         CsvRecords.read(file, DataKind.SUBMISSION.columns(), new Repairs(), rec -> {
             String[] v = rec.values();
-            KaggleCsv.Cells cells = new KaggleCsv.Cells(file, rec.line(), v[0], null);
+            KaggleCsv.Cells cells = new KaggleCsv.Cells(file, rec.line(), v[0], new Repairs());
             String id = cells.id(firstLine);
             double[] p = new double[3];
             for (Winner w : Winner.values()) {

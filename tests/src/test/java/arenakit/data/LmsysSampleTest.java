@@ -1,13 +1,18 @@
 package arenakit.data;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import arenakit.text.PromptEncoder;
+import arenakit.text.TestTokenizers;
+import arenakit.text.Tokenizer;
 import arenakit.util.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -73,6 +78,26 @@ class LmsysSampleTest {
         assertEquals(5, nulls);
         assertTrue(data.repairs().isEmpty(), data.repairs().toString());
         assertEquals(2, data.rows().get(0).line());
+    }
+
+    @Test
+    void realRowsFitEveryFormatsBudgetWithTheGemmaTokenizer() throws IOException {
+        try (Tokenizer tok = TestTokenizers.gemmaOrNull()) {
+            Assumptions.assumeTrue(tok != null, "Gemma tokenizer not installed (run bash environment/setup.sh)");
+            List<Conversation> rows = KaggleCsv.readTrain(SAMPLE.resolve("train_sample.csv")).rows();
+            String[][] combos = {{"pab", "proportional"}, {"papb", "drop-start"}, {"rounds", "longest-first"}};
+            for (String[] combo : combos) {
+                PromptEncoder enc = PromptEncoder.of(tok, combo[0], combo[1], 1024);
+                int[] cue = enc.verdictCueIds();
+                int cut = 0;
+                for (int[] ids : enc.encodeAll(rows)) {
+                    assertTrue(ids.length <= 1024, combo[0] + "/" + combo[1] + ": " + ids.length);
+                    assertArrayEquals(cue, Arrays.copyOfRange(ids, ids.length - cue.length, ids.length));
+                    cut += ids.length == 1024 ? 1 : 0;
+                }
+                assertTrue(cut > 50, combo[0] + ": real rows longer than the budget exist, got " + cut);
+            }
+        }
     }
 
     @Test

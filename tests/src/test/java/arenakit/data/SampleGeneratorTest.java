@@ -68,6 +68,47 @@ class SampleGeneratorTest {
         long shared = external.rows().stream().filter(r -> trainPrompts.contains(prompts(r))).count();
         assertTrue(shared > 20, "external rows repeating a train prompt: " + shared);
         assertTrue(pref.rows().stream().noneMatch(Conversation::labeled));
+
+        var table = train.table();
+        assertEquals(2000, table.rowCount());
+        assertEquals(List.of("id", "model_a", "model_b", "turns", "prompt", "response_a", "response_b", "winner",
+                "line"), table.columnNames());
+        assertEquals(s.labels().get("TIE"), table.stringColumn("winner").isEqualTo("TIE").size());
+        assertEquals(s.turns(), (long) table.intColumn("turns").sum());
+        assertEquals(train.rows().get(5).id(), table.stringColumn("id").get(5));
+    }
+
+    @Test
+    void preferencePairsBecomeUnlabeledPairsWithSeededRandomSides() {
+        List<Conversation> pairs = SampleGenerator.generate(SMALL).preference();
+        List<PreferencePairs.UnlabeledPair> u = PreferencePairs.unlabeled(pairs, 11);
+        assertEquals(u, PreferencePairs.unlabeled(pairs, 11));
+        long onA = u.stream().filter(p -> p.chosenSide() == Winner.A).count();
+        assertTrue(onA > 30 && onA < 70, "chosen on side A in " + onA + " of 100");
+        for (int i = 0; i < pairs.size(); i++) {
+            Conversation c = u.get(i).conversation();
+            assertTrue(!c.labeled());
+            Turn original = pairs.get(i).turns().get(0);
+            Turn placed = c.turns().get(0);
+            assertEquals(original.responseA(), u.get(i).chosenSide() == Winner.A ? placed.responseA()
+                    : placed.responseB(), "chosen response is where chosenSide says");
+        }
+        // a pair's side depends on its id and the seed only
+        assertEquals(u.get(7), PreferencePairs.unlabeled(pairs.subList(7, 8), 11).get(0));
+    }
+
+    @Test
+    void optionsCanBeChangedByNameAsConfigsDo() {
+        SampleGenerator.Options o = SMALL.with(Map.of("multiTurnShare", 0.5, "maxTurns", 6));
+        assertEquals(0.5, o.multiTurnShare());
+        assertEquals(6, o.maxTurns());
+        assertEquals(SMALL.trainRows(), o.trainRows());
+        IllegalArgumentException unknown = org.junit.jupiter.api.Assertions.assertThrows(
+                IllegalArgumentException.class, () -> SMALL.with(Map.of("multiturnShare", 0.5)));
+        assertTrue(unknown.getMessage().contains("multiturnShare"), unknown.getMessage());
+        IllegalArgumentException range = org.junit.jupiter.api.Assertions.assertThrows(
+                IllegalArgumentException.class, () -> SMALL.with(Map.of("signal", 1.5)));
+        assertTrue(range.getMessage().contains("signal"), range.getMessage());
     }
 
     /**

@@ -174,6 +174,31 @@ class ValidationMatrixTest {
     }
 
     @Test
+    void crlfBomAndBadBytesAcrossBufferBoundariesOfALargerFile() throws IOException {
+        Path lf = SampleGenerator.write(tmp.resolve("gen"), SampleGenerator.Options.defaults().withRows(1500, 0, 0, 0))
+                .train();
+        DataSet plain = KaggleCsv.readTrain(lf);
+        String text = Files.readString(lf);
+        Path crlf = write("train.csv", ("\uFEFF" + text.replace("\n", "\r\n")).getBytes(StandardCharsets.UTF_8));
+        DataSet repaired = KaggleCsv.readTrain(crlf);
+        assertEquals(plain.rows(), repaired.rows());
+        assertEquals(1501, repaired.repairs().count(Repairs.Kind.CRLF_LINE_END));
+        assertEquals(1, repaired.repairs().count(Repairs.Kind.BOM_STRIPPED));
+
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        int line = 1200;
+        int at = 0;
+        for (int seen = 1; seen < line; at++) {
+            seen += bytes[at] == '\n' ? 1 : 0;
+        }
+        bytes[at + 3] = (byte) 0xFF; // inside the id of the record on line 1200
+        Path bad = write("train.csv", bytes);
+        DataException e = assertThrows(DataException.class, () -> KaggleCsv.readTrain(bad));
+        assertEquals(line, e.line(), e.getMessage());
+        assertTrue(e.getMessage().contains("byte offset " + (at + 3)), e.getMessage());
+    }
+
+    @Test
     void testIdsThatDoNotMatchSampleSubmissionAreAnError() throws IOException {
         Path test = write("test.csv", ("id,prompt,response_a,response_b\n"
                 + "1,\"[\"\"p\"\"]\",\"[\"\"a\"\"]\",\"[\"\"b\"\"]\"\n"
