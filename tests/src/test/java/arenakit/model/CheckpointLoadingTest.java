@@ -59,17 +59,20 @@ class CheckpointLoadingTest {
     }
 
     @Test
-    void largeTensorsAreMappedInRowBlocks() throws Exception {
-        Path dir = TinyCheckpoints.write(tmp.resolve("m"), CONFIG, DType.BF16, 1, 5);
-        HfCheckpoint ckpt = HfCheckpoint.open(dir);
-        long saved = SafetensorsFile.chunkBytes;
+    void tensorsAreCopiedInRowBlocksWhenConvertedOrOwned() throws Exception {
+        HfCheckpoint bf16 = HfCheckpoint.open(TinyCheckpoints.write(tmp.resolve("b"), CONFIG, DType.BF16, 1, 5));
+        HfCheckpoint f32 = HfCheckpoint.open(TinyCheckpoints.write(tmp.resolve("f"), CONFIG, DType.F32, 1, 5));
+        String name = "model.embed_tokens.weight";
+        long saved = SafetensorsFile.blockBytes;
         try (NDManager m = Engines.newManager()) {
-            float[] whole = ckpt.load("model.embed_tokens.weight", m, DataType.FLOAT32, false).toFloatArray();
-            SafetensorsFile.chunkBytes = 1000; // a few rows per block
-            float[] blocks = ckpt.load("model.embed_tokens.weight", m, DataType.FLOAT32, false).toFloatArray();
-            assertArrayEquals(whole, blocks);
+            float[] converted = bf16.load(name, m, DataType.FLOAT32, false).toFloatArray();
+            float[] mapped = f32.load(name, m, DataType.FLOAT32, false).toFloatArray();
+            SafetensorsFile.blockBytes = 1000; // a few rows per block
+            assertArrayEquals(converted, bf16.load(name, m, DataType.FLOAT32, false).toFloatArray());
+            assertArrayEquals(mapped, f32.load(name, m, DataType.FLOAT32, true).toFloatArray());
+            assertArrayEquals(new float[64], f32.load("model.norm.weight", m, DataType.FLOAT32, true).toFloatArray());
         } finally {
-            SafetensorsFile.chunkBytes = saved;
+            SafetensorsFile.blockBytes = saved;
         }
     }
 
