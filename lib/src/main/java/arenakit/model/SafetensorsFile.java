@@ -29,8 +29,8 @@ import java.util.stream.IntStream;
  *
  * <p>Float32 into a float32 CPU tensor is zero-copy (the tensor reads the page cache; never write into it).
  * Other conversions (bf16 or f16 to f32, bf16 or f32 to f16) are done in Java, in parallel, because BFLOAT16 must
- * never reach DJL; they go in row blocks through a reused staging buffer into tensors PyTorch owns (one map or
- * direct buffer cannot exceed 2 GB, and Gemma-2-9B's embedding is 3.7 GB in f32).
+ * never reach DJL; they go in row blocks straight into tensors PyTorch owns (one map or buffer cannot exceed
+ * 2 GB, and Gemma-2-9B's embedding is 3.7 GB in f32).
  */
 public final class SafetensorsFile {
 
@@ -179,8 +179,8 @@ public final class SafetensorsFile {
      * The tensor as an NDArray of {@code target} type (FLOAT32 or FLOAT16) on {@code manager}'s device, owned by
      * {@code manager}. With {@code owned} false a same-type CPU load is a zero-copy view of the file (read-only
      * memory: fine for frozen weights, never for parameters an optimizer updates). Everything else is converted
-     * block by block through one reused staging buffer into memory PyTorch owns, so the JVM's direct-memory limit
-     * never bounds the model size.
+     * block by block straight into memory PyTorch owns (on a GPU through one reused staging buffer), so the JVM's
+     * direct-memory limit never bounds the model size.
      */
     public NDArray load(String name, NDManager manager, DataType target, boolean owned) throws IOException {
         Entry e = entries.get(name);
@@ -201,20 +201,32 @@ public final class SafetensorsFile {
         long rowElems = e.numel() / shape[0];
         long rowBytes = rowElems * Math.max(e.dtype().bytes(), target.getNumOfBytes());
         long rowsPerBlock = Math.max(1, blockBytes / rowBytes);
+        boolean gpu = manager.getDevice().isGpu();
         NDArray out = manager.create(new Shape(shape), target);
         try (NDManager cpu = manager.newSubManager(Device.cpu())) {
             for (long r = 0; r < shape[0]; r += rowsPerBlock) {
                 long n = Math.min(rowsPerBlock, shape[0] - r);
+                long count = n * rowElems;
+                ByteBuffer src = map(e, r * rowElems, count);
+                NDIndex rows = new NDIndex(r + ":" + (r + n));
+                if (!gpu) { // write straight into the tensor's memory: one pass, no staging copy
+                    try (NDArray view = out.get(rows)) {
+                        ByteBuffer dst = view.toByteBuffer(true).order(ByteOrder.nativeOrder());
+                        if (sameType) {
+                            dst.put(src);
+                        } else {
+                            convert(e, src, count, target, dst);
+                        }
+                    }
+                    continue;
+                }
                 long[] blockShape = shape.clone();
                 blockShape[0] = n;
-                ByteBuffer src = map(e, r * rowElems, n * rowElems);
-                ByteBuffer data = sameType ? src : convert(e, src, n * rowElems, target);
-                NDArray block = cpu.create(data, new Shape(blockShape), target);
-                if (manager.getDevice().isGpu()) {
-                    block = block.toDevice(manager.getDevice(), false);
+                ByteBuffer data = sameType ? src : convert(e, src, count, target, staging(count * target.getNumOfBytes()));
+                try (NDArray block = cpu.create(data, new Shape(blockShape), target);
+                        NDArray onDevice = block.toDevice(manager.getDevice(), false)) {
+                    out.set(rows, onDevice);
                 }
-                out.set(new NDIndex(r + ":" + (r + n)), block);
-                block.close();
             }
         }
         return e.shape().length == 0 ? out.reshape(new Shape()) : out;
@@ -232,7 +244,7 @@ public final class SafetensorsFile {
         }
     }
 
-    /** This thread's staging buffer, grown on demand (at most {@link #blockBytes} plus one row). */
+    /** This thread's staging buffer for GPU loads, grown on demand (about {@link #blockBytes}). */
     private static ByteBuffer staging(long bytes) {
         ByteBuffer b = STAGING.get();
         if (b == null || b.capacity() < bytes) {
@@ -244,10 +256,9 @@ public final class SafetensorsFile {
         return view.slice().order(ByteOrder.nativeOrder());
     }
 
-    /** Converts {@code count} values to {@code target} into the staging buffer, in parallel blocks. */
-    private ByteBuffer convert(Entry e, ByteBuffer src, long count, DataType target) {
+    /** Converts {@code count} values to {@code target} into {@code dst}, in parallel blocks; returns dst. */
+    private ByteBuffer convert(Entry e, ByteBuffer src, long count, DataType target, ByteBuffer dst) {
         int n = Math.toIntExact(count);
-        ByteBuffer dst = staging((long) n * target.getNumOfBytes());
         DType from = e.dtype();
         int blocks = (n + CONVERT_BLOCK - 1) / CONVERT_BLOCK;
         long overflow = IntStream.range(0, blocks).parallel().mapToLong(b -> {
