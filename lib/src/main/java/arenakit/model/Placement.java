@@ -50,7 +50,7 @@ public final class Placement {
         List<Integer> cuts = new ArrayList<>();
         for (String part : spec.split(",")) {
             String[] dc = part.trim().split(":");
-            devs.add(Device.fromName(dc[0].trim()));
+            devs.add(device(dc[0].trim()));
             if (dc.length > 1) {
                 cuts.add(Integer.parseInt(dc[1]));
             }
@@ -59,6 +59,15 @@ public final class Placement {
             return new Placement(devs, null);
         }
         return split(cuts.stream().mapToInt(Integer::intValue).toArray(), devs.toArray(new Device[0]));
+    }
+
+    /** cpu, gpu0 / gpu(0), gpu1, ...; parsed without starting an engine. */
+    private static Device device(String name) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(cpu|gpu)\\(?(\\d*)\\)?").matcher(name);
+        if (!m.matches() || (m.group(1).equals("cpu") && !m.group(2).isEmpty())) {
+            throw new IllegalArgumentException("unknown device " + name + " (cpu, gpu0, gpu1, ...)");
+        }
+        return m.group(1).equals("cpu") ? Device.cpu() : Device.gpu(m.group(2).isEmpty() ? 0 : Integer.parseInt(m.group(2)));
     }
 
     public List<Device> devices() {

@@ -2,9 +2,8 @@ package arenakit.model;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import arenakit.util.Json;
@@ -17,12 +16,10 @@ import java.nio.ShortBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.stream.IntStream;
 
@@ -31,9 +28,9 @@ import java.util.stream.IntStream;
  * on demand and handed to PyTorch without a copy on the Java heap.
  *
  * <p>Float32 into a float32 CPU tensor is zero-copy (the tensor reads the page cache; never write into it).
- * Other conversions (bf16 or f16 to f32, bf16 or f32 to f16) are done in Java into native memory, in parallel,
- * because BFLOAT16 must never reach DJL. Tensors larger than {@link #chunkBytes} are loaded in row blocks and
- * concatenated, since one map or direct buffer cannot exceed 2 GB (Gemma-2-9B's embedding is 3.7 GB in f32).
+ * Other conversions (bf16 or f16 to f32, bf16 or f32 to f16) are done in Java, in parallel, because BFLOAT16 must
+ * never reach DJL; they go in row blocks straight into tensors PyTorch owns (one map or buffer cannot exceed
+ * 2 GB, and Gemma-2-9B's embedding is 3.7 GB in f32).
  */
 public final class SafetensorsFile {
 
@@ -79,8 +76,9 @@ public final class SafetensorsFile {
 
     private static final long MAX_HEADER = 100L << 20;
     private static final int CONVERT_BLOCK = 1 << 20;
-    /** Largest piece mapped or converted at once (package-private so tests can force the chunked path). */
-    static long chunkBytes = 1L << 30;
+    /** Largest piece mapped or converted at once (package-private so tests can force many blocks). */
+    static long blockBytes = 64L << 20;
+    private static final ThreadLocal<ByteBuffer> STAGING = new ThreadLocal<>();
 
     private final Path path;
     private final long dataStart;
@@ -179,8 +177,10 @@ public final class SafetensorsFile {
 
     /**
      * The tensor as an NDArray of {@code target} type (FLOAT32 or FLOAT16) on {@code manager}'s device, owned by
-     * {@code manager}. With {@code owned} false a float32-to-float32 CPU load is a zero-copy view of the file
-     * (read-only memory: fine for frozen weights, never for parameters an optimizer updates).
+     * {@code manager}. With {@code owned} false a same-type CPU load is a zero-copy view of the file (read-only
+     * memory: fine for frozen weights, never for parameters an optimizer updates). Everything else is converted
+     * block by block straight into memory PyTorch owns (on a GPU through one reused staging buffer), so the JVM's
+     * direct-memory limit never bounds the model size.
      */
     public NDArray load(String name, NDManager manager, DataType target, boolean owned) throws IOException {
         Entry e = entries.get(name);
@@ -190,53 +190,50 @@ public final class SafetensorsFile {
         if (target != DataType.FLOAT32 && target != DataType.FLOAT16) {
             throw new IllegalArgumentException("target dtype must be FLOAT32 or FLOAT16, not " + target);
         }
-        long targetBytes = e.numel() * Math.max(e.dtype().bytes(), target.getNumOfBytes());
         if (e.numel() == 0) {
             return manager.zeros(e.djlShape(), target);
         }
-        if (targetBytes <= chunkBytes || e.shape().length == 0 || e.shape()[0] == 1) {
-            return loadRange(e, 0, e.numel(), e.djlShape(), manager, target, owned);
+        boolean sameType = sameType(e.dtype(), target);
+        if (sameType && !owned && !manager.getDevice().isGpu() && e.end() - e.begin() <= Integer.MAX_VALUE) {
+            return manager.create(map(e, 0, e.numel()), e.djlShape(), target);
         }
-        long rows = e.shape()[0];
-        long rowElems = e.numel() / rows;
+        long[] shape = e.shape().length == 0 ? new long[] {1} : e.shape();
+        long rowElems = e.numel() / shape[0];
         long rowBytes = rowElems * Math.max(e.dtype().bytes(), target.getNumOfBytes());
-        long rowsPerChunk = Math.max(1, chunkBytes / rowBytes);
-        List<NDArray> parts = new ArrayList<>();
-        try (NDManager tmp = manager.newSubManager()) {
-            for (long r = 0; r < rows; r += rowsPerChunk) {
-                long n = Math.min(rowsPerChunk, rows - r);
-                long[] partShape = e.shape().clone();
-                partShape[0] = n;
-                parts.add(loadRange(e, r * rowElems, n * rowElems, new Shape(partShape), tmp, target, false));
+        long rowsPerBlock = Math.max(1, blockBytes / rowBytes);
+        boolean gpu = manager.getDevice().isGpu();
+        NDArray out = manager.create(new Shape(shape), target);
+        try (NDManager cpu = manager.newSubManager(Device.cpu())) {
+            for (long r = 0; r < shape[0]; r += rowsPerBlock) {
+                long n = Math.min(rowsPerBlock, shape[0] - r);
+                long count = n * rowElems;
+                ByteBuffer src = map(e, r * rowElems, count);
+                NDIndex rows = new NDIndex(r + ":" + (r + n));
+                if (!gpu) { // write straight into the tensor's memory: one pass, no staging copy
+                    try (NDArray view = out.get(rows)) {
+                        ByteBuffer dst = view.toByteBuffer(true).order(ByteOrder.nativeOrder());
+                        if (sameType) {
+                            dst.put(src);
+                        } else {
+                            convert(e, src, count, target, dst);
+                        }
+                    }
+                    continue;
+                }
+                long[] blockShape = shape.clone();
+                blockShape[0] = n;
+                ByteBuffer data = sameType ? src : convert(e, src, count, target, staging(count * target.getNumOfBytes()));
+                try (NDArray block = cpu.create(data, new Shape(blockShape), target);
+                        NDArray onDevice = block.toDevice(manager.getDevice(), false)) {
+                    out.set(rows, onDevice);
+                }
             }
-            NDArray whole = NDArrays.concat(new NDList(parts), 0);
-            whole.attach(manager);
-            return whole;
         }
+        return e.shape().length == 0 ? out.reshape(new Shape()) : out;
     }
 
-    private NDArray loadRange(Entry e, long firstElem, long count, Shape shape, NDManager manager, DataType target,
-            boolean owned) throws IOException {
-        ByteBuffer src = map(e, firstElem, count);
-        boolean sameType = (e.dtype() == DType.F32 && target == DataType.FLOAT32)
-                || (e.dtype() == DType.F16 && target == DataType.FLOAT16);
-        ByteBuffer data = sameType ? src : convert(e, src, count, target);
-        Device device = manager.getDevice();
-        if (!device.isGpu()) {
-            NDArray a = manager.create(data, shape, target);
-            if (owned && data == src) {
-                NDArray copy = a.duplicate();
-                a.close();
-                return copy;
-            }
-            return a;
-        }
-        try (NDManager cpu = manager.newSubManager(Device.cpu())) {
-            NDArray host = cpu.create(data, shape, target);
-            NDArray onDevice = host.toDevice(device, true);
-            onDevice.attach(manager);
-            return onDevice;
-        }
+    private static boolean sameType(DType from, DataType to) {
+        return (from == DType.F32 && to == DataType.FLOAT32) || (from == DType.F16 && to == DataType.FLOAT16);
     }
 
     private ByteBuffer map(Entry e, long firstElem, long count) throws IOException {
@@ -247,10 +244,21 @@ public final class SafetensorsFile {
         }
     }
 
-    /** Converts {@code count} values to {@code target} in a new native buffer, block by block in parallel. */
-    private ByteBuffer convert(Entry e, ByteBuffer src, long count, DataType target) {
+    /** This thread's staging buffer for GPU loads, grown on demand (about {@link #blockBytes}). */
+    private static ByteBuffer staging(long bytes) {
+        ByteBuffer b = STAGING.get();
+        if (b == null || b.capacity() < bytes) {
+            b = ByteBuffer.allocateDirect(Math.toIntExact(bytes)).order(ByteOrder.nativeOrder());
+            STAGING.set(b);
+        }
+        ByteBuffer view = b.duplicate().order(ByteOrder.nativeOrder());
+        view.limit(Math.toIntExact(bytes));
+        return view.slice().order(ByteOrder.nativeOrder());
+    }
+
+    /** Converts {@code count} values to {@code target} into {@code dst}, in parallel blocks; returns dst. */
+    private ByteBuffer convert(Entry e, ByteBuffer src, long count, DataType target, ByteBuffer dst) {
         int n = Math.toIntExact(count);
-        ByteBuffer dst = ByteBuffer.allocateDirect(n * target.getNumOfBytes()).order(ByteOrder.nativeOrder());
         DType from = e.dtype();
         int blocks = (n + CONVERT_BLOCK - 1) / CONVERT_BLOCK;
         long overflow = IntStream.range(0, blocks).parallel().mapToLong(b -> {
