@@ -17,6 +17,7 @@ import java.util.function.ToDoubleFunction;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.StringColumn;
 import tech.tablesaw.plotly.components.Axis;
+import tech.tablesaw.plotly.components.Config;
 import tech.tablesaw.plotly.components.Figure;
 import tech.tablesaw.plotly.components.Layout;
 import tech.tablesaw.plotly.components.Line;
@@ -37,6 +38,8 @@ public final class EdaCharts {
     static final String COLOR_TIE = "#8c8c8c";
     private static final int WIDTH = 1000;
     private static final int HEIGHT = 420;
+    /** No plotly logo link in the mode bar: the report must not point anywhere online. */
+    private static final Config CONFIG = Config.builder().displayLogo(false).build();
 
     private EdaCharts() {}
 
@@ -49,7 +52,7 @@ public final class EdaCharts {
                 .name("rows")
                 .build();
         return new Figure(layout("Class balance (" + split.name() + ", " + o.rows() + " labeled rows)", "verdict",
-                "rows").width(600).build(), bars);
+                "rows").width(600).build(), CONFIG, bars);
     }
 
     /** Verdict shares per response group, stacked to 100%. */
@@ -61,7 +64,7 @@ public final class EdaCharts {
                         .barMode(Layout.BarMode.STACK)
                         .yAxis(percentAxis("share of rows"))
                         .build(),
-                outcomeBars(x, groups, g -> g.outcome()));
+                CONFIG, outcomeBars(x, groups, g -> g.outcome()));
     }
 
     /** Win rate of the most-played models as dots, with Wilson 95% intervals as whiskers. */
@@ -101,7 +104,7 @@ public final class EdaCharts {
                         .margin(Margin.builder().left(260).right(30).top(60).bottom(60).build())
                         .xAxis(percentAxis("win rate (ties count as games)"))
                         .build(),
-                whiskers, dots);
+                CONFIG, whiskers, dots);
     }
 
     /** Verdict shares per bin of len(A) - len(B), stacked to 100%. */
@@ -114,7 +117,7 @@ public final class EdaCharts {
                         .barMode(Layout.BarMode.STACK)
                         .yAxis(percentAxis("share of rows"))
                         .build(),
-                outcomeBars(x, bins, LengthBin::outcome));
+                CONFIG, outcomeBars(x, bins, LengthBin::outcome));
     }
 
     /** Share of rows per number of turns, one bar group per split. */
@@ -135,35 +138,32 @@ public final class EdaCharts {
                 .yAxis(percentAxis("share of rows"))
                 .xAxis(Axis.builder().title("turns").type(Axis.Type.CATEGORY).build())
                 .build(),
-                traces.toArray(Trace[]::new));
+                CONFIG, traces.toArray(Trace[]::new));
     }
 
-    /** Token-length distributions of prompts and responses as frequency polygons (bars would hide each other). */
+    /**
+     * Token lengths of prompts, responses and the whole model input as cumulative shares (the share of rows with at
+     * most x tokens): smooth at any sample size, and the p50 / p90 / p99 of the table can be read off directly.
+     */
     public static Figure tokenLengths(Split split) {
         List<Trace> traces = new ArrayList<>();
-        String[] colors = {"#2ca02c", COLOR_A, COLOR_B};
+        String[] colors = {"#2ca02c", COLOR_A, COLOR_B, "#444444"};
         int i = 0;
-        for (String field : List.of("prompt", "response_a", "response_b")) {
-            FieldLengths f = split.tokens().field(field);
-            double[] x = new double[f.histogram().size()];
-            double[] y = new double[x.length];
-            for (int b = 0; b < x.length; b++) {
-                x[b] = b * f.binWidth() + f.binWidth() / 2.0;
-                y[b] = f.histogram().get(b);
-            }
-            traces.add(ScatterTrace.builder(x, y)
-                    .mode(ScatterTrace.Mode.LINE_AND_MARKERS)
-                    .line(Line.builder().color(colors[i]).width(2).build())
-                    .marker(Marker.builder().color(colors[i++]).size(4).build())
-                    .name(field + " (p50 " + f.p50() + ", p99 " + f.p99() + ")")
+        for (FieldLengths f : split.tokens().fields()) {
+            double[][] curve = cumulative(f);
+            traces.add(ScatterTrace.builder(curve[0], curve[1])
+                    .mode(ScatterTrace.Mode.LINE)
+                    .line(Line.builder().color(colors[i++ % colors.length]).width(2)
+                            .dash(f.field().equals("model_input") ? Line.Dash.DASH : Line.Dash.SOLID).build())
+                    .name(f.field() + " (p50 " + f.p50() + ", p99 " + f.p99() + ")")
                     .build());
         }
-        int w = split.tokens().field("prompt").binWidth();
-        return new Figure(layout("Token lengths (" + split.name() + "; bins of " + w
-                        + " tokens, the last point counts everything longer)", "tokens", "rows")
-                        .yAxis(Axis.builder().title("rows (log scale)").type(Axis.Type.LOG).build())
+        return new Figure(layout("Token lengths (" + split.name() + "): share of rows with at most x tokens",
+                        "tokens (" + split.tokens().tokenizer() + ")", "share of rows")
+                        .xAxis(tokenAxis(split.tokens().field("model_input"), "tokens (" + split.tokens().tokenizer() + ")"))
+                        .yAxis(Axis.builder().title("share of rows").range(0, 1.02).tickSettings(percentTicks()).build())
                         .build(),
-                traces.toArray(Trace[]::new));
+                CONFIG, traces.toArray(Trace[]::new));
     }
 
     /**
@@ -172,18 +172,10 @@ public final class EdaCharts {
      */
     public static Figure modelInputLengths(Split split) {
         FieldLengths f = split.tokens().field("model_input");
-        int w = f.binWidth();
-        double[] binEnds = new double[f.histogram().size()];
-        double[] covered = new double[binEnds.length];
-        long cumulative = 0;
-        for (int i = 0; i < binEnds.length; i++) {
-            cumulative += f.histogram().get(i);
-            binEnds[i] = (double) (i + 1) * w;
-            covered[i] = Stats.rate(cumulative, f.rows());
-        }
+        double[][] covered = cumulative(f);
         List<Trace> traces = new ArrayList<>();
         traces.add(histogramBars(f).name("rows").marker(Marker.builder().color("#6a8caf").build()).build());
-        traces.add(ScatterTrace.builder(binEnds, covered)
+        traces.add(ScatterTrace.builder(covered[0], covered[1])
                 .mode(ScatterTrace.Mode.LINE)
                 .yAxis(ScatterTrace.YAxis.Y2)
                 .line(Line.builder().color("#d62728").width(2).build())
@@ -200,17 +192,42 @@ public final class EdaCharts {
                     .build());
             title += ": max length " + rec.maxLength() + " fits " + EdaTables.percent(rec.shareCovered());
         }
-        return new Figure(layout(title, "tokens", "rows")
+        return new Figure(layout(title, "tokens (the last bar counts every longer row)", "rows")
+                .xAxis(tokenAxis(f, "tokens (the last bar counts every longer row)"))
                 .yAxis2(Axis.builder().title("share of rows that fit").side(Axis.Side.right)
                         .overlaying(ScatterTrace.YAxis.Y).range(0, 1.02)
                         .tickSettings(percentTicks())
                         .showGrid(false).build())
                 .margin(Margin.builder().left(70).right(90).top(60).bottom(60).build())
                 .build(),
-                traces.toArray(Trace[]::new));
+                CONFIG, traces.toArray(Trace[]::new));
     }
 
     // ------------------------------------------------------------------ helpers
+
+    /**
+     * The share of rows with at most x tokens, exact at every histogram bin's upper edge (bins are
+     * {@code (i * w, (i + 1) * w]}), ending at the longest row with 100%.
+     */
+    private static double[][] cumulative(FieldLengths f) {
+        int bins = f.histogram().size() - 1; // the last entry is the overflow bin
+        List<double[]> points = new ArrayList<>();
+        long cumulative = 0;
+        for (int i = 0; i < bins && cumulative < f.rows(); i++) {
+            cumulative += f.histogram().get(i);
+            points.add(new double[] {(double) (i + 1) * f.binWidth(), Stats.rate(cumulative, f.rows())});
+        }
+        if (cumulative < f.rows()) {
+            points.add(new double[] {f.max(), 1.0});
+        }
+        return new double[][] {
+            points.stream().mapToDouble(p -> p[0]).toArray(), points.stream().mapToDouble(p -> p[1]).toArray()};
+    }
+
+    /** A token axis up to the end of the overflow bin; rows beyond it are off to the right. */
+    private static Axis tokenAxis(FieldLengths f, String title) {
+        return Axis.builder().title(title).range(0, f.histogram().size() * f.binWidth()).build();
+    }
 
     private static BarTrace.BarBuilder histogramBars(FieldLengths f) {
         double[] x = new double[f.histogram().size()];

@@ -13,7 +13,7 @@ public final class EdaReport {
 
     public static HtmlReport build(EdaResult result) {
         Split train = result.train();
-        List<Split> splits = EdaTables.splits(result);
+        List<Split> splits = result.splits();
         HtmlReport r = new HtmlReport("LMSYS Chatbot Arena: exploratory data analysis");
         r.note("Every number on this page is in eda.json next to it, with its exact definition in the javadoc of "
                 + "arenakit.eda.EdaResult. Shares here are rounded; eda.json has them unrounded.");
@@ -71,7 +71,7 @@ public final class EdaReport {
         r.heading("Token lengths and the max length");
         MaxLength rec = result.recommendedMaxLength();
         if (rec != null) {
-            r.paragraph("With the Gemma tokenizer, a max length of " + rec.maxLength() + " tokens leaves "
+            r.paragraph("With the tokenizer " + train.tokens().tokenizer() + ", a max length of " + rec.maxLength() + " tokens leaves "
                     + EdaTables.percent(rec.shareCovered()) + " of the training rows untruncated (target "
                     + EdaTables.percent(rec.coverage()) + "). Longer rows are cut by the truncation policy. "
                     + "The silver-medal team chose 3072 from this distribution.");

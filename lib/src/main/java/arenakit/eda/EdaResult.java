@@ -28,6 +28,11 @@ import java.util.List;
  */
 public record EdaResult(EdaOptions options, Split train, Split test, Long testRowsWithPromptInTrain) {
 
+    /** The splits there are: train, then test when given. */
+    public List<Split> splits() {
+        return test == null ? List.of(train) : List.of(train, test);
+    }
+
     /** The max length recommended from the training rows' model-input lengths. */
     public MaxLength recommendedMaxLength() {
         return train.tokens().recommendation();
@@ -180,14 +185,15 @@ public record EdaResult(EdaOptions options, Split train, Split test, Long testRo
     public record LengthBin(String label, Long from, Long to, Outcome outcome) {}
 
     /**
-     * Token lengths with the real Gemma tokenizer.
+     * Token lengths (the EDA's default is the real Gemma tokenizer).
      *
+     * @param tokenizer      which tokenizer counted (folder and file name, e.g. gemma/tokenizer.json)
      * @param format         prompt format of the model input
      * @param fields         per-field quantiles and histograms: prompt, response_a, response_b, model_input
      * @param coverage       rows whose model input fits each of {@link EdaOptions#coverageLengths()}
      * @param recommendation the max length for {@link EdaOptions#maxLengthCoverage()}
      */
-    public record TokenLengths(String format, List<FieldLengths> fields, List<Coverage> coverage,
+    public record TokenLengths(String tokenizer, String format, List<FieldLengths> fields, List<Coverage> coverage,
             MaxLength recommendation) {
         public FieldLengths field(String name) {
             return fields.stream().filter(f -> f.field().equals(name)).findFirst()
@@ -198,8 +204,9 @@ public record EdaResult(EdaOptions options, Split train, Split test, Long testRo
     /**
      * Nearest-rank quantiles ({@link Stats#quantile}) of one field's token lengths, and its histogram.
      *
-     * @param histogram counts per bin {@code [i * binWidth, (i + 1) * binWidth)}; the last entry counts everything
-     *                  from {@code (counts.size() - 1) * binWidth} up (the overflow bin)
+     * @param histogram counts per bin: bin i holds lengths n with {@code i * binWidth < n <= (i + 1) * binWidth}
+     *                  (0 goes to bin 0), so a running sum up to bin i is exactly the rows that fit a max length
+     *                  of {@code (i + 1) * binWidth}; the last entry counts every longer row (the overflow bin)
      */
     public record FieldLengths(String field, long rows, int p50, int p90, int p95, int p99, int max, double mean,
             int binWidth, List<Long> histogram) {}

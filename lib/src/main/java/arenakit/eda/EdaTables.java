@@ -35,7 +35,7 @@ public final class EdaTables {
     public static Table summary(EdaResult result) {
         StringColumn what = StringColumn.create("what");
         StringColumn value = StringColumn.create("value");
-        for (Split s : splits(result)) {
+        for (Split s : result.splits()) {
             what.append(s.name() + " rows");
             value.append(String.format(Locale.ROOT, "%,d (%,d labeled)", s.rows(), s.labeledRows()));
             what.append(s.name() + " multi-turn rows");
@@ -162,8 +162,8 @@ public final class EdaTables {
         List<FieldLengths> f = split.tokens().fields();
         DoubleColumn mean = DoubleColumn.create("mean", f.stream().mapToDouble(FieldLengths::mean).toArray());
         mean.setPrintFormatter(NumberColumnFormatter.fixedWithGrouping(1));
-        return Table.create("Token lengths, Gemma tokenizer (" + split.name() + ", model input format "
-                        + split.tokens().format() + ", untruncated)",
+        return Table.create("Token lengths (" + split.name() + "; tokenizer " + split.tokens().tokenizer()
+                        + ", model input format " + split.tokens().format() + ", untruncated)",
                 StringColumn.create("field", f.stream().map(FieldLengths::field).toList()),
                 longs("rows", f, FieldLengths::rows),
                 longs("p50", f, FieldLengths::p50),
@@ -184,20 +184,22 @@ public final class EdaTables {
                 shares("share", c, Coverage::share),
                 StringColumn.create("note", c.stream().map(x -> "").toList()));
         if (rec != null) {
-            t.intColumn("max length").append(rec.maxLength());
-            t.longColumn("rows").append(rec.rowsCovered());
-            t.doubleColumn("share").append(rec.shareCovered());
-            t.stringColumn("note").append("recommended for " + percent(rec.coverage()) + " coverage");
-            t = t.sortAscendingOn("max length");
+            String note = "recommended for " + percent(rec.coverage()) + " coverage";
+            int at = t.intColumn("max length").indexOf(rec.maxLength());
+            if (at >= 0) {
+                t.stringColumn("note").set(at, note);
+            } else {
+                t.intColumn("max length").append(rec.maxLength());
+                t.longColumn("rows").append(rec.rowsCovered());
+                t.doubleColumn("share").append(rec.shareCovered());
+                t.stringColumn("note").append(note);
+                t = t.sortAscendingOn("max length");
+            }
         }
         return t;
     }
 
     // ------------------------------------------------------------------ helpers
-
-    static List<Split> splits(EdaResult result) {
-        return result.test() == null ? List.of(result.train()) : List.of(result.train(), result.test());
-    }
 
     static String label(ResponseGroup.Kind kind) {
         return switch (kind) {

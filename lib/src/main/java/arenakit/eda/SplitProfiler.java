@@ -293,7 +293,7 @@ final class SplitProfiler {
             recommendation = new MaxLength(options.maxLengthCoverage(), options.lengthMultiple(), max, fit,
                     Stats.rate(fit, input.length));
         }
-        return new TokenLengths(tokens.format(), fields, coverage, recommendation);
+        return new TokenLengths(tokens.tokenizer(), tokens.format(), fields, coverage, recommendation);
     }
 
     /**
@@ -313,7 +313,7 @@ final class SplitProfiler {
         Arrays.sort(sorted);
         long[] histogram = new long[options.histogramBins() + 1];
         for (int n : sorted) {
-            histogram[Math.min(n / binWidth, options.histogramBins())]++;
+            histogram[n == 0 ? 0 : Math.min((n - 1) / binWidth, options.histogramBins())]++;
         }
         List<Long> counts = Arrays.stream(histogram).boxed().toList();
         if (sorted.length == 0) {

@@ -3,6 +3,7 @@ package arenakit.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import arenakit.data.SampleGenerator;
 import arenakit.util.ArenaHome;
 import arenakit.util.Json;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -49,7 +50,8 @@ class JbangScriptsTest {
                 "--fresh", home.resolve("jbang-scripts").resolve(script).toString()));
         cmd.addAll(List.of(args));
         Path log = tmp.resolve(script + ".out");
-        Process p = new ProcessBuilder(cmd).directory(tmp.toFile()).redirectErrorStream(true)
+        // From the checkout root, as the README runs them: that is how scripts find .cache (tokenizer, plotly.js).
+        Process p = new ProcessBuilder(cmd).directory(home.toFile()).redirectErrorStream(true)
                 .redirectOutput(log.toFile()).start();
         assertTrue(p.waitFor(5, TimeUnit.MINUTES), script + " timed out");
         return new Result(p.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
@@ -72,5 +74,18 @@ class JbangScriptsTest {
         Result bad = jbang("validate.java", dir.resolve("test.csv").toString());
         assertEquals(1, bad.code(), bad.out());
         assertTrue(bad.out().contains("line 12"), bad.out());
+    }
+
+    /** The EDA with no arguments but --out: the embedded sample, so it works on a fresh machine. */
+    @Test
+    void edaOnTheEmbeddedSample() throws Exception {
+        Path out = tmp.resolve("eda");
+        Result eda = jbang("eda.java", "--out", out.toString(), "--max-length-coverage", "0.99");
+        assertEquals(0, eda.code(), eda.out());
+        assertTrue(eda.out().contains("embedded sample"), eda.out());
+        JsonNode json = Json.MAPPER.readTree(out.resolve("eda.json").toFile());
+        assertEquals(SampleGenerator.Options.defaults().trainRows(), json.at("/train/rows").asInt());
+        assertEquals(0.99, json.at("/train/tokens/recommendation/coverage").asDouble());
+        assertTrue(Files.readString(out.resolve("eda.html")).contains("Plotly.newPlot"), "charts in eda.html");
     }
 }

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
+import tech.tablesaw.api.Table;
 
 /** Six hand-made rows, one per quirk, whose every number is worked out by hand in the comments. */
 class EdaComputeTest {
@@ -39,7 +40,7 @@ class EdaComputeTest {
 
     private static TokenCounts tokens(int... modelInput) {
         int n = modelInput.length;
-        return new TokenCounts("pab", new int[n], new int[n], new int[n], modelInput);
+        return new TokenCounts("test/tokenizer.json", "pab", new int[n], new int[n], new int[n], modelInput);
     }
 
     private static EdaResult compute() {
@@ -163,7 +164,11 @@ class EdaComputeTest {
         assertEquals(3, EdaTables.classBalance(r.train()).rowCount());
         assertEquals(5, EdaTables.responseGroups(r.test()).rowCount());
         assertEquals(3, EdaTables.models(r.train()).rowCount());
-        assertEquals(10, EdaTables.coverage(r.train()).rowCount()); // 9 lengths + the recommendation
+        assertEquals(10, EdaTables.coverage(r.train()).rowCount()); // 9 lengths + the recommendation (1008)
+        EdaResult at512 = Eda.compute(TRAIN, tokens(500, 500, 500, 500, 500, 500), null, null, EdaOptions.defaults());
+        Table coverage = EdaTables.coverage(at512.train());
+        assertEquals(9, coverage.rowCount(), "a recommendation already in the list is marked, not repeated");
+        assertEquals("recommended for 95.0% coverage", coverage.stringColumn("note").get(0));
         String html = EdaReport.build(r).html();
         assertTrue(html.contains("Win rate of the most-played models"));
     }

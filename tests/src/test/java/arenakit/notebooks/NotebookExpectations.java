@@ -82,6 +82,45 @@ final class NotebookExpectations {
 
             assertChartsDraw(nb);
         });
+
+        expect("01-eda.ipynb", nb -> {
+            // the smoke setup's embedded sample: 240 train rows, 40 test rows
+            ExecutedNotebook.Cell rows = nb.cell("eda-data");
+            assertEquals(240, rows.number("train rows"));
+            assertEquals(40, rows.number("test rows"));
+            assertEquals(List.of(5), rows.tableRows());
+
+            ExecutedNotebook.Cell run = nb.cell("eda-run");
+            List<String> bars = run.html().stream().filter(h -> h.contains("arena-progress")).toList();
+            assertEquals(4, bars.size(), "a tokenizing bar for prompts/responses and one for model inputs, per split");
+            assertTrue(bars.stream().allMatch(b -> b.contains("100%")), "every bar ends complete: " + bars);
+            assertEquals(1, run.tableRows().size(), "the summary table");
+
+            ExecutedNotebook.Cell balance = nb.cell("eda-balance");
+            assertEquals(240, balance.number("labeled rows"));
+            assertTrue(balance.number("constant-prior log loss") <= Math.log(3) + 1e-9);
+            assertEquals(List.of(3, 1), balance.tableRows());
+            assertEquals(1, balance.figures());
+
+            ExecutedNotebook.Cell groups = nb.cell("eda-groups");
+            assertEquals(List.of(5, 7), groups.tableRows(), "five response groups, seven element counts");
+            assertEquals(1, groups.figures());
+            assertEquals(List.of(20), nb.cell("eda-models").tableRows(), "the 20 most-played models");
+            assertEquals(1, nb.cell("eda-models").figures());
+            assertEquals(List.of(11), nb.cell("eda-length").tableRows(), "eleven length-difference bins");
+            assertEquals(1, nb.cell("eda-turns").figures());
+
+            ExecutedNotebook.Cell tokens = nb.cell("eda-tokens");
+            double maxLength = tokens.number("recommended max length");
+            assertTrue(maxLength >= 16 && maxLength % 16 == 0, "a positive multiple of 16: " + maxLength);
+            assertTrue(tokens.number("rows covered") >= 0.95 * 240);
+            assertEquals(4, tokens.tableRows().get(0), "prompt, response_a, response_b, model_input");
+            assertEquals(2, tokens.figures());
+            assertTrue(nb.cell("eda-files").number("html bytes") > 4_000_000, "eda.html carries plotly.js");
+
+            assertEquals(7, nb.figures());
+            assertChartsDraw(nb);
+        });
     }
 
     /**
