@@ -3,13 +3,10 @@ package arenakit.pipeline;
 import arenakit.data.SampleGenerator;
 import arenakit.util.Json;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.PropertyNamingStrategies;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
-import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -31,7 +28,7 @@ final class EmbeddedSample {
                 throw new ConfigException("pipeline.json: data.train is set, so data.test and data.sample_submission "
                         + "must be set too");
             }
-            return new Inputs.Files(existing(d.train()), existing(d.test()), existing(d.sampleSubmission()),
+            return new Inputs.Files(existing(d.train()), existing(d.test()), existing(d.sampleSubmission()), null,
                     d.external().stream().map(EmbeddedSample::existing).toList(),
                     d.unlabeled().stream().map(EmbeddedSample::existing).toList());
         }
@@ -50,7 +47,7 @@ final class EmbeddedSample {
                     + "(signal %.2f, seed %d) -> %s", options.trainRows(), options.testRows(), options.externalRows(),
                     options.preferenceRows(), options.signal(), options.seed(), dataDir));
         }
-        return new Inputs.Files(files.train(), files.test(), files.sampleSubmission(),
+        return new Inputs.Files(files.train(), files.test(), files.sampleSubmission(), files.solution(),
                 options.externalRows() > 0 ? List.of(files.external()) : List.of(),
                 options.preferenceRows() > 0 ? List.of(files.preference()) : List.of());
     }
@@ -64,33 +61,32 @@ final class EmbeddedSample {
 
     /**
      * The generator's defaults with the config's {@code sample} fields laid over them. Config keys are snake_case
-     * ({@code train_rows}); an unknown key is an error.
+     * ({@code train_rows}, the generator's {@code trainRows}); an unknown key or a bad value is an error.
      */
     static SampleGenerator.Options options(JsonNode sample) {
-        ObjectNode merged = Json.MAPPER.valueToTree(SampleGenerator.Options.defaults());
+        Map<String, Object> changes = new LinkedHashMap<>();
         if (sample != null && !sample.isNull()) {
-            Map<String, String> bySnake = new HashMap<>();
-            merged.fieldNames().forEachRemaining(f -> bySnake.put(
-                    new PropertyNamingStrategies.SnakeCaseStrategy().translate(f), f));
-            for (Iterator<Map.Entry<String, JsonNode>> it = sample.fields(); it.hasNext();) {
-                Map.Entry<String, JsonNode> e = it.next();
-                String field = bySnake.get(e.getKey());
-                if (field == null) {
-                    throw new ConfigException("pipeline.json: unknown field 'sample." + e.getKey() + "' (known: "
-                            + String.join(", ", new java.util.TreeSet<>(bySnake.keySet())) + ")");
-                }
-                merged.set(field, e.getValue());
-            }
+            sample.fields().forEachRemaining(e -> changes.put(camel(e.getKey()), e.getValue()));
         }
         try {
-            return Json.MAPPER.treeToValue(merged, SampleGenerator.Options.class);
-        } catch (IOException | IllegalArgumentException e) {
-            Throwable root = e;
-            while (root.getCause() != null) {
-                root = root.getCause();
-            }
-            throw new ConfigException("pipeline.json: invalid 'sample': " + root.getMessage(), e);
+            return SampleGenerator.Options.defaults().with(changes);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("pipeline.json: invalid 'sample': " + e.getMessage(), e);
         }
+    }
+
+    private static String camel(String snake) {
+        StringBuilder b = new StringBuilder();
+        boolean up = false;
+        for (char c : snake.toCharArray()) {
+            if (c == '_') {
+                up = true;
+            } else {
+                b.append(up ? Character.toUpperCase(c) : c);
+                up = false;
+            }
+        }
+        return b.toString();
     }
 
     private static Path existing(String path) {

@@ -28,8 +28,9 @@ final class Inputs {
     private DataSet test;
     private final Map<TrainConfig.Holdout, Split> splits = new HashMap<>();
 
-    /** Resolved paths. */
-    record Files(Path train, Path test, Path sampleSubmission, List<Path> external, List<Path> unlabeled) {}
+    /** Resolved paths; {@code solution} (the test labels) only for the embedded sample. */
+    record Files(Path train, Path test, Path sampleSubmission, Path solution, List<Path> external,
+            List<Path> unlabeled) {}
 
     /** Labeled rows divided into training rows and the held-out fold. */
     record Split(List<Conversation> train, List<Conversation> holdout) {}

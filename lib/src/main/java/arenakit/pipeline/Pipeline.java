@@ -122,7 +122,7 @@ public final class Pipeline implements AutoCloseable {
     public StageSummary runStage(String stage, int stopAfter) throws IOException {
         Path dir = stageDir(stage);
         var existing = StageSummary.read(dir);
-        if (existing.isPresent() && !existing.get().status().equals(StageSummary.NOT_AVAILABLE)) {
+        if (existing.isPresent()) {
             log.accept("[" + stage + "] done earlier (" + dir.resolve(StageSummary.FILE) + "), skipped");
             return existing.get();
         }

@@ -49,6 +49,6 @@ final class PseudoLabelStage {
         log.accept(String.format(java.util.Locale.ROOT, "%d soft labels, mean P(A)=%.3f P(B)=%.3f P(tie)=%.3f",
                 labels.size(), mean[0], mean[1], mean[2]));
         return new StageSummary(stage, PseudoLabelConfig.KIND, StageSummary.DONE, labels.size(), null, 0, null, null,
-                null, p.stageDir(stage).resolve("pseudo_labels.csv").toString());
+                null, null, p.stageDir(stage).resolve("pseudo_labels.csv").toString());
     }
 }

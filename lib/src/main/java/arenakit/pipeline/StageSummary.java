@@ -17,25 +17,26 @@ import tech.tablesaw.api.Table;
  * What a finished stage reports. Written last, as {@code <out>/<stage>/summary.json}: its presence is what marks
  * the stage done, so a re-run skips it.
  *
- * @param status "done", or "not available" for a stage whose implementation is missing from this build
+ * @param status "done", or "paused" for a training stage stopped early on request (not written to disk)
  * @param rows rows the stage consumed (training rows, rows labeled, rows predicted)
  * @param steps optimizer steps (training stages)
  * @param valLogLoss log loss on the held-out fold (training stages with a holdout)
  * @param priorLogLoss log loss of the constant class prior on the same fold: the bar to beat
+ * @param testLogLoss the submission's log loss on the test labels, where they are known (the embedded sample's
+ *     solution.csv)
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record StageSummary(String stage, String kind, String status, long rows, Long steps, double seconds,
-        Double valLogLoss, Double valAccuracy, Double priorLogLoss, String output) {
+        Double valLogLoss, Double valAccuracy, Double priorLogLoss, Double testLogLoss, String output) {
 
     public static final String FILE = "summary.json";
     public static final String DONE = "done";
     /** A training stage stopped early on request; it resumes from its checkpoint on the next run. */
     public static final String PAUSED = "paused";
-    /** A stage whose implementation is not part of this build (re-run once it is). */
-    public static final String NOT_AVAILABLE = "not available";
 
     public StageSummary withSeconds(double s) {
-        return new StageSummary(stage, kind, status, rows, steps, s, valLogLoss, valAccuracy, priorLogLoss, output);
+        return new StageSummary(stage, kind, status, rows, steps, s, valLogLoss, valAccuracy, priorLogLoss, testLogLoss,
+                output);
     }
 
     public static Optional<StageSummary> read(Path stageDir) throws IOException {
@@ -57,6 +58,7 @@ public record StageSummary(String stage, String kind, String status, long rows, 
         DoubleColumn val = DoubleColumn.create("val log loss");
         DoubleColumn prior = DoubleColumn.create("class prior");
         DoubleColumn acc = DoubleColumn.create("val accuracy");
+        DoubleColumn test = DoubleColumn.create("test log loss");
         for (StageSummary s : stages) {
             stage.append(s.stage());
             status.append(s.status());
@@ -70,8 +72,9 @@ public record StageSummary(String stage, String kind, String status, long rows, 
             appendRounded(val, s.valLogLoss());
             appendRounded(prior, s.priorLogLoss());
             appendRounded(acc, s.valAccuracy());
+            appendRounded(test, s.testLogLoss());
         }
-        return Table.create("pipeline summary", stage, status, rows, steps, seconds, val, prior, acc);
+        return Table.create("pipeline summary", stage, status, rows, steps, seconds, val, prior, acc, test);
     }
 
     private static void appendRounded(DoubleColumn c, Double v) {

@@ -35,8 +35,14 @@ final class SubmissionStage {
         Path top = p.out().resolve("submission.csv");
         Files.copy(file, top, StandardCopyOption.REPLACE_EXISTING);
         p.log(stage).accept("wrote " + top);
+        Double testLogLoss = null;
+        if (files.solution() != null) {
+            testLogLoss = StageReports.score(file, files.solution());
+            p.log(stage).accept(String.format(Locale.ROOT, "test log loss %.4f (the sample's hidden labels, %s)",
+                    testLogLoss, files.solution().getFileName()));
+        }
         return new StageSummary(stage, SubmissionConfig.KIND, StageSummary.DONE, rows, null, 0, null, null, null,
-                top.toString());
+                testLogLoss, top.toString());
     }
 
     /** Predicts {@code test} and writes the submission; returns the row count. */

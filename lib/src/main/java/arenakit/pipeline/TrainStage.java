@@ -44,12 +44,12 @@ final class TrainStage {
             Trainer.Result result = trainer.fit(rows, split.holdout(), dir, stopAfter);
             if (result.stopped()) {
                 return new StageSummary(stage, TrainConfig.KIND, StageSummary.PAUSED, rows.size(), result.steps(),
-                        result.seconds(), result.valLogLoss(), result.valAccuracy(), result.priorLogLoss(), null);
+                        result.seconds(), result.valLogLoss(), result.valAccuracy(), result.priorLogLoss(), null, null);
             }
             Models.export(model, dir);
             Json.write(dir.resolve("metrics.json"), result);
             return new StageSummary(stage, TrainConfig.KIND, StageSummary.DONE, rows.size(), result.steps(),
-                    result.seconds(), result.valLogLoss(), result.valAccuracy(), result.priorLogLoss(),
+                    result.seconds(), result.valLogLoss(), result.valAccuracy(), result.priorLogLoss(), null,
                     dir.toString());
         }
     }

@@ -53,7 +53,12 @@ public final class Trainer {
         int[] order(List<Example> rows, int epoch, long seed);
     }
 
-    /** How the run went. {@code stopped} is true when it paused early ({@code stopAfter}) with a checkpoint. */
+    /**
+     * How the run went (the stage's metrics.json). {@code stopped} is true when it paused early
+     * ({@code stopAfter}) with a checkpoint.
+     */
+    @com.fasterxml.jackson.databind.annotation.JsonNaming(
+            com.fasterxml.jackson.databind.PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record Result(long steps, long totalSteps, long tokens, double seconds, Double valLogLoss,
             Double valAccuracy, Double priorLogLoss, List<TrainLog> history, boolean stopped) {}
 
@@ -121,7 +126,7 @@ public final class Trainer {
         long total = plan.totalSteps();
         LrSchedule schedule = new LrSchedule(config.optimizer().lr(), total, config.schedule());
         Checkpoints checkpoints = new Checkpoints(stageDir);
-        Double prior = holdout.isEmpty() ? null : priorLogLoss(train, holdout);
+        Double prior = holdout.isEmpty() ? null : priorLogLoss(holdout);
 
         try (AdamW optimizer = new AdamW(model.trainable(), config.optimizer())) {
             long step = 0;
@@ -209,14 +214,13 @@ public final class Trainer {
         return new double[] {Metrics.logLoss(p.probs(), labels), Metrics.accuracy(p.probs(), labels)};
     }
 
-    private static Double priorLogLoss(List<Example> train, List<Conversation> holdout) {
-        double[] prior = new double[3];
-        for (Example e : train) {
-            for (int c = 0; c < 3; c++) {
-                prior[c] += e.target()[c] / train.size();
-            }
-        }
-        return Metrics.priorLogLoss(prior, holdout.stream().mapToInt(c -> c.winner().ordinal()).toArray());
+    /**
+     * The constant-prior baseline on the held-out fold: the log loss of predicting the fold's own class shares for
+     * every row (the same number in every stage that shares the fold, whatever it trains on).
+     */
+    private static Double priorLogLoss(List<Conversation> holdout) {
+        int[] labels = holdout.stream().mapToInt(c -> c.winner().ordinal()).toArray();
+        return Metrics.priorLogLoss(Metrics.prior(labels, Winner.values().length), labels);
     }
 
     private static String describe(TrainLog line, Double prior) {
