@@ -1,5 +1,6 @@
 package arenakit.infer;
 
+import ai.djl.Device;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import java.util.List;
@@ -42,6 +43,19 @@ public record InferenceConfig(boolean tta, List<String> devices, String mode, In
         if (estimateAfterBatches <= 0) {
             estimateAfterBatches = 8;
         }
+    }
+
+    /** A DJL device from a config name: {@code cpu}, {@code gpu(0)} (or {@code gpu0}). */
+    public static Device device(String name) {
+        String n = name.trim().toLowerCase(Locale.ROOT);
+        if (n.equals("cpu") || n.equals("cpu()")) {
+            return Device.cpu();
+        }
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("gpu\\(?(\\d+)\\)?").matcher(n);
+        if (m.matches()) {
+            return Device.gpu(Integer.parseInt(m.group(1)));
+        }
+        throw new IllegalArgumentException("unknown device '" + name + "' (cpu, gpu(0), gpu(1), ...)");
     }
 
     /** The same settings with TTA switched on or off. */

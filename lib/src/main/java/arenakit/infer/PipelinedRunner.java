@@ -3,9 +3,13 @@ package arenakit.infer;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import arenakit.model.Gemma2Classifier;
+import arenakit.model.Placement;
+import arenakit.model.TokenBatch;
 import arenakit.util.Engines;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutionException;
@@ -37,6 +41,32 @@ public final class PipelinedRunner implements BatchRunner {
         this.front = front;
         this.back = back;
         this.description = description;
+    }
+
+    /**
+     * The model's two layer stages as pipeline halves: embedding + the first device's layers, then the second
+     * device's layers + final norm + head.
+     */
+    public static PipelinedRunner of(Gemma2Classifier g) {
+        List<Placement.Stage> stages = g.stages();
+        if (stages.size() != 2) {
+            throw new IllegalArgumentException("pipelining needs a model placed on two devices, got " + stages);
+        }
+        int split = stages.get(1).from();
+        int layers = g.config().numHiddenLayers();
+        PipelinedRunner.Half front = (scope, batch, input) -> {
+            TokenBatch b = g.batch(batch);
+            NDArray embedded = g.embed(scope, b, false);
+            NDArray hidden = g.layers(scope, embedded, b, 0, split, false);
+            return new NDList(hidden);
+        };
+        PipelinedRunner.Half back = (scope, batch, input) -> {
+            TokenBatch b = g.batch(batch);
+            NDArray hidden = g.layers(scope, input.get(0), b, split, layers, false);
+            return new NDList(g.classify(scope, hidden, b, false));
+        };
+        return new PipelinedRunner(front, back, String.format(Locale.ROOT, "pipeline %s layers [0, %d) -> %s layers "
+                + "[%d, %d)", stages.get(0).device(), split, stages.get(1).device(), split, layers));
     }
 
     private record Handoff(int batch, NDManager owner, NDList hidden, Throwable error) {

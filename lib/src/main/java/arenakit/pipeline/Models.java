@@ -1,8 +1,6 @@
 package arenakit.pipeline;
 
 import ai.djl.Device;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import arenakit.infer.BatchRunner;
 import arenakit.infer.DataParallelRunner;
@@ -18,7 +16,6 @@ import arenakit.model.Placement;
 import arenakit.model.SafetensorsFile;
 import arenakit.model.SequenceClassifier;
 import arenakit.model.TinyCheckpoints;
-import arenakit.model.TokenBatch;
 import arenakit.text.Tokenizer;
 import arenakit.train.TrainConfig;
 import java.io.IOException;
@@ -104,7 +101,7 @@ final class Models {
     /** Loads a trained model for inference the way {@code inference} says (one device, pipelined, data parallel). */
     static Inference forInference(Path base, TrainedModel model, InferenceConfig inference, Consumer<String> log)
             throws IOException {
-        List<Device> devices = inference.devices().stream().map(Models::device).toList();
+        List<Device> devices = inference.devices().stream().map(InferenceConfig::device).toList();
         switch (inference.mode()) {
             case InferenceConfig.SINGLE -> {
                 Gemma2Classifier g = load(base, model, Placement.single(devices.get(0)), inference, log);
@@ -127,35 +124,9 @@ final class Models {
                 Placement placement = inference.splitLayer() == null ? Placement.split(two)
                         : Placement.split(new int[] {inference.splitLayer()}, two);
                 Gemma2Classifier g = load(base, model, placement, inference, log);
-                return new Inference(pipelined(g), List.of(g));
+                return new Inference(PipelinedRunner.of(g), List.of(g));
             }
         }
-    }
-
-    /**
-     * The model's two layer stages as pipeline halves: embedding + the first device's layers, then the second
-     * device's layers + final norm + head.
-     */
-    static PipelinedRunner pipelined(Gemma2Classifier g) {
-        List<Placement.Stage> stages = g.stages();
-        if (stages.size() != 2) {
-            throw new IllegalArgumentException("pipelining needs a model placed on two devices, got " + stages);
-        }
-        int split = stages.get(1).from();
-        int layers = g.config().numHiddenLayers();
-        PipelinedRunner.Half front = (scope, batch, input) -> {
-            TokenBatch b = g.batch(batch);
-            NDArray embedded = g.embed(scope, b, false);
-            NDArray hidden = g.layers(scope, embedded, b, 0, split, false);
-            return new NDList(hidden);
-        };
-        PipelinedRunner.Half back = (scope, batch, input) -> {
-            TokenBatch b = g.batch(batch);
-            NDArray hidden = g.layers(scope, input.get(0), b, split, layers, false);
-            return new NDList(g.classify(scope, hidden, b, false));
-        };
-        return new PipelinedRunner(front, back, String.format(Locale.ROOT, "pipeline %s layers [0, %d) -> %s layers "
-                + "[%d, %d)", stages.get(0).device(), split, stages.get(1).device(), split, layers));
     }
 
     private static Gemma2Classifier load(Path base, TrainedModel model, Placement placement, InferenceConfig inference,
@@ -168,18 +139,6 @@ final class Models {
             return Gemma2Classifier.load(model.weights(), o);
         }
         return Gemma2Classifier.load(base, o.adapter(model.weights(), true));
-    }
-
-    static Device device(String name) {
-        String n = name.trim().toLowerCase(Locale.ROOT);
-        if (n.equals("cpu") || n.equals("cpu()")) {
-            return Device.cpu();
-        }
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("gpu\\(?(\\d+)\\)?").matcher(n);
-        if (m.matches()) {
-            return Device.gpu(Integer.parseInt(m.group(1)));
-        }
-        throw new ConfigException("unknown device '" + name + "' (cpu, gpu(0), gpu(1), ...)");
     }
 
     private static java.util.Optional<DataType> dtype(String name) {

@@ -22,9 +22,10 @@ import java.util.stream.Stream;
 /**
  * Resumable training checkpoints under {@code <stage>/checkpoints/}.
  *
- * <p>Each checkpoint is a folder {@code step-000040/} holding the model's own export (a PEFT {@code adapter/}, or a
- * full checkpoint for full fine-tuning: usable on its own), {@code trainable.ndlist} (the exact float values of every trainable tensor: a resume must not lose
- * precision to the adapter's storage dtype), {@code optimizer.ndlist} (AdamW moments and step count) and
+ * <p>Each checkpoint is a folder {@code step-000040/} holding the model's own export (a PEFT {@code adapter/}, or
+ * a full checkpoint for full fine-tuning: usable on its own), {@code trainable.ndlist} (the exact float values of
+ * every trainable tensor: a resume must not lose precision to the adapter's storage dtype), {@code optimizer.ndlist}
+ * (AdamW moments and step count) and
  * {@code state.json} (step, history, the config it was made under). The folder is written under a temporary name
  * and renamed into place, then {@code latest.json} is replaced atomically: a crash at any point leaves the previous
  * checkpoint intact and findable. Older checkpoint folders are removed after the new one is published.

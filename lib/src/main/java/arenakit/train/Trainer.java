@@ -120,7 +120,8 @@ public final class Trainer {
                     + "human labels, not on both at once");
         }
         if (distilling && config.distill() == null) {
-            throw new IllegalArgumentException("training rows carry teacher logits but the config has no distill section");
+            throw new IllegalArgumentException("training rows carry teacher logits but the config has no distill "
+                    + "section");
         }
         Plan plan = new Plan(encode(train));
         long total = plan.totalSteps();
@@ -147,6 +148,8 @@ public final class Trainer {
                 log.accept("resuming from " + resume.get() + " at step " + step + " of " + total);
             }
             long start = System.nanoTime();
+            double before = secondsBefore;
+            java.util.function.DoubleSupplier elapsed = () -> before + (System.nanoTime() - start) / 1e9;
             long firstStep = step;
             double lossSum = 0;
             double normSum = 0;
@@ -157,10 +160,11 @@ public final class Trainer {
                 bar.stepBy(step);
                 while (step < total) {
                     if (stopAfter > 0 && step - firstStep >= stopAfter) {
-                        double seconds = secondsBefore + (System.nanoTime() - start) / 1e9;
-                        checkpoints.save(model, exporter, optimizer, new Checkpoints.State(step, tokens, seconds, history, config));
+                        checkpoints.save(model, exporter, optimizer,
+                                new Checkpoints.State(step, tokens, elapsed.getAsDouble(), history, config));
                         log.accept("paused at step " + step + " of " + total + " with a checkpoint; run again to resume");
-                        return new Result(step, total, tokens, seconds, valLoss, valAcc, prior, history, true);
+                        return new Result(step, total, tokens, elapsed.getAsDouble(), valLoss, valAcc, prior, history,
+                                true);
                     }
                     double lr = schedule.lr(step);
                     List<Sequence> seqs = plan.step(step);
@@ -183,9 +187,8 @@ public final class Trainer {
                             valLoss = m[0];
                             valAcc = m[1];
                         }
-                        double seconds = secondsBefore + (System.nanoTime() - start) / 1e9;
                         TrainLog line = new TrainLog(step, plan.epochOf(step - 1), lr, lossSum / lossCount,
-                                normSum / lossCount, valLoss, valAcc, seconds);
+                                normSum / lossCount, valLoss, valAcc, elapsed.getAsDouble());
                         history.add(line);
                         log.accept(describe(line, prior));
                         lossSum = 0;
@@ -194,13 +197,12 @@ public final class Trainer {
                     }
                     int ckpt = config.train().checkpointEvery();
                     if (!last && ckpt > 0 && step % ckpt == 0) {
-                        double seconds = secondsBefore + (System.nanoTime() - start) / 1e9;
-                        checkpoints.save(model, exporter, optimizer, new Checkpoints.State(step, tokens, seconds, history, config));
+                        checkpoints.save(model, exporter, optimizer,
+                                new Checkpoints.State(step, tokens, elapsed.getAsDouble(), history, config));
                     }
                 }
             }
-            double seconds = secondsBefore + (System.nanoTime() - start) / 1e9;
-            return new Result(step, total, tokens, seconds, valLoss, valAcc, prior, history, false);
+            return new Result(step, total, tokens, elapsed.getAsDouble(), valLoss, valAcc, prior, history, false);
         }
     }
 
@@ -249,7 +251,7 @@ public final class Trainer {
     }
 
     /** One training sequence of a step: token ids, target distribution, teacher logits (or null). */
-    record Sequence(int[] ids, float[] target, float[] teacher) {}
+    public record Sequence(int[] ids, float[] target, float[] teacher) {}
 
     /**
      * Forward and backward over one optimizer step's sequences, packed into micro-batches under
@@ -257,7 +259,7 @@ public final class Trainer {
      * that accumulate in the parameters are those of the step's mean loss whatever the packing. Returns that mean
      * loss. Must run inside {@code collector}.
      */
-    static double accumulate(SequenceClassifier model, GradientCollector collector, List<Sequence> seqs,
+    public static double accumulate(SequenceClassifier model, GradientCollector collector, List<Sequence> seqs,
             int maxTokens, DistillConfig distill) {
         List<int[]> ids = seqs.stream().map(Sequence::ids).toList();
         double loss = 0;

@@ -10,6 +10,7 @@ import arenakit.data.SampleGenerator;
 import arenakit.infer.DataParallelRunner;
 import arenakit.infer.InferenceConfig;
 import arenakit.infer.Predictions;
+import arenakit.infer.PipelinedRunner;
 import arenakit.infer.Predictor;
 import arenakit.infer.SingleDeviceRunner;
 import arenakit.model.Gemma2Classifier;
@@ -85,7 +86,7 @@ class InferenceTest {
         }
         List<String> log = new ArrayList<>();
         try (Gemma2Classifier g = load(Placement.split(new int[] {1}, Device.cpu(), Device.cpu()))) {
-            float[][] piped = new Predictor(Models.pipelined(g), small, log::add).logits(seqs, "pipelined");
+            float[][] piped = new Predictor(PipelinedRunner.of(g), small, log::add).logits(seqs, "pipelined");
             for (int i = 0; i < seqs.size(); i++) {
                 assertArrayEquals(plain[i], piped[i], 1e-5f, "row " + i);
             }
