@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.pytorch.jni.JniUtils;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -114,21 +115,22 @@ public final class Gemma2 {
         float root = (float) Math.sqrt(config.hiddenSize());
         float normalizer = x.getDataType() == DataType.FLOAT16 ? HalfFloats.halfToFloat(HalfFloats.floatToHalf(root))
                 : root;
-        return consume(x, e -> e.mul(normalizer));
+        return Elementwise.current().mul(x, normalizer);
     }
 
     /** One decoder layer (Gemma2DecoderLayer.forward). */
     public NDArray decoderLayer(Layer l, NDArray x, Positions pos, boolean training) {
+        Elementwise ew = Elementwise.current();
         NDArray residual = x;
         NDArray h = rmsNorm(x, l.inputLayernorm());
         h = consume(h, n -> selfAttention(l, n, pos, training));
         h = consume(h, a -> rmsNorm(a, l.postAttentionLayernorm()));
-        NDArray mid = consume(h, residual::add);
+        NDArray mid = ew.add(h, residual);
 
         h = rmsNorm(mid, l.preFeedforwardLayernorm());
         h = consume(h, n -> mlp(l, n, training));
         h = consume(h, m -> rmsNorm(m, l.postFeedforwardLayernorm()));
-        NDArray out = consume(h, mid::add);
+        NDArray out = ew.add(h, mid);
         mid.close();
         return out;
     }
@@ -152,12 +154,13 @@ public final class Gemma2 {
         NDArray scores = qg.matMul(k.transpose(0, 2, 3, 1));
         qg.close();
         k.close();
-        if (config.attnLogitSoftcapping() != null) {
-            float cap = config.attnLogitSoftcapping().floatValue();
-            scores = consume(consume(scores, NDArray::tanh), s -> s.mul(cap)); // q was pre-divided by cap
+        Elementwise ew = Elementwise.current();
+        if (config.attnLogitSoftcapping() != null) { // q was pre-divided by the cap
+            scores = ew.mul(consume(scores, NDArray::tanh), config.attnLogitSoftcapping().floatValue());
         }
         NDArray mask = config.isSliding(l.index()) ? pos.slidingMask : pos.causalMask;
-        NDArray probs = consume(consume(scores.reshape(b, kvHeads, group, t, t), s -> s.add(mask)), s -> s.softmax(-1));
+        NDArray probs = consume(ew.add(scores.reshape(b, kvHeads, group, t, t), mask), s -> s.softmax(-1));
+        scores.close();
         NDArray out = consume(probs.reshape(b, kvHeads, group * t, t), p -> p.matMul(v.transpose(0, 2, 1, 3)));
         probs.close();
         v.close();
@@ -167,17 +170,19 @@ public final class Gemma2 {
 
     /** Rotary embedding: {@code x * cos + rotate_half(x) * sin}, with rotate_half's sign folded into sin. */
     private static NDArray rope(NDArray x, NDArray cos, NDArray sin) {
+        Elementwise ew = Elementwise.current();
         Shape s = x.getShape();
-        NDArray swapped = x.reshape(s.get(0), s.get(1), s.get(2), 2, s.get(3) / 2).flip(3).reshape(s);
-        NDArray rotated = consume(swapped, w -> w.mul(sin));
-        return consume(x.mul(cos), c -> c.add(rotated));
+        NDArray rotated = ew.mul(x.reshape(s.get(0), s.get(1), s.get(2), 2, s.get(3) / 2).flip(3).reshape(s), sin);
+        NDArray out = ew.add(ew.mul(x, cos), rotated);
+        rotated.close();
+        return out;
     }
 
     /** Gemma2MLP: {@code down_proj(act(gate_proj(x)) * up_proj(x))}. */
     NDArray mlp(Layer l, NDArray x, boolean training) {
         NDArray gate = consume(l.gateProj().forward(x, training), this::gelu);
         NDArray up = l.upProj().forward(x, training);
-        NDArray h = consume(gate, g -> g.mul(up));
+        NDArray h = Elementwise.current().mul(gate, up);
         up.close();
         return consume(h, a -> l.downProj().forward(a, training));
     }
@@ -190,8 +195,9 @@ public final class Gemma2 {
         if (!config.tanhGelu()) {
             return x.getNDArrayInternal().gelu();
         }
-        NDArray inner = consume(consume(consume(x.square(), s -> s.mul(GELU_C2)), s -> s.add(GELU_C1)), s -> s.mul(x));
-        return consume(consume(inner, s -> s.getNDArrayInternal().sigmoid()), s -> s.mul(x));
+        Elementwise ew = Elementwise.current();
+        NDArray inner = ew.mul(ew.add(ew.mul(x.square(), GELU_C2), GELU_C1), x);
+        return ew.mul(consume(inner, s -> s.getNDArrayInternal().sigmoid()), x);
     }
 
     /** Gemma2RMSNorm: {@code x * rsqrt(mean(x^2) + eps) * (1 + w)}, the statistic in float32. */
@@ -202,12 +208,43 @@ public final class Gemma2 {
         if (x32 != x) {
             inv = inv.toType(x.getDataType(), false);
         }
-        return consume(x.mul(inv), n -> n.mul(w.add(1f)));
+        return Elementwise.current().mul(x.mul(inv), w.add(1f));
     }
 
     /** The final {@code norm} on hidden states of any leading shape. */
     public NDArray finalNorm(NDArray x) {
         return rmsNorm(x, norm);
+    }
+
+    /**
+     * Elementwise steps on temporaries the forward owns. Without autograd they run in place: on a CPU a fresh
+     * allocation (page faults, cold cache) costs about as much as the arithmetic, and the Gemma-2 MLP would
+     * otherwise allocate six arrays as wide as its intermediate size. With autograd recording they allocate, as
+     * the graph may need the old values. Either way the first argument is used up (reused or closed).
+     */
+    private record Elementwise(boolean inPlace) {
+        private static final Elementwise IN_PLACE = new Elementwise(true);
+        private static final Elementwise FUNCTIONAL = new Elementwise(false);
+
+        static Elementwise current() {
+            return JniUtils.isGradMode() ? FUNCTIONAL : IN_PLACE;
+        }
+
+        NDArray mul(NDArray a, NDArray b) {
+            return inPlace ? a.muli(b) : consume(a, x -> x.mul(b));
+        }
+
+        NDArray mul(NDArray a, float b) {
+            return inPlace ? a.muli(b) : consume(a, x -> x.mul(b));
+        }
+
+        NDArray add(NDArray a, NDArray b) {
+            return inPlace ? a.addi(b) : consume(a, x -> x.add(b));
+        }
+
+        NDArray add(NDArray a, float b) {
+            return inPlace ? a.addi(b) : consume(a, x -> x.add(b));
+        }
     }
 
     /**
