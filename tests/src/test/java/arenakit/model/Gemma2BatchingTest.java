@@ -45,19 +45,25 @@ class Gemma2BatchingTest {
     }
 
     @Test
-    void batchedLogitsEqualSingleLogits() throws Exception {
+    void paddedAndPackedBatchesGiveEachSequenceItsSingleLogits() throws Exception {
         // lengths around and beyond the sliding window (8), the longest last and first
         List<int[]> seqs = sequences(1, 3, 30, 9, 1, 17, 8);
         try (Gemma2Classifier model = Gemma2Classifier.load(dir, CheckpointLoadingTest.options());
                 NDManager scope = Engines.newManager()) {
-            float[] batched = model.logits(scope, seqs, false).toFloatArray();
-            for (int i = 0; i < seqs.size(); i++) {
-                float[] alone = model.logits(scope, List.of(seqs.get(i)), false).toFloatArray();
-                for (int k = 0; k < 3; k++) {
-                    assertEquals(alone[k], batched[i * 3 + k], 1e-5, "sequence " + i + " (" + seqs.get(i).length + " tokens)");
+            TokenBatch padded = TokenBatch.padded(seqs, CONFIG.padTokenId());
+            TokenBatch packed = TokenBatch.packed(seqs);
+            for (TokenBatch batch : List.of(padded, packed)) {
+                NDArray hidden = model.layers(scope, model.embed(scope, batch, false), batch, 0, 4, false);
+                float[] batched = model.classify(scope, hidden, batch, false).toFloatArray();
+                for (int i = 0; i < seqs.size(); i++) {
+                    float[] alone = model.logits(scope, List.of(seqs.get(i)), false).toFloatArray();
+                    for (int k = 0; k < 3; k++) {
+                        assertEquals(alone[k], batched[i * 3 + k], 1e-5, (batch.packed() ? "packed" : "padded")
+                                + ", sequence " + i + " (" + seqs.get(i).length + " tokens)");
+                    }
                 }
+                assertTrue(Math.abs(batched[0] - batched[3]) > 1e-6, "different sequences give different logits");
             }
-            assertTrue(Math.abs(batched[0] - batched[3]) > 1e-6, "different sequences give different logits");
         }
     }
 
