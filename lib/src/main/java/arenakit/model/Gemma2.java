@@ -3,10 +3,13 @@ package arenakit.model;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.pytorch.jni.JniUtils;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -114,21 +117,22 @@ public final class Gemma2 {
         float root = (float) Math.sqrt(config.hiddenSize());
         float normalizer = x.getDataType() == DataType.FLOAT16 ? HalfFloats.halfToFloat(HalfFloats.floatToHalf(root))
                 : root;
-        return consume(x, e -> e.mul(normalizer));
+        return Elementwise.current().mul(x, normalizer);
     }
 
     /** One decoder layer (Gemma2DecoderLayer.forward). */
     public NDArray decoderLayer(Layer l, NDArray x, Positions pos, boolean training) {
+        Elementwise ew = Elementwise.current();
         NDArray residual = x;
         NDArray h = rmsNorm(x, l.inputLayernorm());
         h = consume(h, n -> selfAttention(l, n, pos, training));
         h = consume(h, a -> rmsNorm(a, l.postAttentionLayernorm()));
-        NDArray mid = consume(h, residual::add);
+        NDArray mid = ew.add(h, residual);
 
         h = rmsNorm(mid, l.preFeedforwardLayernorm());
         h = consume(h, n -> mlp(l, n, training));
         h = consume(h, m -> rmsNorm(m, l.postFeedforwardLayernorm()));
-        NDArray out = consume(h, mid::add);
+        NDArray out = ew.add(h, mid);
         mid.close();
         return out;
     }
@@ -140,44 +144,77 @@ public final class Gemma2 {
         int heads = config.numAttentionHeads();
         int kvHeads = config.numKeyValueHeads();
         int d = config.headDim();
-        int group = heads / kvHeads;
 
         NDArray q = consume(l.qProj().forward(x, training).reshape(b, t, heads, d), p -> rope(p, pos.cosQ, pos.sinQ));
         NDArray k = consume(l.kProj().forward(x, training).reshape(b, t, kvHeads, d), p -> rope(p, pos.cosK, pos.sinK));
         NDArray v = l.vProj().forward(x, training).reshape(b, t, kvHeads, d);
+        NDArray mask = config.isSliding(l.index()) ? pos.slidingMask : pos.causalMask;
+        NDArray out;
+        if (!pos.batch.packed()) {
+            out = attend(q, k, v, mask);
+        } else { // one sequence at a time on its slice of the packed tokens
+            int[] lengths = pos.batch.lengths();
+            int[] offsets = pos.batch.offsets();
+            NDList parts = new NDList();
+            for (int i = 0; i < lengths.length; i++) {
+                NDIndex span = new NDIndex(":, " + offsets[i] + ":" + (offsets[i] + lengths[i]));
+                NDArray m = mask.get(":" + lengths[i] + ", :" + lengths[i]);
+                parts.add(attend(q.get(span), k.get(span), v.get(span), m));
+            }
+            out = parts.size() == 1 ? parts.get(0) : NDArrays.concat(parts, 1);
+            if (parts.size() > 1) {
+                parts.close();
+            }
+        }
+        q.close();
+        k.close();
+        v.close();
+        return consume(out, o -> l.oProj().forward(o, training));
+    }
 
-        // Grouped-query attention without repeat_kv: the `group` query heads that share a kv head are stacked
-        // as group*t rows, one matmul per kv head (head h uses kv head h / group, as transformers' repeat_kv).
-        NDArray qg = consume(q, a -> a.transpose(0, 2, 1, 3).reshape(b, kvHeads, group * t, d));
+    /**
+     * Scaled, soft-capped, masked softmax attention of {@code q [b, t, heads, d]} over {@code k, v [b, t, kvHeads, d]}
+     * with an additive {@code [t, t]} mask; returns {@code [b, t, heads * d]}. Grouped-query attention without
+     * repeat_kv: the query heads that share a kv head are stacked as {@code group * t} rows, one matmul per kv head
+     * (head h uses kv head h / group, as transformers' repeat_kv).
+     */
+    private NDArray attend(NDArray q, NDArray k, NDArray v, NDArray mask) {
+        long b = q.getShape().get(0);
+        long t = q.getShape().get(1);
+        int heads = config.numAttentionHeads();
+        int kvHeads = config.numKeyValueHeads();
+        int d = config.headDim();
+        int group = heads / kvHeads;
+        Elementwise ew = Elementwise.current();
+
+        NDArray qg = q.transpose(0, 2, 1, 3).reshape(b, kvHeads, group * t, d);
         NDArray scores = qg.matMul(k.transpose(0, 2, 3, 1));
         qg.close();
-        k.close();
-        if (config.attnLogitSoftcapping() != null) {
-            float cap = config.attnLogitSoftcapping().floatValue();
-            scores = consume(consume(scores, NDArray::tanh), s -> s.mul(cap)); // q was pre-divided by cap
+        if (config.attnLogitSoftcapping() != null) { // q was pre-divided by the cap
+            scores = ew.mul(consume(scores, NDArray::tanh), config.attnLogitSoftcapping().floatValue());
         }
-        NDArray mask = config.isSliding(l.index()) ? pos.slidingMask : pos.causalMask;
-        NDArray probs = consume(consume(scores.reshape(b, kvHeads, group, t, t), s -> s.add(mask)), s -> s.softmax(-1));
+        NDArray probs = consume(ew.add(scores.reshape(b, kvHeads, group, t, t), mask), s -> s.softmax(-1));
+        scores.close();
         NDArray out = consume(probs.reshape(b, kvHeads, group * t, t), p -> p.matMul(v.transpose(0, 2, 1, 3)));
         probs.close();
-        v.close();
-        out = consume(out, o -> o.reshape(b, heads, t, d).transpose(0, 2, 1, 3).reshape(b, t, (long) heads * d));
-        return consume(out, o -> l.oProj().forward(o, training));
+        return consume(out, o -> o.reshape(b, heads, t, d).transpose(0, 2, 1, 3).reshape(b, t, (long) heads * d));
     }
 
     /** Rotary embedding: {@code x * cos + rotate_half(x) * sin}, with rotate_half's sign folded into sin. */
     private static NDArray rope(NDArray x, NDArray cos, NDArray sin) {
+        Elementwise ew = Elementwise.current();
         Shape s = x.getShape();
-        NDArray swapped = x.reshape(s.get(0), s.get(1), s.get(2), 2, s.get(3) / 2).flip(3).reshape(s);
-        NDArray rotated = consume(swapped, w -> w.mul(sin));
-        return consume(x.mul(cos), c -> c.add(rotated));
+        NDArray rotated = ew.mul(x.reshape(s.get(0), s.get(1), s.get(2), 2, s.get(3) / 2).flip(3).reshape(s), sin);
+        NDArray out = ew.add(ew.mul(x, cos), rotated);
+        rotated.close();
+        return out;
     }
 
     /** Gemma2MLP: {@code down_proj(act(gate_proj(x)) * up_proj(x))}. */
     NDArray mlp(Layer l, NDArray x, boolean training) {
         NDArray gate = consume(l.gateProj().forward(x, training), this::gelu);
         NDArray up = l.upProj().forward(x, training);
-        NDArray h = consume(gate, g -> g.mul(up));
+        NDArray h = Elementwise.current().mul(gate, up);
         up.close();
         return consume(h, a -> l.downProj().forward(a, training));
     }
@@ -190,8 +227,9 @@ public final class Gemma2 {
         if (!config.tanhGelu()) {
             return x.getNDArrayInternal().gelu();
         }
-        NDArray inner = consume(consume(consume(x.square(), s -> s.mul(GELU_C2)), s -> s.add(GELU_C1)), s -> s.mul(x));
-        return consume(consume(inner, s -> s.getNDArrayInternal().sigmoid()), s -> s.mul(x));
+        Elementwise ew = Elementwise.current();
+        NDArray inner = ew.mul(ew.add(ew.mul(x.square(), GELU_C2), GELU_C1), x);
+        return ew.mul(consume(inner, s -> s.getNDArrayInternal().sigmoid()), x);
     }
 
     /** Gemma2RMSNorm: {@code x * rsqrt(mean(x^2) + eps) * (1 + w)}, the statistic in float32. */
@@ -202,12 +240,43 @@ public final class Gemma2 {
         if (x32 != x) {
             inv = inv.toType(x.getDataType(), false);
         }
-        return consume(x.mul(inv), n -> n.mul(w.add(1f)));
+        return Elementwise.current().mul(x.mul(inv), w.add(1f));
     }
 
     /** The final {@code norm} on hidden states of any leading shape. */
     public NDArray finalNorm(NDArray x) {
         return rmsNorm(x, norm);
+    }
+
+    /**
+     * Elementwise steps on temporaries the forward owns. Without autograd they run in place: on a CPU a fresh
+     * allocation (page faults, cold cache) costs about as much as the arithmetic, and the Gemma-2 MLP would
+     * otherwise allocate six arrays as wide as its intermediate size. With autograd recording they allocate, as
+     * the graph may need the old values. Either way the first argument is used up (reused or closed).
+     */
+    private record Elementwise(boolean inPlace) {
+        private static final Elementwise IN_PLACE = new Elementwise(true);
+        private static final Elementwise FUNCTIONAL = new Elementwise(false);
+
+        static Elementwise current() {
+            return JniUtils.isGradMode() ? FUNCTIONAL : IN_PLACE;
+        }
+
+        NDArray mul(NDArray a, NDArray b) {
+            return inPlace ? a.muli(b) : consume(a, x -> x.mul(b));
+        }
+
+        NDArray mul(NDArray a, float b) {
+            return inPlace ? a.muli(b) : consume(a, x -> x.mul(b));
+        }
+
+        NDArray add(NDArray a, NDArray b) {
+            return inPlace ? a.addi(b) : consume(a, x -> x.add(b));
+        }
+
+        NDArray add(NDArray a, float b) {
+            return inPlace ? a.addi(b) : consume(a, x -> x.add(b));
+        }
     }
 
     /**
@@ -222,10 +291,11 @@ public final class Gemma2 {
         return out;
     }
 
-    /** RoPE tables and attention masks for one padded length on one device. */
+    /** RoPE tables and attention masks for one batch layout on one device. */
     public static final class Positions implements AutoCloseable {
         private final NDManager manager;
         private final Device device;
+        final TokenBatch batch;
         final NDArray cosQ;
         final NDArray sinQ;
         final NDArray cosK;
@@ -234,13 +304,16 @@ public final class Gemma2 {
         final NDArray slidingMask;
 
         /**
-         * Tables for positions {@code 0..length-1} in {@code dtype}, owned by a sub-manager of {@code parent}
-         * on {@code device}. The angles are computed in float32 as transformers does; the query tables also
-         * carry {@code query_pre_attn_scalar^-0.5} and {@code 1 / attn_logit_softcapping}.
+         * Tables for {@code batch} in {@code dtype}, owned by a sub-manager of {@code parent} on {@code device}: RoPE
+         * per position (padded) or per token (packed), computed in float32 as transformers does, the query tables
+         * also carrying {@code query_pre_attn_scalar^-0.5} and {@code 1 / attn_logit_softcapping}; causal and
+         * sliding-window masks for the longest sequence (a sequence of the packed layout uses their top-left corner).
          */
-        public Positions(Gemma2Config c, int length, NDManager parent, Device device, DataType dtype) {
+        public Positions(Gemma2Config c, TokenBatch batch, NDManager parent, Device device, DataType dtype) {
             this.manager = parent.newSubManager(device);
             this.device = device;
+            this.batch = batch;
+            int length = batch.maxLength();
             int d = c.headDim();
             int half = d / 2;
             float[] invFreq = new float[half];
@@ -251,13 +324,15 @@ public final class Gemma2 {
             if (c.attnLogitSoftcapping() != null) {
                 qScale /= c.attnLogitSoftcapping().floatValue();
             }
-            float[] cos = new float[length * d];
-            float[] sin = new float[length * d];
-            float[] cosQ = new float[length * d];
-            float[] sinQ = new float[length * d];
-            for (int t = 0; t < length; t++) {
+            long[] positions = batch.positions();
+            int n = positions.length;
+            float[] cos = new float[n * d];
+            float[] sin = new float[n * d];
+            float[] cosQ = new float[n * d];
+            float[] sinQ = new float[n * d];
+            for (int t = 0; t < n; t++) {
                 for (int i = 0; i < half; i++) {
-                    float angle = (float) t * invFreq[i];
+                    float angle = (float) positions[t] * invFreq[i];
                     float co = (float) Math.cos(angle);
                     float si = (float) Math.sin(angle);
                     int at = t * d + i;
@@ -271,7 +346,7 @@ public final class Gemma2 {
                 cosQ[i] = cos[i] * qScale;
                 sinQ[i] = sin[i] * qScale;
             }
-            Shape shape = new Shape(length, 1, d);
+            Shape shape = new Shape(n, 1, d);
             this.cosQ = manager.create(cosQ, shape).toType(dtype, false);
             this.sinQ = manager.create(sinQ, shape).toType(dtype, false);
             this.cosK = manager.create(cos, shape).toType(dtype, false);

@@ -40,7 +40,8 @@ import java.util.function.Supplier;
  * var model = Gemma2Classifier.load(dir, Options.defaults().placement(Placement.split(Device.gpu(0), Device.gpu(1))));
  * }</pre>
  *
- * <p>Batches are right-padded ({@link TokenBatch}), so a sequence's logits do not depend on the rest of the batch.
+ * <p>Batches are packed or right-padded ({@link TokenBatch}); either way a sequence's logits do not depend on the
+ * rest of the batch.
  * The forward pass is also available stage by stage ({@link #embed}, {@link #layers}, {@link #classify}) so
  * inference code can pipeline micro-batches over two devices on two threads. Every call allocates its result in
  * the {@code scope} manager the caller passes (and closes); intermediates are freed layer by layer.
@@ -58,6 +59,7 @@ public final class Gemma2Classifier implements SequenceClassifier {
         private Path adapter;
         private boolean mergeAdapter = true;
         private LoraConfig lora;
+        private Boolean packed;
         private boolean fullFineTune;
         private long seed = 42;
         private Consumer<String> log = System.err::println;
@@ -111,6 +113,15 @@ public final class Gemma2Classifier implements SequenceClassifier {
             return this;
         }
 
+        /**
+         * Batch layout of {@link #logits} and {@link #batch}: packed (no compute on padding) or right-padded.
+         * Default: packed on CPU, padded on GPU (one large kernel per step instead of one per sequence).
+         */
+        public Options packed(boolean pack) {
+            this.packed = pack;
+            return this;
+        }
+
         /** Train every weight (owned float32 copies; meant for small models on CPU). */
         public Options fullFineTune(boolean full) {
             this.fullFineTune = full;
@@ -149,11 +160,12 @@ public final class Gemma2Classifier implements SequenceClassifier {
     private final List<NDManager> stageManagers;
     private final Gemma2 decoder;
     private final boolean fullFineTune;
+    private final boolean packed;
     private ClassifierHead head;
     private LoraConfig lora;
 
     private Gemma2Classifier(Path source, Gemma2Config config, DataType dtype, List<Placement.Stage> stages,
-            NDManager root, List<NDManager> stageManagers, Gemma2 decoder, boolean fullFineTune) {
+            NDManager root, List<NDManager> stageManagers, Gemma2 decoder, boolean fullFineTune, boolean packed) {
         this.source = source;
         this.config = config;
         this.dtype = dtype;
@@ -162,6 +174,7 @@ public final class Gemma2Classifier implements SequenceClassifier {
         this.stageManagers = List.copyOf(stageManagers);
         this.decoder = decoder;
         this.fullFineTune = fullFineTune;
+        this.packed = packed;
     }
 
     /** Loads with default options. */
@@ -224,7 +237,7 @@ public final class Gemma2Classifier implements SequenceClassifier {
             Gemma2 decoder = loadDecoder(ckpt, config, stages, managers, dtype, o.fullFineTune,
                     plan.totalWeightBytes() > PROGRESS_ABOVE);
             Gemma2Classifier model = new Gemma2Classifier(ckpt.dir(), config, dtype, stages, root, managers, decoder,
-                    o.fullFineTune);
+                    o.fullFineTune, o.packed != null ? o.packed : !stages.get(0).device().isGpu());
             NDManager last = managers.get(managers.size() - 1);
             if (headFromCkpt) {
                 Map<String, NDArray> params = new LinkedHashMap<>();
@@ -589,9 +602,9 @@ public final class Gemma2Classifier implements SequenceClassifier {
 
     // ------------------------------------------------------------------------------------------ forward
 
-    /** Right-pads {@code sequences} with the config's pad token. */
+    /** {@code sequences} in this model's layout: packed, or right-padded with the config's pad token. */
     public TokenBatch batch(List<int[]> sequences) {
-        return TokenBatch.of(sequences, config.padTokenId());
+        return packed ? TokenBatch.packed(sequences) : TokenBatch.padded(sequences, config.padTokenId());
     }
 
     @Override
@@ -610,8 +623,7 @@ public final class Gemma2Classifier implements SequenceClassifier {
         batch.checkIds(config.vocabSize());
         return gradMode(training, () -> {
             try (NDScope s = new NDScope()) {
-                NDArray ids = scope.create(batch.ids(), new Shape(batch.size(), batch.maxLength()))
-                        .toDevice(stages.get(0).device(), false);
+                NDArray ids = scope.create(batch.ids(), new Shape(batch.shape())).toDevice(stages.get(0).device(), false);
                 NDArray x = decoder.embed(ids);
                 return keep(x, scope);
             }
@@ -639,7 +651,7 @@ public final class Gemma2Classifier implements SequenceClassifier {
                         if (positions != null) {
                             positions.close();
                         }
-                        positions = new Gemma2.Positions(config, batch.maxLength(), scope, device, dtype);
+                        positions = new Gemma2.Positions(config, batch, scope, device, dtype);
                     }
                     NDArray next;
                     try (NDScope s = new NDScope()) {
@@ -666,23 +678,18 @@ public final class Gemma2Classifier implements SequenceClassifier {
         return gradMode(training, () -> {
             try (NDScope s = new NDScope()) {
                 NDArray h = hidden.getDevice().equals(last) ? hidden : hidden.toDevice(last, false);
-                long[] rows = new long[batch.size()];
-                long[] cols = new long[batch.size()];
-                for (int i = 0; i < rows.length; i++) {
-                    rows[i] = i;
-                    cols[i] = batch.lengths()[i] - 1;
-                }
-                NDArray lastToken = h.get(new NDIndex("{}, {}", scope.create(rows).toDevice(last, false),
-                        scope.create(cols).toDevice(last, false)));
+                long[][] at = batch.lastTokens();
+                NDArray lastToken = h.get(new NDIndex("{}, {}", scope.create(at[0]).toDevice(last, false),
+                        scope.create(at[1]).toDevice(last, false)));
                 NDArray features = decoder.finalNorm(lastToken).toType(DataType.FLOAT32, false);
                 return keep(head.forward(features, training), scope);
             }
         });
     }
 
-    /** Final-normed hidden states of every token, float32 {@code [B, T, H]} (padding rows included). */
+    /** Final-normed hidden states of every token, float32 {@code [B, T, H]}, right-padded (a diagnostic). */
     public NDArray hiddenStates(NDManager scope, List<int[]> sequences) {
-        TokenBatch batch = batch(sequences);
+        TokenBatch batch = TokenBatch.padded(sequences, config.padTokenId());
         NDArray embedded = embed(scope, batch, false);
         NDArray hidden = layers(scope, embedded, batch, 0, config.numHiddenLayers(), false);
         NDArray out = gradMode(false, () -> {
@@ -762,6 +769,11 @@ public final class Gemma2Classifier implements SequenceClassifier {
 
     public boolean fullFineTune() {
         return fullFineTune;
+    }
+
+    /** Whether {@link #batch} packs sequences (else right-pads them). */
+    public boolean packed() {
+        return packed;
     }
 
     /** The memory plan of this model for a micro-batch of {@code tokens} tokens padded to {@code maxLength}. */

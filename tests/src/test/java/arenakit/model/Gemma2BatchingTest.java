@@ -45,19 +45,25 @@ class Gemma2BatchingTest {
     }
 
     @Test
-    void batchedLogitsEqualSingleLogits() throws Exception {
+    void paddedAndPackedBatchesGiveEachSequenceItsSingleLogits() throws Exception {
         // lengths around and beyond the sliding window (8), the longest last and first
         List<int[]> seqs = sequences(1, 3, 30, 9, 1, 17, 8);
         try (Gemma2Classifier model = Gemma2Classifier.load(dir, CheckpointLoadingTest.options());
                 NDManager scope = Engines.newManager()) {
-            float[] batched = model.logits(scope, seqs, false).toFloatArray();
-            for (int i = 0; i < seqs.size(); i++) {
-                float[] alone = model.logits(scope, List.of(seqs.get(i)), false).toFloatArray();
-                for (int k = 0; k < 3; k++) {
-                    assertEquals(alone[k], batched[i * 3 + k], 1e-5, "sequence " + i + " (" + seqs.get(i).length + " tokens)");
+            TokenBatch padded = TokenBatch.padded(seqs, CONFIG.padTokenId());
+            TokenBatch packed = TokenBatch.packed(seqs);
+            for (TokenBatch batch : List.of(padded, packed)) {
+                NDArray hidden = model.layers(scope, model.embed(scope, batch, false), batch, 0, 4, false);
+                float[] batched = model.classify(scope, hidden, batch, false).toFloatArray();
+                for (int i = 0; i < seqs.size(); i++) {
+                    float[] alone = model.logits(scope, List.of(seqs.get(i)), false).toFloatArray();
+                    for (int k = 0; k < 3; k++) {
+                        assertEquals(alone[k], batched[i * 3 + k], 1e-5, (batch.packed() ? "packed" : "padded")
+                                + ", sequence " + i + " (" + seqs.get(i).length + " tokens)");
+                    }
                 }
+                assertTrue(Math.abs(batched[0] - batched[3]) > 1e-6, "different sequences give different logits");
             }
-            assertTrue(Math.abs(batched[0] - batched[3]) > 1e-6, "different sequences give different logits");
         }
     }
 
@@ -79,6 +85,62 @@ class Gemma2BatchingTest {
             float[] staged = two.classify(scope, h2, batch, false).toFloatArray();
             for (int i = 0; i < whole.length; i++) {
                 assertEquals(whole[i], staged[i], 1e-6);
+            }
+        }
+    }
+
+    @Test
+    void twoThreadsPipelineMicroBatchesOverTheTwoStages() throws Exception {
+        List<List<int[]>> microBatches = List.of(sequences(7, 10, 3), sequences(8, 21, 6, 9), sequences(9, 2));
+        Gemma2Classifier.Options split = CheckpointLoadingTest.options()
+                .placement(Placement.split(Device.cpu(), Device.cpu()));
+        try (Gemma2Classifier model = Gemma2Classifier.load(dir, split); NDManager base = Engines.newManager()) {
+            List<float[]> expected = new ArrayList<>();
+            for (List<int[]> mb : microBatches) {
+                try (NDManager scope = base.newSubManager()) {
+                    expected.add(model.logits(scope, mb, false).toFloatArray());
+                }
+            }
+            Placement.Stage first = model.stages().get(0);
+            Placement.Stage second = model.stages().get(1);
+            var handoff = new java.util.concurrent.ArrayBlockingQueue<Object[]>(1);
+            var results = new java.util.concurrent.ConcurrentHashMap<Integer, float[]>();
+            Thread front = new Thread(() -> {
+                for (int i = 0; i < microBatches.size(); i++) {
+                    NDManager scope = base.newSubManager(); // closed by the back stage
+                    TokenBatch batch = model.batch(microBatches.get(i));
+                    NDArray h = model.layers(scope, model.embed(scope, batch, false), batch, first.from(), first.to(), false);
+                    try {
+                        handoff.put(new Object[] {i, scope, batch, h});
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                }
+            });
+            Thread back = new Thread(() -> {
+                for (int n = 0; n < microBatches.size(); n++) {
+                    try {
+                        Object[] item = handoff.take();
+                        try (NDManager scope = (NDManager) item[1]) {
+                            TokenBatch batch = (TokenBatch) item[2];
+                            NDArray h = model.layers(scope, (NDArray) item[3], batch, second.from(), second.to(), false);
+                            results.put((Integer) item[0], model.classify(scope, h, batch, false).toFloatArray());
+                        }
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                }
+            });
+            front.start();
+            back.start();
+            front.join(60_000);
+            back.join(60_000);
+            for (int i = 0; i < microBatches.size(); i++) {
+                float[] want = expected.get(i);
+                float[] got = results.get(i);
+                for (int k = 0; k < want.length; k++) {
+                    assertEquals(want[k], got[k], 1e-6, "micro-batch " + i);
+                }
             }
         }
     }

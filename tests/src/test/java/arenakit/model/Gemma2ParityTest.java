@@ -16,10 +16,13 @@ class Gemma2ParityTest {
     private static final double TOLERANCE = 1e-4;
 
     @Test
-    void baseModelMatchesTransformersOneByOneAndBatched() throws Exception {
+    void baseModelMatchesTransformersOneByOneAndBatchedPackedOrPadded() throws Exception {
         Path dir = SharedFixture.gemma2Tiny();
         List<SharedFixture.Case> cases = SharedFixture.cases(dir);
-        try (Gemma2Classifier model = Gemma2Classifier.load(dir, options())) {
+        try (Gemma2Classifier padded = Gemma2Classifier.load(dir, options().packed(false))) {
+            check(padded, cases, SharedFixture.Case::logits);
+        }
+        try (Gemma2Classifier model = Gemma2Classifier.load(dir, options().packed(true))) {
             check(model, cases, SharedFixture.Case::logits);
             try (NDManager scope = Engines.newManager()) {
                 NDArray hidden = model.hiddenStates(scope, cases.stream().map(SharedFixture.Case::ids).toList());

@@ -13,7 +13,6 @@ import arenakit.util.Json;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.Test;
 
 /**
  * The trainer's backward-pass target: loss and every LoRA A/B and score.weight gradient of one step on the shared
@@ -21,8 +20,9 @@ import org.junit.jupiter.api.Test;
  */
 class Gemma2TrainStepParityTest {
 
-    @Test
-    void lossAndGradientsMatchPeft() throws Exception {
+    @org.junit.jupiter.params.ParameterizedTest(name = "packed={0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
+    void lossAndGradientsMatchPeft(boolean packed) throws Exception {
         Path dir = SharedFixture.gemma2Tiny();
         List<int[]> sequences = SharedFixture.cases(dir).stream().map(SharedFixture.Case::ids).toList();
         var expected = Json.MAPPER.readTree(dir.resolve("expected_train_step.json").toFile());
@@ -30,7 +30,7 @@ class Gemma2TrainStepParityTest {
         SafetensorsFile grads = SafetensorsFile.open(dir.resolve("adapter/expected_grads.safetensors"));
 
         try (Gemma2Classifier model = Gemma2Classifier.load(dir,
-                Gemma2ParityTest.options().adapter(dir.resolve("adapter"), false));
+                Gemma2ParityTest.options().packed(packed).adapter(dir.resolve("adapter"), false));
                 NDManager scope = Engines.newManager()) {
             Map<String, NDArray> trainable = model.trainable();
             assertEquals(grads.entries().size(), trainable.size(), "LoRA A/B of 7 modules x 4 layers + score");
