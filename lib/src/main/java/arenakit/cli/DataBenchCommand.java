@@ -48,6 +48,10 @@ public final class DataBenchCommand implements Callable<Integer> {
     @Option(names = "--max-length", description = "Token budget (default ${DEFAULT-VALUE}).")
     int maxLength = 3072;
 
+    @Option(names = "--rows-per-call", description = "Rows per native batch call in the batch run (default "
+            + "${DEFAULT-VALUE}).")
+    int rowsPerCall = PromptEncoder.ROWS_PER_CALL;
+
     @Option(names = "--repeats", description = "Parse+validate repeats; the fastest is reported (default "
             + "${DEFAULT-VALUE}).")
     int repeats = 3;
@@ -86,12 +90,12 @@ public final class DataBenchCommand implements Callable<Integer> {
             try (Tokenizer tok = Tokenizer.load(tokenizer != null ? tokenizer : ArenaHome.gemmaTokenizer())) {
                 PromptEncoder enc = PromptEncoder.of(tok, format, truncation, maxLength);
                 long t = System.nanoTime();
-                List<int[]> batch = enc.encodeAll(conversations);
+                List<int[]> batch = enc.encodeAll(conversations, rowsPerCall);
                 double batchSeconds = seconds(t);
                 t = System.nanoTime();
                 long perRowTokens = 0;
-                for (Conversation c : conversations) {
-                    perRowTokens += enc.encode(c).length;
+                for (int[] ids : enc.encodeAll(conversations, 1)) {
+                    perRowTokens += ids.length;
                 }
                 double perRowSeconds = seconds(t);
                 int[] lengths = batch.stream().mapToInt(a -> a.length).sorted().toArray();
@@ -99,8 +103,9 @@ public final class DataBenchCommand implements Callable<Integer> {
                 if (tokens != perRowTokens) {
                     throw new IllegalStateException("batch and per-row encodings differ");
                 }
-                out.printf("format+tokenize (%s, %s, max %d) batch API: %.1f s, one call per row: %.1f s%n",
-                        format, truncation, enc.maxLength(), batchSeconds, perRowSeconds);
+                out.printf("format+tokenize (%s, %s, max %d) batch API (%d rows per call): %.1f s, one call per "
+                        + "row: %.1f s%n", format, truncation, enc.maxLength(), rowsPerCall, batchSeconds,
+                        perRowSeconds);
                 out.printf("tokens per input: p50 %d, p95 %d, max %d; %,d in total%n", lengths[lengths.length / 2],
                         lengths[(int) (lengths.length * 0.95)], lengths[lengths.length - 1], tokens);
             }

@@ -22,8 +22,6 @@ public final class PromptEncoder {
     private static final Logger LOG = LoggerFactory.getLogger(PromptEncoder.class);
     /** Marks where the proportional policy removed text. */
     public static final String ELLIPSIS = "......";
-    /** Rows whose fields go to the tokenizer in one native batch call in {@link #encodeAll}. */
-    private static final int BATCH_ROWS = 256;
 
     private final Tokenizer tokenizer;
     private final PromptFormat format;
@@ -96,15 +94,28 @@ public final class PromptEncoder {
         return assemble(c, layout, tokenizer.encodeBatch(fields), 0);
     }
 
-    /**
-     * Inputs for many rows, with a progress bar; the fields of {@value #BATCH_ROWS} rows at a time go to the
-     * tokenizer in one batch call, which tokenizes in parallel.
-     */
+    /** Rows per native batch call in {@link #encodeAll(List)}. */
+    public static final int ROWS_PER_CALL = 256;
+
+    /** Inputs for many rows, with a progress bar: {@link #encodeAll(List, int)} with {@value #ROWS_PER_CALL}. */
     public List<int[]> encodeAll(List<Conversation> rows) {
+        return encodeAll(rows, ROWS_PER_CALL);
+    }
+
+    /**
+     * Inputs for many rows, with a progress bar. The fields of {@code rowsPerCall} rows go to the tokenizer in one
+     * native batch call, which tokenizes them on all cores: 10-16% faster than one call per row on 2 cores
+     * (docs/benchmarks.md), though on a machine oversubscribed by other jobs large batches measured up to 2x
+     * slower, where {@code rowsPerCall = 1} is the better choice.
+     */
+    public List<int[]> encodeAll(List<Conversation> rows, int rowsPerCall) {
+        if (rowsPerCall < 1) {
+            throw new IllegalArgumentException("rowsPerCall must be >= 1, got " + rowsPerCall);
+        }
         List<int[]> out = new ArrayList<>(rows.size());
         try (Progress progress = Progress.start("tokenize (" + format.name() + ")", rows.size())) {
-            for (int from = 0; from < rows.size(); from += BATCH_ROWS) {
-                List<Conversation> chunk = rows.subList(from, Math.min(rows.size(), from + BATCH_ROWS));
+            for (int from = 0; from < rows.size(); from += rowsPerCall) {
+                List<Conversation> chunk = rows.subList(from, Math.min(rows.size(), from + rowsPerCall));
                 List<Layout> layouts = new ArrayList<>(chunk.size());
                 List<String> fields = new ArrayList<>();
                 for (Conversation c : chunk) {

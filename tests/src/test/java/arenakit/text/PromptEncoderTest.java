@@ -74,7 +74,7 @@ class PromptEncoderTest {
                 for (String policy : Truncation.names()) {
                     for (int max : new int[] {256, 1000}) {
                         PromptEncoder enc = PromptEncoder.of(tok, format, policy, max);
-                        List<int[]> batch = enc.encodeAll(CASES);
+                        List<int[]> batch = enc.encodeAll(CASES, 3);
                         for (int i = 0; i < CASES.size(); i++) {
                             Conversation c = CASES.get(i);
                             String what = tok.file().getFileName() + " " + format + "/" + policy + "/" + max + " "
