@@ -44,10 +44,6 @@ final class ExecutedNotebook {
         }
     }
 
-    List<Cell> cells() {
-        return cells;
-    }
-
     /** The code cell carrying this tag. */
     Cell cell(String tag) {
         List<Cell> tagged = cells.stream().filter(c -> c.tags.contains(tag)).collect(Collectors.toList());

@@ -4,7 +4,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -71,11 +70,6 @@ final class JShellEvaluator implements AutoCloseable {
         if (classpath.add(path)) {
             shell.addToClasspath(path);
         }
-    }
-
-    /** Entries added so far, in order. */
-    List<String> classpath() {
-        return List.copyOf(classpath);
     }
 
     /** Runs every snippet of the cell; returns the value of the last one when the cell shows it, else null. */

@@ -79,10 +79,6 @@ final class MavenResolver {
         return m2.resolve("repository");
     }
 
-    Path localRepository() {
-        return localRepository;
-    }
-
     /** Adds a remote repository searched after Maven Central ({@code %mavenRepo id url}). */
     void addRepository(String id, String url) {
         remotes.add(new RemoteRepository.Builder(id, "default", url).build());

@@ -66,10 +66,6 @@ final class PlotlyJs {
         return candidates.stream().filter(Files::isRegularFile).findFirst();
     }
 
-    Optional<Path> file() {
-        return file;
-    }
-
     /** The inline script for the first figure of the running cell; empty for later figures of the same cell. */
     synchronized String scriptForThisCell() {
         int cell = cellCounter.getAsInt();
