@@ -193,7 +193,8 @@ public final class EdaCharts {
             title += ": max length " + rec.maxLength() + " fits " + EdaTables.percent(rec.shareCovered());
         }
         return new Figure(layout(title, "tokens (the last bar counts every longer row)", "rows")
-                .xAxis(tokenAxis(f, "tokens (the last bar counts every longer row)"))
+                // the plot stops short of the right edge: room for the right axis' labels before the legend
+                .xAxis(tokenAxisBuilder(f, "tokens (the last bar counts every longer row)").domain(0f, 0.9f).build())
                 .yAxis2(Axis.builder().title("share of rows that fit").side(Axis.Side.right)
                         .overlaying(ScatterTrace.YAxis.Y).range(0, 1.02)
                         .tickSettings(percentTicks())
@@ -226,7 +227,11 @@ public final class EdaCharts {
 
     /** A token axis up to the end of the overflow bin; rows beyond it are off to the right. */
     private static Axis tokenAxis(FieldLengths f, String title) {
-        return Axis.builder().title(title).range(0, f.histogram().size() * f.binWidth()).build();
+        return tokenAxisBuilder(f, title).build();
+    }
+
+    private static Axis.AxisBuilder tokenAxisBuilder(FieldLengths f, String title) {
+        return Axis.builder().title(title).range(0, f.histogram().size() * f.binWidth());
     }
 
     private static BarTrace.BarBuilder histogramBars(FieldLengths f) {

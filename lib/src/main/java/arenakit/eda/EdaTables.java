@@ -65,7 +65,7 @@ public final class EdaTables {
         Outcome o = split.classBalance();
         return Table.create("Class balance (" + split.name() + ")",
                 StringColumn.create("verdict", "A wins", "B wins", "tie"),
-                LongColumn.create("rows", o.winsA(), o.winsB(), o.ties()),
+                counts("rows", o.winsA(), o.winsB(), o.ties()),
                 shares("share", o.rateA(), o.rateB(), o.rateTie()));
     }
 
@@ -90,7 +90,7 @@ public final class EdaTables {
         return Table.create("Null and blank elements (" + split.name() + ")",
                 StringColumn.create("what", "turns", "null prompts", "blank prompts", "null responses",
                         "blank responses", "responses null in every turn", "responses without text"),
-                LongColumn.create("count", e.turns(), e.nullPrompts(), e.blankPrompts(), e.nullResponses(),
+                counts("count", e.turns(), e.nullPrompts(), e.blankPrompts(), e.nullResponses(),
                         e.blankResponses(), e.sidesAllNull(), e.sidesWithoutText()));
     }
 
@@ -113,9 +113,9 @@ public final class EdaTables {
     public static Table positionBias(Split split) {
         PositionBias p = split.positionBias();
         return Table.create("Position bias (" + split.name() + ", ties left out)",
-                LongColumn.create("decisive rows", p.decisiveRows()),
-                LongColumn.create("A wins", p.winsA()),
-                LongColumn.create("B wins", p.winsB()),
+                counts("decisive rows", p.decisiveRows()),
+                counts("A wins", p.winsA()),
+                counts("B wins", p.winsB()),
                 shares("A share", p.shareA()),
                 shares("95% low", p.shareALow()),
                 shares("95% high", p.shareAHigh()));
@@ -145,7 +145,7 @@ public final class EdaTables {
         return Table.create("Prompt repetition (" + split.name() + ")",
                 StringColumn.create("what", "distinct prompts", "prompts in more than one row",
                         "rows whose prompt is repeated", "rows sharing the most frequent prompt"),
-                LongColumn.create("count", p.distinct(), p.repeatedPrompts(), p.rowsWithRepeatedPrompt(),
+                counts("count", p.distinct(), p.repeatedPrompts(), p.rowsWithRepeatedPrompt(),
                         p.largestGroup()));
     }
 
@@ -216,7 +216,14 @@ public final class EdaTables {
     }
 
     private static <T> LongColumn longs(String name, List<T> items, ToLongFunction<T> value) {
-        return LongColumn.create(name, items.stream().mapToLong(value).toArray());
+        return counts(name, items.stream().mapToLong(value).toArray());
+    }
+
+    /** Counts print with thousands separators (57,477). */
+    private static LongColumn counts(String name, long... values) {
+        LongColumn column = LongColumn.create(name, values);
+        column.setPrintFormatter(NumberColumnFormatter.intsWithGrouping());
+        return column;
     }
 
     private static <T> DoubleColumn shares(String name, List<T> items, ToDoubleFunction<T> value) {

@@ -29,6 +29,7 @@ import java.util.Objects;
 import java.util.TreeMap;
 import java.util.function.Function;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /** Computes one split's {@link Split} profile from its rows and their token counts. Definitions: {@link EdaResult}. */
 final class SplitProfiler {
@@ -58,7 +59,7 @@ final class SplitProfiler {
                 p.prompts(),
                 hasLabels ? p.models() : List.of(),
                 p.distinctModels(),
-                hasLabels ? p.positionBias(balance) : null,
+                hasLabels ? positionBias(balance) : null,
                 hasLabels ? p.lengthDifference() : List.of(),
                 tokenLengths(tokens, options));
     }
@@ -188,7 +189,7 @@ final class SplitProfiler {
     // ------------------------------------------------------------------ models and position
 
     private long distinctModels() {
-        return rows.stream().flatMap(c -> java.util.stream.Stream.of(c.modelA(), c.modelB()))
+        return rows.stream().flatMap(c -> Stream.of(c.modelA(), c.modelB()))
                 .filter(Objects::nonNull).distinct().count();
     }
 

@@ -171,5 +171,15 @@ class EdaComputeTest {
         assertEquals("recommended for 95.0% coverage", coverage.stringColumn("note").get(0));
         String html = EdaReport.build(r).html();
         assertTrue(html.contains("Win rate of the most-played models"));
+
+        // an empty test split and an unlabeled train split still make a report (without the label parts)
+        EdaResult emptyTest = Eda.compute(TRAIN, tokens(10, 20, 30, 40, 50, 1000), List.of(), tokens(),
+                EdaOptions.defaults());
+        assertEquals(0, emptyTest.test().rows());
+        assertNull(emptyTest.test().tokens().recommendation());
+        assertTrue(EdaReport.build(emptyTest).html().contains("Turns per conversation"));
+        EdaResult unlabeled = Eda.compute(TEST, tokens(5, 6), null, null, EdaOptions.defaults());
+        String page = EdaReport.build(unlabeled).html();
+        assertTrue(page.contains("Token lengths") && !page.contains("Class balance"));
     }
 }
