@@ -115,9 +115,9 @@ class InferenceTest {
             for (int i = 0; i < rows.size(); i++) {
                 double[] expected = {(ab.probs()[i][0] + ba.probs()[i][1]) / 2, (ab.probs()[i][1] + ba.probs()[i][0]) / 2,
                     (ab.probs()[i][2] + ba.probs()[i][2]) / 2};
-                assertArrayEquals(expected, tta.probs()[i], 1e-9, "row " + i);
+                assertArrayEquals(expected, tta.probs()[i], 1e-6, "row " + i); // float32, other batch mates
                 assertEquals(1, tta.probs()[i][0] + tta.probs()[i][1] + tta.probs()[i][2], 1e-9);
-                assertEquals(Math.log(expected[2]), tta.logits()[i][2], 1e-9);
+                assertEquals(Math.log(expected[2]), tta.logits()[i][2], 1e-5);
             }
             // a random model still prefers one side: the swap makes a difference worth averaging away
             assertTrue(Math.abs(ab.probs()[0][0] - ba.probs()[0][1]) > 1e-6);
