@@ -16,10 +16,13 @@ import java.util.List;
  * @param data the input files; with no {@code train} the embedded sample is generated instead
  * @param sample options of the embedded sample generator (used only when {@code data.train} is null)
  * @param stages stage names in run order; "eda" is the EDA report, every other name a {@code <name>.json}
+ * @param cpuThreads PyTorch's CPU threads for every operation (null = one per core). 1 suits tiny models: their
+ *     small operations gain nothing from a second thread, and OpenMP threads that spin-wait for each other slow
+ *     every step down many times over when another process is using a core
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record ExperimentConfig(String name, String description, BaseModel baseModel, String tokenizer, DataFiles data,
-        JsonNode sample, List<String> stages) {
+        JsonNode sample, List<String> stages, Integer cpuThreads) {
 
     public ExperimentConfig {
         if (baseModel == null) {
@@ -30,6 +33,9 @@ public record ExperimentConfig(String name, String description, BaseModel baseMo
             throw new IllegalArgumentException("missing field 'stages'");
         }
         stages = List.copyOf(stages);
+        if (cpuThreads != null && cpuThreads < 1) {
+            throw new IllegalArgumentException("cpu_threads must be >= 1 (or null for one per core), got " + cpuThreads);
+        }
     }
 
     /**

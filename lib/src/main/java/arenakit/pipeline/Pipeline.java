@@ -1,10 +1,12 @@
 package arenakit.pipeline;
 
+import ai.djl.pytorch.jni.JniUtils;
 import arenakit.infer.SubmissionConfig;
 import arenakit.text.PromptEncoder;
 import arenakit.text.Tokenizer;
 import arenakit.train.PseudoLabelConfig;
 import arenakit.train.TrainConfig;
+import arenakit.util.Engines;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -50,6 +52,10 @@ public final class Pipeline implements AutoCloseable {
     /** Reads and validates the setup's configs. */
     public static Pipeline open(ConfigFolder folder, Path out, Consumer<String> log) {
         ExperimentConfig experiment = folder.read("pipeline.json", ExperimentConfig.class);
+        if (experiment.cpuThreads() != null) {
+            Engines.pytorch();
+            JniUtils.setNumThreads(experiment.cpuThreads()); // global: also for threads that start later
+        }
         Pipeline p = new Pipeline(folder, experiment, out, log);
         for (String stage : experiment.stages()) {
             if (!stage.equals(EDA)) {
