@@ -3,6 +3,7 @@ package arenakit.cli;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDScope;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import arenakit.infer.BatchRunner;
 import arenakit.infer.DataParallelRunner;
@@ -21,6 +22,7 @@ import arenakit.model.TinyCheckpoints;
 import arenakit.train.AdamW;
 import arenakit.train.OptimizerConfig;
 import arenakit.train.Trainer;
+import arenakit.util.Engines;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -85,6 +87,7 @@ public final class TrainBenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Engines.pytorch();
         Path dir = Files.createTempDirectory("bench-train");
         try {
             Gemma2Config config = Gemma2Config.of(vocab, hidden, intermediate, layers, heads, kvHeads, headDim);
@@ -100,9 +103,9 @@ public final class TrainBenchCommand implements Callable<Integer> {
             }
             long tokens = (long) sequences * length;
             System.out.printf(Locale.ROOT, "model: %d layers, hidden %d, intermediate %d, heads %d/%d, vocab %d; "
-                    + "%d sequences x %d tokens, micro-batches of %d padded tokens; %d intra-op threads%n", layers,
+                    + "%d sequences x %d tokens, micro-batches of %d padded tokens; %d PyTorch threads%n", layers,
                     hidden, intermediate, heads, kvHeads, vocab, sequences, length, batchTokens,
-                    Runtime.getRuntime().availableProcessors());
+                    JniUtils.getNumThreads());
             train(ckpt, seqs, tokens);
             infer(ckpt, seqs, tokens);
         } finally {
