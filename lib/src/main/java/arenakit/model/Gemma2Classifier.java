@@ -628,7 +628,10 @@ public final class Gemma2Classifier implements SequenceClassifier {
         batch.checkIds(config.vocabSize());
         return gradMode(training, () -> {
             try (NDScope s = new NDScope()) {
-                NDArray ids = scope.create(batch.ids(), new Shape(batch.shape())).toDevice(stages.get(0).device(), false);
+                // torch-owned (duplicate): an array made from Java data lives in a direct buffer that is freed once the
+                // array is closed and collected, while autograd still reads it (embedding backward) after this scope
+                NDArray ids = scope.create(batch.ids(), new Shape(batch.shape())).duplicate()
+                        .toDevice(stages.get(0).device(), false);
                 NDArray x = decoder.embed(ids);
                 return keep(x, scope);
             }
@@ -684,8 +687,10 @@ public final class Gemma2Classifier implements SequenceClassifier {
             try (NDScope s = new NDScope()) {
                 NDArray h = hidden.getDevice().equals(last) ? hidden : hidden.toDevice(last, false);
                 long[][] at = batch.lastTokens();
-                NDArray lastToken = h.get(new NDIndex("{}, {}", scope.create(at[0]).toDevice(last, false),
-                        scope.create(at[1]).toDevice(last, false)));
+                // torch-owned copies (duplicate): the gather's backward reads these indices after this scope has
+                // closed them, and the Java buffer behind a created array may be freed by then
+                NDArray lastToken = h.get(new NDIndex("{}, {}", scope.create(at[0]).duplicate().toDevice(last, false),
+                        scope.create(at[1]).duplicate().toDevice(last, false)));
                 NDArray features = decoder.finalNorm(lastToken).toType(DataType.FLOAT32, false);
                 return keep(head.forward(features, training), scope);
             }

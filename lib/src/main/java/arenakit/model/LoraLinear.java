@@ -79,7 +79,8 @@ public final class LoraLinear {
         NDArray in = training && dropout > 0 ? Dropout.dropout(x, dropout, true).singletonOrThrow() : x;
         NDArray a = loraA.getDataType() == x.getDataType() ? loraA : loraA.toType(x.getDataType(), false);
         NDArray b = loraB.getDataType() == x.getDataType() ? loraB : loraB.toType(x.getDataType(), false);
-        NDArray low = Linear.linear(in, a).singletonOrThrow().mul(scaling);
+        NDArray linear = Linear.linear(in, a).singletonOrThrow();
+        NDArray low = linear.mul(Gemma2.scalar(linear, (float) scaling)); // torch-owned scalar: see Gemma2.scalar
         return y.add(Linear.linear(low, b).singletonOrThrow());
     }
 
