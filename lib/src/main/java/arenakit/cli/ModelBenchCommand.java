@@ -147,7 +147,7 @@ public final class ModelBenchCommand implements Callable<Integer> {
             try (Gemma2Classifier m = Gemma2Classifier.load(model, Gemma2Classifier.Options.defaults()
                     .placement(Placement.single(Device.cpu())).dtype(DataType.FLOAT32).packed(packed)
                     .log(out::println))) {
-                runPlan(m, seqs, batches.subList(0, 1), null); // warm-up
+                runPlan(m, seqs, batches, null); // warm-up pass
                 for (int r = 0; r < repeats; r++) {
                     long t0 = System.nanoTime();
                     long c0 = cpuNanos();
