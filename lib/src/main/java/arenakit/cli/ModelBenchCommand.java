@@ -131,50 +131,57 @@ public final class ModelBenchCommand implements Callable<Integer> {
         long paddedTokens = batches.stream().mapToLong(b -> (long) b.size() * seqs.get(b.get(0)).length).sum();
         writePlan(seqs, batches);
 
-        double[] seconds = new double[repeats];
-        double[] cpuSeconds = new double[repeats];
-        float[][] logits = new float[seqs.size()][];
-        try (Gemma2Classifier m = Gemma2Classifier.load(model, Gemma2Classifier.Options.defaults()
-                .placement(Placement.single(Device.cpu())).dtype(DataType.FLOAT32).log(out::println))) {
-            runPlan(m, seqs, batches.subList(0, 1), null); // warm-up
-            for (int r = 0; r < repeats; r++) {
-                long t0 = System.nanoTime();
-                long c0 = cpuNanos();
-                runPlan(m, seqs, batches, logits);
-                seconds[r] = (System.nanoTime() - t0) / 1e9;
-                cpuSeconds[r] = (cpuNanos() - c0) / 1e9;
-            }
-        }
-        double[] sorted = seconds.clone();
-        Arrays.sort(sorted);
-        double median = sorted[repeats / 2];
-        double[] cpuSorted = cpuSeconds.clone();
-        Arrays.sort(cpuSorted);
-        double cpuMedian = cpuSorted[repeats / 2];
         ObjectNode result = Json.MAPPER.createObjectNode();
         result.put("threads", threads);
         result.put("sequences", seqs.size());
         result.put("batches", batches.size());
         result.put("real_tokens", realTokens);
         result.put("padded_tokens", paddedTokens);
-        result.put("median_seconds", median);
-        result.put("tokens_per_second", realTokens / median);
-        result.put("median_cpu_seconds", cpuMedian);
-        ArrayNode all = result.putArray("logits");
-        for (float[] l : logits) {
-            ArrayNode row = all.addArray();
-            for (float v : l) {
-                row.add(v);
+        out.printf(Locale.ROOT, "Java/DJL forward, %d threads: %d sequences (%d-%d tokens) in %d batches of <= %d "
+                + "padded tokens; %d real / %d padded tokens%n", threads, seqs.size(), minLength, maxLength,
+                batches.size(), batchTokens, realTokens, paddedTokens);
+        for (boolean packed : new boolean[] {false, true}) {
+            double[] seconds = new double[repeats];
+            double[] cpuSeconds = new double[repeats];
+            float[][] logits = new float[seqs.size()][];
+            try (Gemma2Classifier m = Gemma2Classifier.load(model, Gemma2Classifier.Options.defaults()
+                    .placement(Placement.single(Device.cpu())).dtype(DataType.FLOAT32).packed(packed)
+                    .log(out::println))) {
+                runPlan(m, seqs, batches, null); // warm-up pass
+                for (int r = 0; r < repeats; r++) {
+                    long t0 = System.nanoTime();
+                    long c0 = cpuNanos();
+                    runPlan(m, seqs, batches, logits);
+                    seconds[r] = (System.nanoTime() - t0) / 1e9;
+                    cpuSeconds[r] = (cpuNanos() - c0) / 1e9;
+                }
             }
+            double median = median(seconds);
+            double cpuMedian = median(cpuSeconds);
+            String layout = packed ? "packed" : "padded";
+            ObjectNode r = result.putObject(layout);
+            r.put("median_seconds", median);
+            r.put("tokens_per_second", realTokens / median);
+            r.put("median_cpu_seconds", cpuMedian);
+            ArrayNode all = r.putArray("logits");
+            for (float[] l : logits) {
+                ArrayNode row = all.addArray();
+                for (float v : l) {
+                    row.add(v);
+                }
+            }
+            out.printf(Locale.ROOT, "  %s: passes %s s; median %.3f s = %.0f tokens/s (process CPU %.3f s)%n", layout,
+                    Arrays.toString(Arrays.stream(seconds).mapToObj(s -> String.format(Locale.ROOT, "%.3f", s))
+                            .toArray()), median, realTokens / median, cpuMedian);
         }
         Json.write(dir.resolve("java_result.json"), result);
-        out.printf(Locale.ROOT, "Java/DJL forward, %d threads: %d sequences (%d-%d tokens) in %d right-padded batches"
-                + " of <= %d tokens; %d real / %d padded tokens%n", threads, seqs.size(), minLength, maxLength,
-                batches.size(), batchTokens, realTokens, paddedTokens);
-        out.printf(Locale.ROOT, "  passes: %s s; median %.3f s = %.0f tokens/s (process CPU %.3f s)%n",
-                Arrays.toString(Arrays.stream(seconds).mapToObj(s -> String.format(Locale.ROOT, "%.3f", s)).toArray()),
-                median, realTokens / median, cpuMedian);
         out.printf(Locale.ROOT, "  peer: python docs/bench/gemma2_peer.py %s --threads %d%n", dir, threads);
+    }
+
+    private static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        return sorted[sorted.length / 2];
     }
 
     /** Longest first, greedily packed while (count x longest) fits the token budget. */

@@ -10,6 +10,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.pytorch.jni.JniUtils;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -149,22 +150,37 @@ public final class Gemma2 {
         NDArray k = consume(l.kProj().forward(x, training).reshape(b, t, kvHeads, d), p -> rope(p, pos.cosK, pos.sinK));
         NDArray v = l.vProj().forward(x, training).reshape(b, t, kvHeads, d);
         NDArray mask = config.isSliding(l.index()) ? pos.slidingMask : pos.causalMask;
-        NDArray out;
-        if (!pos.batch.packed()) {
-            out = attend(q, k, v, mask);
-        } else { // one sequence at a time on its slice of the packed tokens
-            int[] lengths = pos.batch.lengths();
-            int[] offsets = pos.batch.offsets();
-            NDList parts = new NDList();
+        // Attention in pieces: each packed sequence on its own span; padded rows in groups whose scores stay
+        // small (in cache on a CPU, bounded on a GPU). Results are exactly those of one big batched call.
+        TokenBatch batch = pos.batch;
+        List<NDIndex> spans = new ArrayList<>();
+        List<NDArray> masks = new ArrayList<>();
+        if (batch.packed()) {
+            int[] lengths = batch.lengths();
+            int[] offsets = batch.offsets();
             for (int i = 0; i < lengths.length; i++) {
-                NDIndex span = new NDIndex(":, " + offsets[i] + ":" + (offsets[i] + lengths[i]));
-                NDArray m = mask.get(":" + lengths[i] + ", :" + lengths[i]);
-                parts.add(attend(q.get(span), k.get(span), v.get(span), m));
+                spans.add(new NDIndex(":, " + offsets[i] + ":" + (offsets[i] + lengths[i])));
+                masks.add(mask.get(":" + lengths[i] + ", :" + lengths[i]));
             }
-            out = parts.size() == 1 ? parts.get(0) : NDArrays.concat(parts, 1);
-            if (parts.size() > 1) {
-                parts.close();
+        } else {
+            long scoresPerRow = (long) heads * t * t * x.getDataType().getNumOfBytes();
+            long rows = Math.max(1, (x.getDevice().isGpu() ? 1L << 30 : 8L << 20) / scoresPerRow);
+            for (long r = 0; r < b; r += rows) {
+                spans.add(new NDIndex(r + ":" + Math.min(b, r + rows)));
+                masks.add(mask);
             }
+        }
+        NDArray out;
+        if (spans.size() == 1) {
+            out = attend(q, k, v, mask);
+        } else {
+            NDList parts = new NDList();
+            for (int i = 0; i < spans.size(); i++) {
+                NDIndex span = spans.get(i);
+                parts.add(attend(q.get(span), k.get(span), v.get(span), masks.get(i)));
+            }
+            out = NDArrays.concat(parts, batch.packed() ? 1 : 0);
+            parts.close();
         }
         q.close();
         k.close();
@@ -212,6 +228,25 @@ public final class Gemma2 {
 
     /** Gemma2MLP: {@code down_proj(act(gate_proj(x)) * up_proj(x))}. */
     NDArray mlp(Layer l, NDArray x, boolean training) {
+        Shape shape = x.getShape();
+        long tokens = shape.size() / shape.get(shape.dimension() - 1);
+        // Token blocks keep the intermediate (4.5x wider than hidden) small: in cache on a CPU (about 4 MB per
+        // array), and a fraction of the micro-batch's memory on a GPU.
+        long block = Math.max(64, (x.getDevice().isGpu() ? 1L << 24 : 1L << 20) / config.intermediateSize());
+        if (tokens <= block) {
+            return mlpBlock(l, x, training);
+        }
+        NDArray flat = x.reshape(tokens, shape.get(shape.dimension() - 1));
+        NDList parts = new NDList();
+        for (long start = 0; start < tokens; start += block) {
+            parts.add(mlpBlock(l, flat.get(start + ":" + Math.min(tokens, start + block)), training));
+        }
+        NDArray out = NDArrays.concat(parts, 0).reshape(shape);
+        parts.close();
+        return out;
+    }
+
+    private NDArray mlpBlock(Layer l, NDArray x, boolean training) {
         NDArray gate = consume(l.gateProj().forward(x, training), this::gelu);
         NDArray up = l.upProj().forward(x, training);
         NDArray h = Elementwise.current().mul(gate, up);

@@ -216,6 +216,11 @@ public final class Gemma2Classifier implements SequenceClassifier {
                             new IllegalArgumentException("score.* tensors " + evidence + " fit no head layout with "
                                     + config.numLabels() + " labels; choose Options.head(...) or freshHead(true)"));
         }
+        if (headFromCkpt && !ClassifierHead.detect(ckptHead, config.hiddenSize(), config.numLabels())
+                .equals(java.util.Optional.of(kind))) {
+            throw new IllegalArgumentException(dir + " holds score.* tensors " + ckptHead + ", not a " + kind
+                    + " head with " + config.numLabels() + " labels; use Options.freshHead(true) to start one");
+        }
         Map<String, long[]> headShapes = prefixed(ClassifierHead.shapes(kind, config.hiddenSize(), config.numLabels()));
         Set<String> ignored = new HashSet<>(Set.of("lm_head.weight"));
         if (!headFromCkpt) {

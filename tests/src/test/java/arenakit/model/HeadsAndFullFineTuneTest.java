@@ -49,6 +49,13 @@ class HeadsAndFullFineTuneTest {
     }
 
     @Test
+    void aHeadLayoutTheCheckpointDoesNotHoldNeedsAFreshStart() {
+        var e = assertThrows(IllegalArgumentException.class, () -> Gemma2Classifier.load(base,
+                CheckpointLoadingTest.options().head(ClassifierHead.Kind.MLP3)));
+        assertTrue(e.getMessage().contains("holds score.* tensors [weight], not a MLP3 head"), e.getMessage());
+    }
+
+    @Test
     void fullFineTuningTrainsEveryWeightAndSavesACheckpoint() throws Exception {
         List<int[]> seqs = Gemma2BatchingTest.sequences(6, 9, 4, 15);
         Path saved = tmp.resolve("full");
