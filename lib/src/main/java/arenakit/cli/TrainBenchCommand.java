@@ -67,7 +67,8 @@ public final class TrainBenchCommand implements Callable<Integer> {
     @Option(names = "--length", description = "tokens per sequence (default ${DEFAULT-VALUE})")
     int length = 192;
 
-    @Option(names = "--sequences", description = "sequences per training step and per inference run (default ${DEFAULT-VALUE})")
+    @Option(names = "--sequences",
+            description = "sequences per training step and per inference run (default ${DEFAULT-VALUE})")
     int sequences = 32;
 
     @Option(names = "--steps", description = "timed training steps, after one warm-up step (default ${DEFAULT-VALUE})")
@@ -79,10 +80,12 @@ public final class TrainBenchCommand implements Callable<Integer> {
     @Option(names = "--batch-tokens", description = "padded tokens per micro-batch (default ${DEFAULT-VALUE})")
     int batchTokens = 2048;
 
-    @Option(names = "--devices", split = ",", description = "the two devices of the two-device modes (default: cpu,cpu)")
+    @Option(names = "--devices", split = ",",
+            description = "the two devices of the two-device modes (default: cpu,cpu)")
     List<String> devices = List.of("cpu", "cpu");
 
-    @Option(names = "--repeats", description = "inference runs per mode; the best is reported (default ${DEFAULT-VALUE})")
+    @Option(names = "--repeats",
+            description = "inference runs per mode; the best is reported (default ${DEFAULT-VALUE})")
     int repeats = 3;
 
     @Override
@@ -141,8 +144,8 @@ public final class TrainBenchCommand implements Callable<Integer> {
                     seconds += (System.nanoTime() - start) / 1e9;
                 }
             }
-            System.out.printf(Locale.ROOT, "train (LoRA r=%d, forward + backward + AdamW): %.2f s/step, %.0f tokens/s%n",
-                    loraR, seconds / steps, tokens * steps / seconds);
+            System.out.printf(Locale.ROOT,
+                    "train (LoRA r=%d, forward + backward + AdamW): %.2f s/step, %.0f tokens/s%n", loraR, seconds / steps, tokens * steps / seconds);
         }
     }
 
@@ -159,7 +162,8 @@ public final class TrainBenchCommand implements Callable<Integer> {
             report("pipelined, layers split over two devices", PipelinedRunner.of(split), inference,
                     seqs, tokens);
         }
-        try (Gemma2Classifier a = load(ckpt, Placement.single(d0)); Gemma2Classifier b = load(ckpt, Placement.single(d1))) {
+        try (Gemma2Classifier a = load(ckpt, Placement.single(d0));
+                Gemma2Classifier b = load(ckpt, Placement.single(d1))) {
             List<SequenceClassifier> replicas = List.of(a, b);
             report("data parallel, a model per device", new DataParallelRunner(replicas, devices), inference, seqs,
                     tokens);

@@ -11,7 +11,8 @@ import picocli.CommandLine.Option;
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Trains one stage of a config folder (e.g. stage1) into <out>/<stage>/: adapter/ (PEFT), "
                 + "metrics.json, summary.json. Resumes from <out>/<stage>/checkpoints/ after an interruption.",
-                "The stage's inputs (embedded sample, base model, the stage it loads from) are prepared or must exist."})
+                "The stage's inputs (embedded sample, base model, the stage it loads from) are prepared or must "
+                        + "exist."})
 public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--config", defaultValue = "tiny", paramLabel = "FOLDER|NAME",
             description = "config folder, or a bundled setup: tiny, smoke, gemma2-9b (default: ${DEFAULT-VALUE})")

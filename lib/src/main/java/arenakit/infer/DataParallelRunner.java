@@ -36,10 +36,11 @@ public final class DataParallelRunner implements BatchRunner {
             List<Future<?>> workers = new ArrayList<>();
             for (SequenceClassifier model : replicas) {
                 workers.add(pool.submit(() -> {
-                    Inference.noGrad();
-                    for (int b = next.getAndIncrement(); b < batches.size(); b = next.getAndIncrement()) {
-                        out[b] = SingleDeviceRunner.logits(model, batches.get(b));
-                        listener.done(b, Inference.tokens(batches.get(b)));
+                    try (NoGrad g = NoGrad.enter()) {
+                        for (int b = next.getAndIncrement(); b < batches.size(); b = next.getAndIncrement()) {
+                            out[b] = SingleDeviceRunner.logits(model, batches.get(b));
+                            listener.done(b, Inference.tokens(batches.get(b)));
+                        }
                     }
                     return null;
                 }));

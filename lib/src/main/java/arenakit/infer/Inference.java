@@ -2,17 +2,11 @@ package arenakit.infer;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.pytorch.jni.JniUtils;
 import java.util.List;
 
 /** Small helpers shared by the batch runners. */
 final class Inference {
     private Inference() {}
-
-    /** PyTorch's grad mode is per thread and on by default in new threads: inference threads switch it off. */
-    static void noGrad() {
-        JniUtils.setGradMode(false);
-    }
 
     static long tokens(List<int[]> batch) {
         long n = 0;

@@ -80,8 +80,7 @@ public final class PipelinedRunner implements BatchRunner {
         ExecutorService threads = Executors.newFixedThreadPool(2);
         try {
             Future<?> producer = threads.submit(() -> {
-                Inference.noGrad();
-                try {
+                try (NoGrad g = NoGrad.enter()) {
                     for (int b = 0; b < batches.size(); b++) {
                         NDManager scope = Engines.newManager();
                         try {
@@ -99,25 +98,26 @@ public final class PipelinedRunner implements BatchRunner {
                 return null;
             });
             Future<?> consumer = threads.submit(() -> {
-                Inference.noGrad();
-                while (true) {
-                    Handoff h = queue.take();
-                    if (h.error() != null) {
-                        throw new IllegalStateException("first pipeline stage failed: " + h.error().getMessage(),
-                                h.error());
-                    }
-                    if (h == Handoff.END) {
-                        return null;
-                    }
-                    try (NDManager scope = Engines.newManager()) {
-                        for (NDArray a : h.hidden()) {
-                            a.attach(scope);
+                try (NoGrad g = NoGrad.enter()) {
+                    while (true) {
+                        Handoff h = queue.take();
+                        if (h.error() != null) {
+                            throw new IllegalStateException("first pipeline stage failed: " + h.error().getMessage(),
+                                    h.error());
                         }
-                        h.owner().close();
-                        NDList result = back.forward(scope, batches.get(h.batch()), h.hidden());
-                        out[h.batch()] = Inference.rows(result.get(0));
+                        if (h == Handoff.END) {
+                            return null;
+                        }
+                        try (NDManager scope = Engines.newManager()) {
+                            for (NDArray a : h.hidden()) {
+                                a.attach(scope);
+                            }
+                            h.owner().close();
+                            NDList result = back.forward(scope, batches.get(h.batch()), h.hidden());
+                            out[h.batch()] = Inference.rows(result.get(0));
+                        }
+                        listener.done(h.batch(), Inference.tokens(batches.get(h.batch())));
                     }
-                    listener.done(h.batch(), Inference.tokens(batches.get(h.batch())));
                 }
             });
             try {

@@ -17,6 +17,8 @@ import java.util.function.Function;
  * is the number to look at before committing a 9-hour Kaggle run.
  */
 public final class Predictor {
+    /** A Kaggle code competition's run-time limit for the whole hidden test set. */
+    private static final double KAGGLE_LIMIT_SECONDS = 9 * 3600;
     private final BatchRunner runner;
     private final InferenceConfig config;
     private final Consumer<String> log;
@@ -124,9 +126,12 @@ public final class Predictor {
             batches++;
             if (batches == config.estimateAfterBatches() && batches < totalBatches) {
                 double rate = tokens / seconds();
+                double projected = totalTokens / rate;
                 log.accept(String.format(Locale.ROOT,
-                        "estimate after %d of %d batches (%s): %.0f tokens/s -> %s for all %,d tokens",
-                        batches, totalBatches, runner.describe(), rate, duration(totalTokens / rate), totalTokens));
+                        "estimate after %d of %d batches (%s): %.0f tokens/s -> %s for all %,d tokens%s",
+                        batches, totalBatches, runner.describe(), rate, duration(projected), totalTokens,
+                        projected > KAGGLE_LIMIT_SECONDS ? " (over Kaggle's 9-hour limit: drop TTA, lower max_length, "
+                                + "or split the layers over both GPUs)" : ""));
             }
         }
 

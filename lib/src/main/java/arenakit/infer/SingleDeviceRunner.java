@@ -19,10 +19,11 @@ public final class SingleDeviceRunner implements BatchRunner {
     @Override
     public List<float[][]> run(List<List<int[]>> batches, Listener listener) {
         List<float[][]> out = new ArrayList<>(batches.size());
-        Inference.noGrad();
-        for (int b = 0; b < batches.size(); b++) {
-            out.add(logits(model, batches.get(b)));
-            listener.done(b, Inference.tokens(batches.get(b)));
+        try (NoGrad g = NoGrad.enter()) {
+            for (int b = 0; b < batches.size(); b++) {
+                out.add(logits(model, batches.get(b)));
+                listener.done(b, Inference.tokens(batches.get(b)));
+            }
         }
         return out;
     }

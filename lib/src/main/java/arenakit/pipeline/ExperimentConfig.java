@@ -34,7 +34,8 @@ public record ExperimentConfig(String name, String description, BaseModel baseMo
         }
         stages = List.copyOf(stages);
         if (cpuThreads != null && cpuThreads < 1) {
-            throw new IllegalArgumentException("cpu_threads must be >= 1 (or null for one per core), got " + cpuThreads);
+            throw new IllegalArgumentException("cpu_threads must be >= 1 (or null for one per core), got "
+                    + cpuThreads);
         }
     }
 

@@ -20,6 +20,8 @@ import java.util.function.Consumer;
  * the held-out split, unlabeled pairs, test rows.
  */
 final class Inputs {
+    /** Seed of the coin that puts each preference pair's chosen response at A or B (fixed: labels stay joinable). */
+    private static final long SIDE_SEED = 42;
     private final Files files;
     private final Consumer<String> log;
     private List<Conversation> labeled;
@@ -82,7 +84,8 @@ final class Inputs {
         if (unlabeled == null) {
             List<Conversation> rows = new ArrayList<>();
             for (Path p : files.unlabeled()) {
-                PreferencePairs.unlabeled(PreferencePairs.read(p).rows(), 42).forEach(u -> rows.add(u.conversation()));
+                PreferencePairs.unlabeled(PreferencePairs.read(p).rows(), SIDE_SEED)
+                        .forEach(u -> rows.add(u.conversation()));
             }
             unlabeled = List.copyOf(rows);
         }

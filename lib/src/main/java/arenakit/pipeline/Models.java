@@ -39,9 +39,11 @@ final class Models {
         ExperimentConfig.TinyModel t = spec.tiny();
         Gemma2Config config = Gemma2Config.of(tokenizer.vocabSize(), t.hiddenSize(), t.intermediateSize(),
                 t.numHiddenLayers(), t.numAttentionHeads(), t.numKeyValueHeads(), t.headDim());
-        if (Files.isRegularFile(dir.resolve(HfCheckpoint.CONFIG))
-                && HfCheckpoint.open(dir).config().equals(config.withNumLabels(HfCheckpoint.open(dir).config().numLabels()))) {
-            return dir;
+        if (Files.isRegularFile(dir.resolve(HfCheckpoint.CONFIG))) {
+            Gemma2Config written = HfCheckpoint.open(dir).config();
+            if (written.equals(config.withNumLabels(written.numLabels()))) {
+                return dir; // written by an earlier run of this setup
+            }
         }
         TinyCheckpoints.write(dir, config, SafetensorsFile.DType.F32, 1, t.seed());
         log.accept(String.format(Locale.ROOT, "tiny random Gemma-2: %d layers, hidden %d, vocabulary %d -> %s",

@@ -99,6 +99,14 @@ public final class Pipeline implements AutoCloseable {
      * {@code <out>/summary.json}.
      */
     public List<StageSummary> run(List<String> only) throws IOException {
+        if (only != null) {
+            for (String name : only) {
+                if (!experiment.stages().contains(name)) {
+                    throw new ConfigException(folder.where("pipeline.json") + " has no stage '" + name + "' (stages: "
+                            + experiment.stages() + ")");
+                }
+            }
+        }
         long start = System.nanoTime();
         log.accept("pipeline " + experiment.name() + " (" + folder.name() + ") -> " + out);
         List<StageSummary> done = new ArrayList<>();
@@ -108,14 +116,6 @@ public final class Pipeline implements AutoCloseable {
             }
             done.add(runStage(stage, 0));
         }
-        if (only != null) {
-            for (String name : only) {
-                if (!experiment.stages().contains(name)) {
-                    throw new ConfigException(folder.where("pipeline.json") + " has no stage '" + name + "' (stages: "
-                            + experiment.stages() + ")");
-                }
-            }
-        }
         log.accept("");
         log.accept(StageSummary.table(done).print());
         log.accept(String.format(Locale.ROOT, "pipeline finished in %.1f s; outputs in %s",
@@ -124,7 +124,10 @@ public final class Pipeline implements AutoCloseable {
         return done;
     }
 
-    /** Runs one stage unless its summary exists; {@code stopAfter > 0} pauses a training stage after that many steps. */
+    /**
+     * Runs one stage unless its summary exists; {@code stopAfter > 0} pauses a training stage after that many
+     * steps.
+     */
     public StageSummary runStage(String stage, int stopAfter) throws IOException {
         Path dir = stageDir(stage);
         var existing = StageSummary.read(dir);

@@ -76,7 +76,8 @@ public final class StageReports {
                             new double[] {result.priorLogLoss(), result.priorLogLoss()})
                     .mode(ScatterTrace.Mode.LINE).name("class prior").build());
         }
-        Layout layout = Layout.builder(name + ": loss by optimizer step", "step", "loss").width(900).height(400).build();
+        Layout layout = Layout.builder(name + ": loss by optimizer step", "step", "loss").width(900).height(400)
+                .build();
         return new Figure(layout, CONFIG, traces.toArray(new Trace[0]));
     }
 

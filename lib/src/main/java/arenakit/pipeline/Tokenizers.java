@@ -85,7 +85,8 @@ final class Tokenizers {
         }
         count(counts, PromptEncoder.ELLIPSIS, "null");
         List<String> words = counts.entrySet().stream()
-                .sorted(Map.Entry.<String, Integer>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey()))
+                .sorted(Map.Entry.<String, Integer>comparingByValue().reversed()
+                        .thenComparing(Map.Entry.comparingByKey()))
                 .map(Map.Entry::getKey).toList();
         WordLevelTokenizer.write(file, words);
         p.log("data").accept("word-level tokenizer: " + (words.size() + WordLevelTokenizer.SPECIALS.size())

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
+import arenakit.infer.NoGrad;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -50,11 +51,18 @@ public final class AdamW implements AutoCloseable {
 
     /**
      * Clips the accumulated gradients to {@code grad_clip}, applies one update at learning rate {@code lr}, then
-     * zeroes the gradients. Call outside the GradientCollector (grad mode off), inside the step's NDScope.
+     * zeroes the gradients. Call after the GradientCollector has closed, inside the step's NDScope; the update runs
+     * with grad mode off whatever the thread's setting.
      *
      * @return the global gradient norm before clipping
      */
     public double step(double lr) {
+        try (NoGrad g = NoGrad.enter()) {
+            return update(lr);
+        }
+    }
+
+    private double update(double lr) {
         Map<String, NDArray> grads = new LinkedHashMap<>();
         double sq = 0;
         for (Map.Entry<String, NDArray> e : params.entrySet()) {
@@ -70,7 +78,8 @@ public final class AdamW implements AutoCloseable {
             throw new IllegalStateException("gradient norm is " + norm + " at optimizer step " + (steps + 1)
                     + " (non-finite in " + bad + "): the training diverged (lower optimizer.lr, or use float32)");
         }
-        float scale = config.gradClip() > 0 && norm > config.gradClip() ? (float) (config.gradClip() / (norm + 1e-6)) : 1f;
+        float scale = config.gradClip() > 0 && norm > config.gradClip() ? (float) (config.gradClip() / (norm + 1e-6))
+                : 1f;
         steps++;
         float b1 = (float) config.beta1();
         float b2 = (float) config.beta2();
@@ -108,7 +117,7 @@ public final class AdamW implements AutoCloseable {
 
     /** Restores what {@link #save} wrote; the parameter names and shapes must match. */
     public void load(InputStream in) throws IOException {
-        try (NDManager tmp = manager.newSubManager()) {
+        try (NDManager tmp = manager.newSubManager(); NoGrad g = NoGrad.enter()) {
             Map<String, NDArray> byName = new LinkedHashMap<>();
             for (NDArray a : NDList.decode(tmp, in)) {
                 byName.put(a.getName(), a);

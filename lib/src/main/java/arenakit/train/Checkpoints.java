@@ -3,6 +3,7 @@ package arenakit.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import arenakit.infer.NoGrad;
 import arenakit.model.SequenceClassifier;
 import arenakit.util.Json;
 import java.io.IOException;
@@ -107,7 +108,7 @@ public final class Checkpoints {
     public static State restore(Path dir, SequenceClassifier model, AdamW optimizer) throws IOException {
         Map<String, NDArray> live = model.trainable();
         NDManager tmp = live.values().iterator().next().getManager().newSubManager();
-        try (tmp; InputStream in = Files.newInputStream(dir.resolve("trainable.ndlist"))) {
+        try (tmp; InputStream in = Files.newInputStream(dir.resolve("trainable.ndlist")); NoGrad g = NoGrad.enter()) {
             Map<String, NDArray> saved = new LinkedHashMap<>();
             for (NDArray a : NDList.decode(tmp, in)) {
                 saved.put(a.getName(), a);

@@ -57,7 +57,8 @@ public final class Metrics {
     private static void check(double[][] probs, int[] labels) {
         if (probs.length != labels.length || labels.length == 0) {
             throw new IllegalArgumentException(
-                    "need as many prediction rows as labels (and at least one): " + probs.length + " vs " + labels.length);
+                    "need as many prediction rows as labels (and at least one): " + probs.length + " vs "
+                            + labels.length);
         }
     }
 }

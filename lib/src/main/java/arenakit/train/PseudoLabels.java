@@ -149,7 +149,8 @@ public final class PseudoLabels {
     public static List<Label> read(Path file) throws IOException {
         CsvSchema schema = CsvSchema.emptySchema().withHeader();
         List<Label> out = new ArrayList<>();
-        try (MappingIterator<Map<String, String>> it = CSV.readerFor(Map.class).with(schema).readValues(file.toFile())) {
+        try (MappingIterator<Map<String, String>> it =
+                CSV.readerFor(Map.class).with(schema).readValues(file.toFile())) {
             long line = 1; // the header; cells never span lines (ids and numbers)
             while (it.hasNextValue()) {
                 Map<String, String> row = it.nextValue();

@@ -162,7 +162,8 @@ public final class Trainer {
                     if (stopAfter > 0 && step - firstStep >= stopAfter) {
                         checkpoints.save(model, exporter, optimizer,
                                 new Checkpoints.State(step, tokens, elapsed.getAsDouble(), history, config));
-                        log.accept("paused at step " + step + " of " + total + " with a checkpoint; run again to resume");
+                        log.accept("paused at step " + step + " of " + total
+                                + " with a checkpoint; run again to resume");
                         return new Result(step, total, tokens, elapsed.getAsDouble(), valLoss, valAcc, prior, history,
                                 true);
                     }

@@ -123,7 +123,7 @@ final class NotebookExpectations {
         });
 
         // stage notebooks on the smoke setup (configs/smoke): 12 stage-1 steps evaluated at 6 and 12, 60 preference
-        // pairs to pseudo-label, 4 steps each for stages 2 and 3, 40 test rows
+        // pairs to pseudo-label, 4 steps each for stages 2 and 3 evaluated at 2 and 4, 40 test rows
         expect("02-stage1-train.ipynb", nb -> {
             ExecutedNotebook.Cell train = nb.cell("train");
             assertEquals(12, train.number("steps"));
@@ -158,7 +158,7 @@ final class NotebookExpectations {
             }
             assertEquals(List.of(4), run.tableRows(), "the summary of the four stages");
             ExecutedNotebook.Cell history = nb.cell("history");
-            assertEquals(List.of(1, 1), history.tableRows(), "stages 2 and 3 evaluate once, at the end");
+            assertEquals(List.of(2, 2), history.tableRows(), "stages 2 and 3 evaluate every 2 of their 4 steps");
             assertEquals(2, history.figures());
             assertChartsDraw(nb);
         });

@@ -51,7 +51,8 @@ class ConfigFolderTest {
 
     private void copyTiny(String stage1) throws Exception {
         ConfigFolder tiny = ConfigFolder.of("tiny");
-        for (String f : List.of("pipeline.json", "pseudo_labels.json", "stage2.json", "stage3.json", "submission.json")) {
+        for (String f : List.of("pipeline.json", "pseudo_labels.json", "stage2.json", "stage3.json",
+                "submission.json")) {
             Files.writeString(dir.resolve(f), tiny.text(f));
         }
         Files.writeString(dir.resolve("stage1.json"), stage1);

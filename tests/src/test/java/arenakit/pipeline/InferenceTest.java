@@ -108,13 +108,14 @@ class InferenceTest {
     void ttaAveragesTheSwappedBackPrediction() throws Exception {
         try (Gemma2Classifier g = load(Placement.single(Device.cpu()))) {
             SingleDeviceRunner runner = new SingleDeviceRunner(g);
-            Predictions tta = new Predictor(runner, inference(true, 4096), s -> {}).predict(rows, encoder::encode, "tta");
+            Predictions tta = new Predictor(runner, inference(true, 4096), s -> {})
+                    .predict(rows, encoder::encode, "tta");
             Predictor plain = new Predictor(runner, inference(false, 4096), s -> {});
             Predictions ab = plain.predict(rows, encoder::encode, "ab");
             Predictions ba = plain.predict(rows.stream().map(Conversation::swapped).toList(), encoder::encode, "ba");
             for (int i = 0; i < rows.size(); i++) {
-                double[] expected = {(ab.probs()[i][0] + ba.probs()[i][1]) / 2, (ab.probs()[i][1] + ba.probs()[i][0]) / 2,
-                    (ab.probs()[i][2] + ba.probs()[i][2]) / 2};
+                double[] expected = {(ab.probs()[i][0] + ba.probs()[i][1]) / 2,
+                    (ab.probs()[i][1] + ba.probs()[i][0]) / 2, (ab.probs()[i][2] + ba.probs()[i][2]) / 2};
                 assertArrayEquals(expected, tta.probs()[i], 1e-6, "row " + i); // float32, other batch mates
                 assertEquals(1, tta.probs()[i][0] + tta.probs()[i][1] + tta.probs()[i][2], 1e-9);
                 assertEquals(Math.log(expected[2]), tta.logits()[i][2], 1e-5);

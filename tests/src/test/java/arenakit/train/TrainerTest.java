@@ -36,7 +36,8 @@ class TrainerTest {
         setup.close();
     }
 
-    private static TrainConfig config(String swap, int batch, int epochs, int maxSteps, double lr, int checkpointEvery) {
+    private static TrainConfig config(String swap, int batch, int epochs, int maxSteps, double lr,
+            int checkpointEvery) {
         return new TrainConfig(TrainConfig.KIND, "test", new TrainConfig.Model("linear",
                 new TrainConfig.Lora(4, 8, 0.1, List.of("q_proj", "v_proj"), false), null, "float32"),
                 new TrainConfig.Data(List.of("train"), new TrainConfig.Text("rounds", "proportional", 96), null, swap,
@@ -46,7 +47,8 @@ class TrainerTest {
                         false), null);
     }
 
-    private static Map<String, float[]> gradients(SequenceClassifier model, List<Trainer.Sequence> seqs, int maxTokens) {
+    private static Map<String, float[]> gradients(SequenceClassifier model, List<Trainer.Sequence> seqs,
+            int maxTokens) {
         try (GradientCollector c = Engine.getInstance().newGradientCollector()) {
             Trainer.accumulate(model, c, seqs, maxTokens, null);
         }
@@ -81,18 +83,34 @@ class TrainerTest {
         }
     }
 
+    /**
+     * On a fresh thread, as a notebook kernel runs cells: PyTorch's grad mode is on there by default, and the
+     * optimizer's in-place updates must still work.
+     */
     @Test
-    void trainingLowersTheLoss() throws Exception {
+    void trainingLowersTheLossOnAnyThread() throws Exception {
         List<Example> rows = setup.examples().subList(0, 8);
-        try (Gemma2Classifier model = setup.lora(0)) {
-            Trainer trainer = new Trainer(model, config("none", 8, 20, 0, 5e-3, 0), setup.encoder::encode,
-                    Trainer::balanced, (m, d) -> m.saveAdapter(d.resolve("adapter")), s -> {});
-            List<arenakit.data.Conversation> holdout = rows.stream().map(Example::row).toList();
-            double before = trainer.evaluate(holdout)[0];
-            Trainer.Result r = trainer.fit(rows, holdout, dir.resolve("learn"), 0);
-            assertEquals(20, r.steps());
-            assertTrue(r.valLogLoss() < before - 0.2, "loss on the rows trained on: " + before + " -> " + r.valLogLoss());
+        double[] losses = new double[2];
+        Throwable[] failure = new Throwable[1];
+        Thread worker = new Thread(() -> {
+            try (Gemma2Classifier model = setup.lora(0)) {
+                Trainer trainer = new Trainer(model, config("none", 8, 20, 0, 5e-3, 0), setup.encoder::encode,
+                        Trainer::balanced, (m, d) -> m.saveAdapter(d.resolve("adapter")), s -> {});
+                List<arenakit.data.Conversation> holdout = rows.stream().map(Example::row).toList();
+                losses[0] = trainer.evaluate(holdout)[0];
+                Trainer.Result r = trainer.fit(rows, holdout, dir.resolve("learn"), 0);
+                assertEquals(20, r.steps());
+                losses[1] = r.valLogLoss();
+            } catch (Throwable t) {
+                failure[0] = t;
+            }
+        });
+        worker.start();
+        worker.join();
+        if (failure[0] != null) {
+            throw new AssertionError("training on a new thread failed", failure[0]);
         }
+        assertTrue(losses[1] < losses[0] - 0.2, "loss on the rows trained on: " + losses[0] + " -> " + losses[1]);
     }
 
     @Test
@@ -128,7 +146,8 @@ class TrainerTest {
                 assertArrayEquals(straight.get(name), after.get(name), 1e-5f, name);
             }
         }
-        assertTrue(lines.stream().anyMatch(l -> l.contains("resuming from") && l.contains("at step 5 of 12")), lines.toString());
+        assertTrue(lines.stream().anyMatch(l -> l.contains("resuming from") && l.contains("at step 5 of 12")),
+                lines.toString());
     }
 
     private static Map<String, float[]> values(SequenceClassifier model) {
