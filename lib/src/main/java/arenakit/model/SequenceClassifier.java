@@ -21,6 +21,7 @@ public interface SequenceClassifier extends AutoCloseable {
     /**
      * Logits {@code [sequences.size(), numLabels()]}, allocated in {@code scope} (the caller closes it).
      * {@code training} turns dropout on; gradients flow to {@link #trainable()} when a GradientCollector is open.
+     * With {@code training} off the pass records no autograd graph (inference, on any thread).
      */
     NDArray logits(NDManager scope, List<int[]> sequences, boolean training);
 

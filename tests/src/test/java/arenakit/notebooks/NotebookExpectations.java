@@ -121,6 +121,58 @@ final class NotebookExpectations {
             assertEquals(7, nb.figures());
             assertChartsDraw(nb);
         });
+
+        // stage notebooks on the smoke setup (configs/smoke): 12 stage-1 steps evaluated at 6 and 12, 60 preference
+        // pairs to pseudo-label, 4 steps each for stages 2 and 3 evaluated at 2 and 4, 40 test rows
+        expect("02-stage1-train.ipynb", nb -> {
+            ExecutedNotebook.Cell train = nb.cell("train");
+            assertEquals(12, train.number("steps"));
+            assertTrue(train.number("val log loss") > 0 && train.number("val log loss") < 5);
+            assertTrue(train.number("class prior") <= Math.log(3) + 1e-9);
+            List<String> bars = train.html().stream().filter(h -> h.contains("arena-progress")).toList();
+            assertTrue(bars.stream().anyMatch(b -> b.contains("train stage1") && b.contains("12/12")),
+                    "the training bar must end complete: " + bars);
+            ExecutedNotebook.Cell history = nb.cell("history");
+            assertEquals(List.of(2), history.tableRows(), "one history row per evaluation");
+            assertEquals(1, history.figures());
+            String files = nb.cell("files").stdout();
+            assertTrue(files.contains("adapter_config.json") && files.contains("adapter_model.safetensors"), files);
+            assertChartsDraw(nb);
+        });
+
+        expect("03-pseudo-labels.ipynb", nb -> {
+            assertEquals(60, nb.cell("run").number("pseudo-labels"));
+            ExecutedNotebook.Cell labels = nb.cell("labels");
+            assertEquals(60, labels.number("rows"));
+            double sum = labels.number("mean P(A)") + labels.number("mean P(B)") + labels.number("mean P(tie)");
+            assertEquals(1, sum, 1e-3);
+            assertEquals(List.of(10), labels.tableRows());
+            assertEquals(1, labels.figures());
+            assertChartsDraw(nb);
+        });
+
+        expect("04-stage2-3.ipynb", nb -> {
+            ExecutedNotebook.Cell run = nb.cell("run");
+            for (String stage : List.of("stage1", "stage2", "stage3")) {
+                assertTrue(run.number(stage + " val log loss") > 0, stage);
+            }
+            assertEquals(List.of(4), run.tableRows(), "the summary of the four stages");
+            ExecutedNotebook.Cell history = nb.cell("history");
+            assertEquals(List.of(2, 2), history.tableRows(), "stages 2 and 3 evaluate every 2 of their 4 steps");
+            assertEquals(2, history.figures());
+            assertChartsDraw(nb);
+        });
+
+        expect("05-submission.ipynb", nb -> {
+            assertEquals(40, nb.cell("predict").number("rows"));
+            ExecutedNotebook.Cell submission = nb.cell("submission");
+            assertEquals(40, submission.number("valid rows"));
+            assertEquals(List.of(10), submission.tableRows(), "the head of submission.csv");
+            assertTrue(submission.printed("file").endsWith("submission.csv"));
+            double score = nb.cell("score").number("test log loss");
+            assertTrue(score > 0 && score < 5, "test log loss " + score);
+        });
+
     }
 
     /**

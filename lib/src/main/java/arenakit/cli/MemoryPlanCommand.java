@@ -1,0 +1,71 @@
+package arenakit.cli;
+
+import ai.djl.ndarray.types.DataType;
+import arenakit.model.Gemma2Config;
+import arenakit.model.HfCheckpoint;
+import arenakit.model.MemoryPlan;
+import arenakit.model.Placement;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code memory-plan MODEL}: bytes of weights per device and activations per micro-batch for a Gemma-2 model
+ * directory (its config.json) or a preset ({@code gemma-2-9b}, {@code gemma-2-2b}), without loading anything.
+ */
+@Command(name = "memory-plan", mixinStandardHelpOptions = true,
+        description = "Print weights per device and activations per micro-batch for a Gemma-2 config or preset.")
+public final class MemoryPlanCommand implements Callable<Integer> {
+
+    @Parameters(index = "0", paramLabel = "MODEL", description = "A model directory with config.json, or a preset: "
+            + "gemma-2-9b, gemma-2-2b.")
+    String model;
+
+    @Option(names = "--dtype", defaultValue = "fp16", description = "fp16 or fp32 (default: ${DEFAULT-VALUE}).")
+    String dtype;
+
+    @Option(names = "--devices", defaultValue = "gpu0,gpu1",
+            description = "Devices in order, optionally with the first layer of the next stage: cpu, gpu0, "
+                    + "gpu0:21,gpu1 (default: ${DEFAULT-VALUE}).")
+    String devices;
+
+    @Option(names = "--tokens", defaultValue = "16384", description = "Tokens per micro-batch (default: ${DEFAULT-VALUE}).")
+    long tokens;
+
+    @Option(names = "--max-length", defaultValue = "4096", description = "Padded sequence length (default: ${DEFAULT-VALUE}).")
+    int maxLength;
+
+    @Option(names = "--lora-rank", defaultValue = "0", description = "Add a LoRA training estimate for this r (default: none).")
+    int loraRank;
+
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String... args) {
+        System.exit(Cli.execute(new MemoryPlanCommand(), args));
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        Path dir = Path.of(model);
+        Gemma2Config config = Files.isDirectory(dir) ? Gemma2Config.read(dir.resolve(HfCheckpoint.CONFIG)).withNumLabels(3)
+                : Gemma2Config.preset(model);
+        DataType type = switch (dtype.toLowerCase(java.util.Locale.ROOT)) {
+            case "fp16", "float16" -> DataType.FLOAT16;
+            case "fp32", "float32" -> DataType.FLOAT32;
+            default -> throw new CommandLine.ParameterException(spec.commandLine(), "--dtype must be fp16 or fp32");
+        };
+        Placement placement = Placement.parse(devices);
+        MemoryPlan plan = new MemoryPlan(config, type, placement.stages(config.numHiddenLayers()), tokens, maxLength,
+                loraRank);
+        spec.commandLine().getOut().print(plan);
+        spec.commandLine().getOut().flush();
+        return 0;
+    }
+}

@@ -1,0 +1,224 @@
+package arenakit.cli;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.training.GradientCollector;
+import arenakit.model.Gemma2Classifier;
+import arenakit.model.PeftAdapter;
+import arenakit.model.Placement;
+import arenakit.model.SafetensorsFile;
+import arenakit.util.Engines;
+import arenakit.util.Json;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code parity DIR}: checks the Java Gemma-2 classifier against reference values computed by transformers (and
+ * PEFT) for a fixture directory laid out like ../shared/fixtures/gemma2-tiny: config.json, safetensors (single or
+ * sharded), {@code expected.json} (cases with input_ids, logits, optionally logits_with_adapter), optionally
+ * {@code adapter/} and {@code expected_train_step.json} + {@code adapter/expected_grads.safetensors}.
+ *
+ * <p>Prints the max absolute logit difference per case, alone and batched, without and with the adapter (merged
+ * and kept separate), and the train step's loss and gradient differences. Exit code 0 when every difference is
+ * within the tolerance, 1 otherwise (or on bad input), 2 for usage errors.
+ */
+@Command(name = "parity", mixinStandardHelpOptions = true,
+        description = "Compare the Java Gemma-2 classifier with transformers' reference outputs for a fixture directory.")
+public final class ParityCommand implements Callable<Integer> {
+
+    @Parameters(index = "0", paramLabel = "DIR", description = "Fixture directory (config.json, safetensors, "
+            + "expected.json, optional adapter/ and expected_train_step.json).")
+    Path dir;
+
+    @Option(names = "--tolerance", defaultValue = "1e-4",
+            description = "Largest allowed |difference| of a logit (default: ${DEFAULT-VALUE}, fp32); gradients are "
+                    + "compared relative to each tensor's max |grad|.")
+    double tolerance;
+
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
+    private record Case(int[] ids, float[] logits, float[] withAdapter) {}
+
+    public static void main(String... args) {
+        System.exit(Cli.execute(new ParityCommand(), args));
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter out = spec.commandLine().getOut();
+        List<Case> cases = readCases(dir.resolve("expected.json"));
+        Path adapter = dir.resolve("adapter");
+        boolean hasAdapter = Files.isRegularFile(adapter.resolve(PeftAdapter.CONFIG_FILE))
+                && cases.stream().allMatch(c -> c.withAdapter() != null);
+        out.printf(Locale.ROOT, "parity of %s: %d cases, tolerance %.1e (fp32, CPU)%n", dir, cases.size(), tolerance);
+        out.printf(Locale.ROOT, "%-6s %7s %14s %16s %18s%n", "case", "tokens", "base", "adapter merged",
+                "adapter separate");
+        List<String> columns = new ArrayList<>(List.of("base"));
+        if (hasAdapter) {
+            columns.add("merged");
+            columns.add("separate");
+        }
+        double[][] alone = new double[cases.size() + 1][columns.size()];
+        for (int col = 0; col < columns.size(); col++) {
+            Gemma2Classifier.Options o = options();
+            if (!columns.get(col).equals("base")) {
+                o.adapter(adapter, columns.get(col).equals("merged"));
+            }
+            try (Gemma2Classifier model = Gemma2Classifier.load(dir, o); NDManager scope = Engines.newManager()) {
+                for (int i = 0; i < cases.size(); i++) {
+                    float[] got = model.logits(scope, List.of(cases.get(i).ids()), false).toFloatArray();
+                    alone[i][col] = maxDiff(expected(cases.get(i), col), got, 0);
+                }
+                float[] batched = model.logits(scope, cases.stream().map(Case::ids).toList(), false).toFloatArray();
+                for (int i = 0; i < cases.size(); i++) {
+                    alone[cases.size()][col] = Math.max(alone[cases.size()][col],
+                            maxDiff(expected(cases.get(i), col), batched, i * model.numLabels()));
+                }
+            }
+        }
+        boolean ok = true;
+        for (int i = 0; i <= cases.size(); i++) {
+            String name = i < cases.size() ? Integer.toString(i) : "batch";
+            int tokens = i < cases.size() ? cases.get(i).ids().length
+                    : cases.stream().mapToInt(c -> c.ids().length).sum();
+            out.printf(Locale.ROOT, "%-6s %7d %14s %16s %18s%n", name, tokens, cell(alone[i], 0),
+                    hasAdapter ? cell(alone[i], 1) : "-", hasAdapter ? cell(alone[i], 2) : "-");
+            for (double d : alone[i]) {
+                ok &= d <= tolerance;
+            }
+        }
+        Path step = dir.resolve("expected_train_step.json");
+        Path grads = adapter.resolve("expected_grads.safetensors");
+        if (hasAdapter && Files.isRegularFile(step) && Files.isRegularFile(grads)) {
+            ok &= trainStep(out, cases, Json.MAPPER.readTree(step.toFile()), SafetensorsFile.open(grads));
+        }
+        out.println(ok ? "PARITY OK" : "PARITY FAILED: a difference exceeds the tolerance");
+        out.flush();
+        return ok ? 0 : 1;
+    }
+
+    private Gemma2Classifier.Options options() {
+        return Gemma2Classifier.Options.defaults().placement(Placement.single(Device.cpu())).dtype(DataType.FLOAT32)
+                .log(s -> spec.commandLine().getOut().println(s));
+    }
+
+    /** One LoRA training step (adapter separate, no dropout): loss and every gradient against PEFT's. */
+    private boolean trainStep(PrintWriter out, List<Case> cases, JsonNode step, SafetensorsFile grads)
+            throws IOException {
+        JsonNode labelsNode = step.get("labels");
+        long[] labels = new long[labelsNode.size()];
+        for (int i = 0; i < labels.length; i++) {
+            labels[i] = labelsNode.get(i).asLong();
+        }
+        try (Gemma2Classifier model = Gemma2Classifier.load(dir, options().adapter(dir.resolve("adapter"), false));
+                NDManager scope = Engines.newManager()) {
+            Map<String, NDArray> trainable = model.trainable();
+            float loss;
+            try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                NDArray logits = model.logits(scope, cases.stream().map(Case::ids).toList(), true);
+                long[] rows = new long[labels.length];
+                for (int i = 0; i < rows.length; i++) {
+                    rows[i] = i;
+                }
+                NDArray nll = logits.logSoftmax(-1).get(new NDIndex("{}, {}", scope.create(rows), scope.create(labels)))
+                        .mean().neg();
+                loss = nll.getFloat();
+                collector.backward(nll);
+            }
+            double lossDiff = Math.abs(loss - step.get("loss").asDouble());
+            double worst = 0;
+            String worstName = "";
+            for (String key : grads.entries().keySet()) {
+                NDArray ours = trainable.get(key.startsWith(PeftAdapter.PREFIX) ? key : PeftAdapter.PREFIX + key);
+                if (ours == null) {
+                    throw new IOException(grads.path() + ": " + key + " is not a trainable tensor of the model");
+                }
+                float[] want = grads.load(key, scope, DataType.FLOAT32, true).toFloatArray();
+                float[] got = ours.getGradient().toFloatArray();
+                double scale = 0;
+                for (float w : want) {
+                    scale = Math.max(scale, Math.abs(w));
+                }
+                double rel = maxDiff(want, got, 0) / Math.max(scale, Float.MIN_NORMAL);
+                if (rel >= worst) {
+                    worst = rel;
+                    worstName = key;
+                }
+            }
+            out.printf(Locale.ROOT, "train step (labels %s): loss %.7f, |loss diff| %.2e; %d gradients, worst "
+                    + "relative diff %.2e (%s)%n", labelsNode, loss, lossDiff, grads.entries().size(), worst, worstName);
+            return lossDiff <= tolerance && worst <= tolerance;
+        }
+    }
+
+    private static float[] expected(Case c, int column) {
+        return column == 0 ? c.logits() : c.withAdapter();
+    }
+
+    private static String cell(double[] row, int col) {
+        return String.format(Locale.ROOT, "%.2e", row[col]);
+    }
+
+    private static double maxDiff(float[] want, float[] got, int offset) {
+        double max = 0;
+        for (int i = 0; i < want.length; i++) {
+            max = Math.max(max, Math.abs(want[i] - got[offset + i]));
+        }
+        return max;
+    }
+
+    private static List<Case> readCases(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new IOException(file + " not found");
+        }
+        JsonNode root = Json.MAPPER.readTree(file.toFile());
+        List<Case> out = new ArrayList<>();
+        int i = 0;
+        for (JsonNode c : root.path("cases")) {
+            if (!c.has("input_ids") || !c.has("logits")) {
+                throw new IOException(file + ": case " + i + " needs input_ids and logits");
+            }
+            out.add(new Case(ints(c.get("input_ids")), floats(c.get("logits")),
+                    c.has("logits_with_adapter") ? floats(c.get("logits_with_adapter")) : null));
+            i++;
+        }
+        if (out.isEmpty()) {
+            throw new IOException(file + ": no cases");
+        }
+        return out;
+    }
+
+    private static int[] ints(JsonNode n) {
+        int[] a = new int[n.size()];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = n.get(i).asInt();
+        }
+        return a;
+    }
+
+    private static float[] floats(JsonNode n) {
+        float[] a = new float[n.size()];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = (float) n.get(i).asDouble();
+        }
+        return a;
+    }
+}

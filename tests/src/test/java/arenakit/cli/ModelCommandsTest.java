@@ -1,0 +1,113 @@
+package arenakit.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import arenakit.model.Gemma2Classifier;
+import arenakit.model.Placement;
+import arenakit.model.SafetensorsFile.DType;
+import arenakit.model.TinyCheckpoints;
+import arenakit.util.ArenaHome;
+import arenakit.util.Engines;
+import arenakit.util.Json;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** The model commands in-process, and parity.java run for real through environment/bin/jbang. */
+class ModelCommandsTest {
+    @TempDir
+    Path tmp;
+
+    record Run(int code, String out) {}
+
+    static Run run(Object command, String... args) {
+        StringWriter text = new StringWriter();
+        CommandLine cli = new CommandLine(command);
+        cli.setOut(new PrintWriter(text));
+        cli.setErr(new PrintWriter(text));
+        int code = cli.execute(args);
+        return new Run(code, text.toString());
+    }
+
+    @Test
+    void parityPassesOnMatchingReferenceAndFailsOnAShiftedOne() throws Exception {
+        Path dir = TinyCheckpoints.write(tmp.resolve("fixture"), TinyCheckpoints.testConfig(64), DType.BF16, 2, 4);
+        List<int[]> seqs = List.of(new int[] {2, 5, 9}, new int[] {2, 7, 7, 1, 30, 12, 40, 41, 42, 8, 3});
+        float[] logits;
+        try (Gemma2Classifier model = Gemma2Classifier.load(dir, Gemma2Classifier.Options.defaults()
+                .placement(Placement.single(Device.cpu())).log(s -> { })); NDManager scope = Engines.newManager()) {
+            logits = model.logits(scope, seqs, false).toFloatArray();
+        }
+        writeExpected(dir, seqs, logits, 0f);
+        Run ok = run(new ParityCommand(), dir.toString());
+        assertEquals(0, ok.code(), ok.out());
+        assertTrue(ok.out().contains("PARITY OK"), ok.out());
+
+        writeExpected(dir, seqs, logits, 2e-4f);
+        Run bad = run(new ParityCommand(), dir.toString());
+        assertEquals(1, bad.code(), bad.out());
+        assertTrue(bad.out().contains("PARITY FAILED"), bad.out());
+    }
+
+    private static void writeExpected(Path dir, List<int[]> seqs, float[] logits, float shift) throws Exception {
+        ObjectNode root = Json.MAPPER.createObjectNode();
+        ArrayNode cases = root.putArray("cases");
+        for (int i = 0; i < seqs.size(); i++) {
+            ObjectNode c = cases.addObject();
+            ArrayNode ids = c.putArray("input_ids");
+            for (int id : seqs.get(i)) {
+                ids.add(id);
+            }
+            ArrayNode l = c.putArray("logits");
+            for (int k = 0; k < 3; k++) {
+                l.add(logits[i * 3 + k] + (k == 1 ? shift : 0));
+            }
+        }
+        Json.write(dir.resolve("expected.json"), root);
+    }
+
+    @Test
+    void memoryPlanOfGemma2_9bOnTwoGpus() {
+        Run r = run(new MemoryPlanCommand(), "gemma-2-9b", "--devices", "gpu0:21,gpu1", "--tokens", "8192",
+                "--max-length", "2048", "--lora-rank", "64");
+        assertEquals(0, r.code(), r.out());
+        assertTrue(r.out().contains("9,241,716,736 parameters"), r.out());
+        assertTrue(r.out().contains("gpu(0)   layers [0, 21)"), r.out());
+        assertTrue(r.out().contains("216,072,192 adapter parameters"), r.out());
+        assertEquals(2, run(new MemoryPlanCommand(), "gemma-2-9b", "--dtype", "bf16").code());
+    }
+
+    @Test
+    void parityScriptRunsForRealOnTheSharedFixture() throws Exception {
+        Path home = ArenaHome.find().orElseThrow();
+        Path fixture = home.resolve("../shared/fixtures/gemma2-tiny").normalize();
+        Assumptions.assumeTrue(Files.isDirectory(fixture), "../shared is absent: parity script not run");
+        Path lib = Path.of(System.getProperty("user.home"), ".m2/repository/org/arenakit/arena-kit-lib/0.1.0-SNAPSHOT/"
+                + "arena-kit-lib-0.1.0-SNAPSHOT.jar");
+        Assumptions.assumeTrue(Files.isRegularFile(lib) && Files.isDirectory(home.resolve(".cache/jbang")),
+                "JBang or the installed lib is missing: run bash environment/setup.sh");
+        List<String> cmd = new ArrayList<>(List.of("bash", home.resolve("environment/bin/jbang").toString(), "--fresh",
+                home.resolve("jbang-scripts/parity.java").toString(), fixture.toString()));
+        Path log = tmp.resolve("parity.out");
+        Process p = new ProcessBuilder(cmd).directory(home.toFile()).redirectErrorStream(true)
+                .redirectOutput(log.toFile()).start();
+        assertTrue(p.waitFor(5, TimeUnit.MINUTES), "parity.java timed out");
+        String out = Files.readString(log, StandardCharsets.UTF_8);
+        assertEquals(0, p.exitValue(), out);
+        assertTrue(out.contains("PARITY OK") && out.contains("train step (labels [0,1,2,0])"), out);
+    }
+}
