@@ -60,7 +60,7 @@ public final class DataBenchCommand implements Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String... args) {
-        System.exit(new CommandLine(new DataBenchCommand()).execute(args));
+        System.exit(Cli.execute(new DataBenchCommand(), args));
     }
 
     @Override

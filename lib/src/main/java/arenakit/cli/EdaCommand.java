@@ -61,7 +61,7 @@ public final class EdaCommand implements Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String... args) {
-        System.exit(new CommandLine(new EdaCommand()).execute(args));
+        System.exit(Cli.execute(new EdaCommand(), args));
     }
 
     @Override

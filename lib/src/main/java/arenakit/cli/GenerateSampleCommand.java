@@ -62,7 +62,7 @@ public final class GenerateSampleCommand implements Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String... args) {
-        System.exit(new CommandLine(new GenerateSampleCommand()).execute(args));
+        System.exit(Cli.execute(new GenerateSampleCommand(), args));
     }
 
     @Override

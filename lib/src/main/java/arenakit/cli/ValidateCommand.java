@@ -54,7 +54,7 @@ public final class ValidateCommand implements Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String... args) {
-        System.exit(new CommandLine(new ValidateCommand()).execute(args));
+        System.exit(Cli.execute(new ValidateCommand(), args));
     }
 
     @Override
