@@ -1,6 +1,8 @@
 package arenakit.util;
 
 import java.io.PrintStream;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Locale;
 import java.util.ServiceLoader;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
@@ -12,9 +14,9 @@ import me.tongfei.progressbar.ProgressBarStyle;
  * A progress bar with ETA for every long loop in the library (tokenizing, training steps, inference batches).
  *
  * <p>Where it draws is chosen once per bar: a {@link Sink} found by {@link ServiceLoader} that says it is
- * {@link Sink#active() active} (the notebook sink draws in place in Jupyter), else a terminal bar on stderr
- * (me.tongfei progressbar), or nothing when {@code -Darena.progress=off}. Library code only ever calls
- * {@link #start}, {@link #step}, {@link #message} and {@link #close}.
+ * {@link Sink#active() active} (the notebook sink draws in place in Jupyter), else a bar on stderr (me.tongfei
+ * progressbar on a terminal; a plain line every 10 s in logs), or nothing when {@code -Darena.progress=off}.
+ * Library code only ever calls {@link #start}, {@link #step}, {@link #message} and {@link #close}.
  */
 public final class Progress implements AutoCloseable {
 
@@ -56,7 +58,8 @@ public final class Progress implements AutoCloseable {
                 return new Progress(sink.open(task, total), total);
             }
         }
-        return new Progress(new TerminalBar(task, total, System.err), total);
+        return new Progress(System.console() != null ? new TerminalBar(task, total, System.err)
+                : new LogBar(task, total, System.err), total);
     }
 
     public void step() {
@@ -91,6 +94,7 @@ public final class Progress implements AutoCloseable {
         public void close() {}
     }
 
+    /** A redrawn one-line bar (me.tongfei progressbar): for a terminal. */
     private static final class TerminalBar implements Bar {
         private final ProgressBar pb;
 
@@ -106,7 +110,6 @@ public final class Progress implements AutoCloseable {
                     .build();
         }
 
-
         @Override
         public void update(long done, long total, String message) {
             pb.stepTo(done);
@@ -116,6 +119,66 @@ public final class Progress implements AutoCloseable {
         @Override
         public void close() {
             pb.close();
+        }
+    }
+
+    /**
+     * Redrawing a line with \r only works on a terminal; in logs (CI, redirected output, jbang under a test) this
+     * prints a plain line every {@link #EVERY} and one when the work ends.
+     */
+    private static final class LogBar implements Bar {
+        private static final Duration EVERY = Duration.ofSeconds(10);
+        private final String task;
+        private final PrintStream out;
+        private final Instant start = Instant.now();
+        private Instant last = start;
+        private long done;
+        private long total;
+        private String message = "";
+
+        LogBar(String task, long total, PrintStream out) {
+            this.task = task;
+            this.total = total;
+            this.out = out;
+        }
+
+        @Override
+        public void update(long done, long total, String message) {
+            this.done = done;
+            this.total = total;
+            this.message = message;
+            Instant now = Instant.now();
+            if (Duration.between(last, now).compareTo(EVERY) >= 0) {
+                last = now;
+                print(now);
+            }
+        }
+
+        @Override
+        public void close() {
+            print(Instant.now());
+        }
+
+        private void print(Instant now) {
+            Duration elapsed = Duration.between(start, now);
+            StringBuilder line = new StringBuilder(task).append(": ").append(done);
+            if (total > 0) {
+                line.append('/').append(total).append(String.format(Locale.ROOT, " (%d%%)", 100 * done / total));
+            }
+            line.append(", ").append(clock(elapsed));
+            if (total > 0 && done > 0 && done < total) {
+                line.append(", eta ").append(clock(elapsed.multipliedBy(total - done).dividedBy(done)));
+            }
+            if (!message.isEmpty()) {
+                line.append(", ").append(message);
+            }
+            synchronized (out) {
+                out.println(line);
+            }
+        }
+
+        private static String clock(Duration d) {
+            return String.format(Locale.ROOT, "%d:%02d:%02d", d.toHours(), d.toMinutesPart(), d.toSecondsPart());
         }
     }
 }
