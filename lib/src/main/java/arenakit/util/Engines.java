@@ -15,9 +15,7 @@ public final class Engines {
 
     /** Configures the cache folder (once) and returns the PyTorch engine. */
     public static synchronized Engine pytorch() {
-        if (System.getProperty("DJL_CACHE_DIR") == null && System.getenv("DJL_CACHE_DIR") == null) {
-            System.setProperty("DJL_CACHE_DIR", ArenaHome.cache().resolve("djl").toString());
-        }
+        configureCache();
         for (String var : new String[] {"PYTORCH_VERSION", "PYTORCH_FLAVOR"}) {
             if (System.getenv(var) != null) {
                 throw new IllegalStateException(var + " is set; unset it: DJL would try to download PyTorch natives "
@@ -25,6 +23,16 @@ public final class Engines {
             }
         }
         return Engine.getEngine("PyTorch");
+    }
+
+    /**
+     * Points DJL's cache (natives it unpacks: PyTorch, the HF tokenizers library) at the project cache, unless the
+     * user already set {@code DJL_CACHE_DIR}. Called before anything DJL loads natives.
+     */
+    public static synchronized void configureCache() {
+        if (System.getProperty("DJL_CACHE_DIR") == null && System.getenv("DJL_CACHE_DIR") == null) {
+            System.setProperty("DJL_CACHE_DIR", ArenaHome.cache().resolve("djl").toString());
+        }
     }
 
     /** A new root manager on the PyTorch engine's default device. */

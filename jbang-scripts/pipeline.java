@@ -1,0 +1,14 @@
+///usr/bin/env jbang "$0" "$@" ; exit $?
+//JAVA 17+
+//DEPS org.arenakit:arena-kit-lib:0.1.0-SNAPSHOT
+//DEPS ai.djl.pytorch:pytorch-native-${arena.torch:cpu}:2.5.1:linux-x86_64
+//DEPS org.slf4j:slf4j-simple:2.0.16
+//JAVA_OPTIONS -Xmx4g
+
+// The main job: every stage of a config folder (default: configs/tiny on the embedded sample, CPU).
+// --help lists the options. On a CUDA machine: jbang -Darena.torch=cu124 jbang-scripts/pipeline.java ...
+class pipeline {
+    public static void main(String... args) {
+        arenakit.cli.PipelineCommand.main(args);
+    }
+}

@@ -1,0 +1,41 @@
+package arenakit.cli;
+
+import arenakit.pipeline.ConfigFolder;
+import arenakit.pipeline.Pipeline;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The main job: every stage of a setup, in order, skipping stages whose outputs exist. */
+@Command(name = "pipeline", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Runs the whole pipeline of a config folder: embedded sample (when the setup names no data) "
+                + "-> EDA -> stage 1 -> pseudo-labels -> stage 2 -> stage 3 -> submission.csv.",
+                "Stages whose summary.json exists in the output folder are skipped, so a re-run resumes."})
+public final class PipelineCommand implements Callable<Integer> {
+    @Option(names = "--config", defaultValue = "tiny", paramLabel = "FOLDER|NAME",
+            description = "config folder, or a bundled setup: tiny, smoke, gemma2-9b (default: ${DEFAULT-VALUE})")
+    String config;
+
+    @Option(names = "--out", defaultValue = "out/pipeline", paramLabel = "DIR",
+            description = "output folder (default: ${DEFAULT-VALUE})")
+    Path out;
+
+    @Option(names = "--stages", split = ",", paramLabel = "NAME",
+            description = "run only these stages (comma-separated; their inputs must exist)")
+    List<String> stages;
+
+    @Override
+    public Integer call() throws Exception {
+        try (Pipeline pipeline = Pipeline.open(ConfigFolder.of(config), out, Cli.log())) {
+            pipeline.run(stages);
+        }
+        return 0;
+    }
+
+    public static void main(String... args) {
+        System.exit(Cli.execute(new PipelineCommand(), args));
+    }
+}

@@ -1,0 +1,101 @@
+package arenakit.cli;
+
+import arenakit.infer.InferenceConfig;
+import arenakit.infer.SubmissionConfig;
+import arenakit.pipeline.ConfigFolder;
+import arenakit.pipeline.Pipeline;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** test.csv + trained model(s) -> submission.csv. */
+@Command(name = "submit", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Predicts test.csv with trained model(s) and writes submission.csv in sample_submission's "
+                + "order (probabilities clipped and renormalised, written atomically).",
+                "Without options it runs the setup's submission stage into <out>/submission.csv. Options override "
+                        + "the setup's test file, models and inference settings."})
+public final class SubmitCommand implements Callable<Integer> {
+    @Option(names = "--config", defaultValue = "tiny", paramLabel = "FOLDER|NAME",
+            description = "config folder, or a bundled setup: tiny, smoke, gemma2-9b (default: ${DEFAULT-VALUE})")
+    String config;
+
+    @Option(names = "--out", defaultValue = "out/pipeline", paramLabel = "DIR",
+            description = "the pipeline's output folder (trained stages are looked up here; default: ${DEFAULT-VALUE})")
+    Path out;
+
+    @Option(names = "--test", paramLabel = "CSV", description = "Kaggle test.csv to predict")
+    Path test;
+
+    @Option(names = "--sample-submission", paramLabel = "CSV",
+            description = "Kaggle sample_submission.csv (default: next to --test)")
+    Path sampleSubmission;
+
+    @Option(names = "--model", paramLabel = "STAGE|DIR",
+            description = "trained stage name or folder with stage.json + adapter/ (repeat for an ensemble; "
+                    + "default: the setup's submission models)")
+    List<String> models;
+
+    @Option(names = "--tta", negatable = true, description = "swap TTA (default: as configured)")
+    Boolean tta;
+
+    @Option(names = "--devices", split = ",", paramLabel = "DEVICE",
+            description = "e.g. cpu, or gpu(0),gpu(1) (default: as configured)")
+    List<String> devices;
+
+    @Option(names = "--mode", paramLabel = "MODE",
+            description = "with two devices: pipeline (layers split) or data_parallel (default: as configured, "
+                    + "else pipeline)")
+    String mode;
+
+    @Option(names = "--output", paramLabel = "CSV", description = "where to write (default: <out>/submission.csv)")
+    Path output;
+
+    @Override
+    public Integer call() throws Exception {
+        try (Pipeline pipeline = Pipeline.open(ConfigFolder.of(config), out, Cli.log())) {
+            SubmissionConfig base = pipeline.submissionConfig();
+            boolean overridden = test != null || models != null || tta != null || devices != null || mode != null
+                    || output != null;
+            if (!overridden) {
+                pipeline.runStage(stageName(pipeline), 0);
+                return 0;
+            }
+            InferenceConfig inference = base.inference();
+            if (tta != null) {
+                inference = inference.withTta(tta);
+            }
+            if (devices != null || mode != null) {
+                List<String> devs = devices != null ? devices : inference.devices();
+                String m = mode != null ? mode : devs.size() == 1 ? InferenceConfig.SINGLE
+                        : inference.mode().equals(InferenceConfig.SINGLE) ? InferenceConfig.PIPELINE : inference.mode();
+                inference = inference.withDevices(devs, m);
+            }
+            SubmissionConfig cfg = new SubmissionConfig(base.kind(), base.description(),
+                    models != null ? models : base.models(), base.maxLength(), inference);
+            Path testFile = test != null ? test : pipeline.testFile();
+            Path sample = sampleSubmission != null ? sampleSubmission
+                    : test != null ? test.toAbsolutePath().resolveSibling("sample_submission.csv")
+                    : pipeline.sampleSubmissionFile();
+            Path target = output != null ? output : pipeline.out().resolve("submission.csv");
+            pipeline.submit(cfg, testFile, sample, target);
+            System.out.println("wrote " + target.toAbsolutePath());
+        }
+        return 0;
+    }
+
+    private static String stageName(Pipeline pipeline) {
+        String name = null;
+        for (String s : pipeline.experiment().stages()) {
+            if (pipeline.isSubmissionStage(s)) {
+                name = s;
+            }
+        }
+        return name;
+    }
+
+    public static void main(String... args) {
+        System.exit(Cli.execute(new SubmitCommand(), args));
+    }
+}

@@ -1,0 +1,70 @@
+package arenakit.infer;
+
+import ai.djl.Device;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * How predictions are made (pseudo-labels, submission, evaluation).
+ *
+ * @param tta average f(A,B) with the swapped-back f(B,A)
+ * @param devices DJL device names ("cpu", "gpu(0)", "gpu(1)")
+ * @param mode "single" (one device), "pipeline" (layers split across two devices, micro-batches flowing through
+ *     both at once) or "data_parallel" (one full model per device, the batches shared between them)
+ * @param splitLayer first decoder layer of the second device in pipeline mode (null = half the layers)
+ * @param maxTokens padded tokens per micro-batch (rows x longest row)
+ * @param postprocess the empty/identical-response rules (null = off)
+ * @param estimateAfterBatches print a tokens/s-based time estimate for the whole file after this many batches
+ */
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+public record InferenceConfig(boolean tta, List<String> devices, String mode, Integer splitLayer, int maxTokens,
+        PostProcessConfig postprocess, int estimateAfterBatches) {
+
+    public static final String SINGLE = "single";
+    public static final String PIPELINE = "pipeline";
+    public static final String DATA_PARALLEL = "data_parallel";
+
+    public InferenceConfig {
+        devices = devices == null || devices.isEmpty() ? List.of("cpu") : List.copyOf(devices);
+        mode = mode == null ? SINGLE : mode.toLowerCase(Locale.ROOT);
+        if (!List.of(SINGLE, PIPELINE, DATA_PARALLEL).contains(mode)) {
+            throw new IllegalArgumentException("inference.mode must be single, pipeline or data_parallel, got " + mode);
+        }
+        int needed = mode.equals(SINGLE) ? 1 : 2;
+        if (devices.size() != needed) {
+            throw new IllegalArgumentException("inference.mode " + mode + " needs " + needed + " device(s), got "
+                    + devices);
+        }
+        if (maxTokens <= 0) {
+            throw new IllegalArgumentException("inference.max_tokens must be > 0, got " + maxTokens);
+        }
+        if (estimateAfterBatches <= 0) {
+            estimateAfterBatches = 8;
+        }
+    }
+
+    /** A DJL device from a config name: {@code cpu}, {@code gpu(0)} (or {@code gpu0}). */
+    public static Device device(String name) {
+        String n = name.trim().toLowerCase(Locale.ROOT);
+        if (n.equals("cpu") || n.equals("cpu()")) {
+            return Device.cpu();
+        }
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("gpu\\(?(\\d+)\\)?").matcher(n);
+        if (m.matches()) {
+            return Device.gpu(Integer.parseInt(m.group(1)));
+        }
+        throw new IllegalArgumentException("unknown device '" + name + "' (cpu, gpu(0), gpu(1), ...)");
+    }
+
+    /** The same settings with TTA switched on or off. */
+    public InferenceConfig withTta(boolean on) {
+        return new InferenceConfig(on, devices, mode, splitLayer, maxTokens, postprocess, estimateAfterBatches);
+    }
+
+    /** The same settings on other devices (mode follows the count: one device single, two pipeline unless set). */
+    public InferenceConfig withDevices(List<String> names, String newMode) {
+        return new InferenceConfig(tta, names, newMode, splitLayer, maxTokens, postprocess, estimateAfterBatches);
+    }
+}

@@ -1,0 +1,30 @@
+package arenakit.infer;
+
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import java.util.List;
+
+/**
+ * The submission stage: trained stage(s) predict the test file; probabilities are averaged over the models,
+ * post-processed, clipped and written in sample_submission's row order.
+ *
+ * @param models stage names (or adapter folders); more than one = an ensemble (average of probabilities)
+ * @param maxLength input token budget at inference; null = what the first model was trained with (a longer budget
+ *     at inference is a common, cheap gain)
+ */
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+public record SubmissionConfig(String kind, String description, List<String> models, Integer maxLength,
+        InferenceConfig inference) {
+
+    public static final String KIND = "submission";
+
+    public SubmissionConfig {
+        if (models == null || models.isEmpty()) {
+            throw new IllegalArgumentException("models must name at least one trained stage");
+        }
+        models = List.copyOf(models);
+        if (inference == null) {
+            throw new IllegalArgumentException("missing field 'inference'");
+        }
+    }
+}

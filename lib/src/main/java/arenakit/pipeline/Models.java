@@ -1,0 +1,167 @@
+package arenakit.pipeline;
+
+import ai.djl.Device;
+import ai.djl.ndarray.types.DataType;
+import arenakit.infer.BatchRunner;
+import arenakit.infer.DataParallelRunner;
+import arenakit.infer.InferenceConfig;
+import arenakit.infer.PipelinedRunner;
+import arenakit.infer.SingleDeviceRunner;
+import arenakit.model.ClassifierHead;
+import arenakit.model.Gemma2Classifier;
+import arenakit.model.Gemma2Config;
+import arenakit.model.HfCheckpoint;
+import arenakit.model.LoraConfig;
+import arenakit.model.Placement;
+import arenakit.model.SafetensorsFile;
+import arenakit.model.SequenceClassifier;
+import arenakit.model.TinyCheckpoints;
+import arenakit.text.Tokenizer;
+import arenakit.train.TrainConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Consumer;
+
+/** How the stages get their models: the base checkpoint, training starts, exports, and inference runners. */
+final class Models {
+    private Models() {}
+
+    /** The base checkpoint: the configured folder, or a tiny random Gemma-2 written once into {@code dir}. */
+    static Path baseCheckpoint(ExperimentConfig.BaseModel spec, Tokenizer tokenizer, Path dir, Consumer<String> log)
+            throws IOException {
+        if (spec.checkpoint() != null) {
+            return Path.of(spec.checkpoint()).toAbsolutePath().normalize();
+        }
+        ExperimentConfig.TinyModel t = spec.tiny();
+        Gemma2Config config = Gemma2Config.of(tokenizer.vocabSize(), t.hiddenSize(), t.intermediateSize(),
+                t.numHiddenLayers(), t.numAttentionHeads(), t.numKeyValueHeads(), t.headDim());
+        if (Files.isRegularFile(dir.resolve(HfCheckpoint.CONFIG))) {
+            Gemma2Config written = HfCheckpoint.open(dir).config();
+            if (written.equals(config.withNumLabels(written.numLabels()))) {
+                return dir; // written by an earlier run of this setup
+            }
+        }
+        TinyCheckpoints.write(dir, config, SafetensorsFile.DType.F32, 1, t.seed());
+        log.accept(String.format(Locale.ROOT, "tiny random Gemma-2: %d layers, hidden %d, vocabulary %d -> %s",
+                t.numHiddenLayers(), t.hiddenSize(), tokenizer.vocabSize(), dir));
+        return dir;
+    }
+
+    /**
+     * The model a training stage starts from: the base (or the {@code loadFrom} stage's weights) with the stage's
+     * head and either LoRA adapters (continued when the previous stage trained LoRA of the same shape) or every
+     * weight trainable.
+     */
+    static SequenceClassifier forTraining(Path base, TrainConfig config, TrainedModel init, Consumer<String> log)
+            throws IOException {
+        TrainConfig.Model m = config.model();
+        Gemma2Classifier.Options o = Gemma2Classifier.Options.defaults().head(head(m.head()))
+                .seed(config.train().seed()).log(log).planFor(config.loader().maxTokens(),
+                        config.data().text().maxLength());
+        dtype(m.dtype()).ifPresent(o::dtype);
+        Path weights = base;
+        if (init == null) {
+            o.freshHead(true);
+        } else if (init.fullFineTune()) {
+            weights = init.weights();
+        } else if (m.lora() != null && lora(m.lora()).equals(lora(init.config().model().lora()))) {
+            o.adapter(init.weights(), false);
+        } else {
+            o.adapter(init.weights(), true);
+        }
+        if (m.lora() == null) {
+            o.fullFineTune(true);
+        } else if (init == null || init.fullFineTune() || !lora(m.lora()).equals(lora(init.config().model().lora()))) {
+            o.lora(lora(m.lora()));
+        }
+        return Gemma2Classifier.load(weights, o);
+    }
+
+    /** Writes a trained model into a stage (or checkpoint) folder: {@code model/} or {@code adapter/}. */
+    static void export(SequenceClassifier model, Path dir) throws IOException {
+        Gemma2Classifier g = (Gemma2Classifier) model;
+        if (g.fullFineTune()) {
+            g.saveCheckpoint(dir.resolve(TrainedModel.CHECKPOINT), SafetensorsFile.DType.F32, 1);
+        } else {
+            g.saveAdapter(dir.resolve(TrainedModel.ADAPTER));
+        }
+    }
+
+    /** A batch runner over loaded model(s); closing it frees them. */
+    record Inference(BatchRunner runner, List<SequenceClassifier> models) implements AutoCloseable {
+        @Override
+        public void close() {
+            runner.close();
+            models.forEach(SequenceClassifier::close);
+        }
+    }
+
+    /** Loads a trained model for inference the way {@code inference} says (one device, pipelined, data parallel). */
+    static Inference forInference(Path base, TrainedModel model, InferenceConfig inference, Consumer<String> log)
+            throws IOException {
+        List<Device> devices = inference.devices().stream().map(InferenceConfig::device).toList();
+        switch (inference.mode()) {
+            case InferenceConfig.SINGLE -> {
+                Gemma2Classifier g = load(base, model, Placement.single(devices.get(0)), inference, log);
+                return new Inference(new SingleDeviceRunner(g), List.of(g));
+            }
+            case InferenceConfig.DATA_PARALLEL -> {
+                List<SequenceClassifier> replicas = new ArrayList<>();
+                try {
+                    for (Device d : devices) {
+                        replicas.add(load(base, model, Placement.single(d), inference, log));
+                    }
+                } catch (IOException | RuntimeException e) {
+                    replicas.forEach(SequenceClassifier::close);
+                    throw e;
+                }
+                return new Inference(new DataParallelRunner(replicas, inference.devices()), replicas);
+            }
+            default -> {
+                Device[] two = devices.toArray(new Device[0]);
+                Placement placement = inference.splitLayer() == null ? Placement.split(two)
+                        : Placement.split(new int[] {inference.splitLayer()}, two);
+                Gemma2Classifier g = load(base, model, placement, inference, log);
+                return new Inference(PipelinedRunner.of(g), List.of(g));
+            }
+        }
+    }
+
+    private static Gemma2Classifier load(Path base, TrainedModel model, Placement placement, InferenceConfig inference,
+            Consumer<String> log) throws IOException {
+        Gemma2Classifier.Options o = Gemma2Classifier.Options.defaults().placement(placement)
+                .head(head(model.config().model().head())).log(log).planFor(inference.maxTokens(),
+                        model.config().data().text().maxLength());
+        dtype(model.config().model().dtype()).ifPresent(o::dtype);
+        if (model.fullFineTune()) {
+            return Gemma2Classifier.load(model.weights(), o);
+        }
+        return Gemma2Classifier.load(base, o.adapter(model.weights(), true));
+    }
+
+    private static java.util.Optional<DataType> dtype(String name) {
+        return switch (name) {
+            case "float32" -> java.util.Optional.of(DataType.FLOAT32);
+            case "float16" -> java.util.Optional.of(DataType.FLOAT16);
+            default -> java.util.Optional.empty();
+        };
+    }
+
+    private static ClassifierHead.Kind head(String name) {
+        return switch (name) {
+            case "linear" -> ClassifierHead.Kind.SCORE;
+            case "mlp" -> ClassifierHead.Kind.DROPOUT_MLP;
+            case "mlp3" -> ClassifierHead.Kind.MLP3;
+            default -> throw new ConfigException("model.head must be linear, mlp or mlp3, got '" + name + "'");
+        };
+    }
+
+    private static LoraConfig lora(TrainConfig.Lora l) {
+        return LoraConfig.of(l.r(), l.alpha(), l.dropout()).withTargets(l.targets())
+                .withInit(l.pissa() ? LoraConfig.Init.PISSA : LoraConfig.Init.DEFAULT);
+    }
+}

@@ -1,0 +1,87 @@
+package arenakit.pipeline;
+
+import arenakit.util.Json;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import tech.tablesaw.api.DoubleColumn;
+import tech.tablesaw.api.LongColumn;
+import tech.tablesaw.api.StringColumn;
+import tech.tablesaw.api.Table;
+
+/**
+ * What a finished stage reports. Written last, as {@code <out>/<stage>/summary.json}: its presence is what marks
+ * the stage done, so a re-run skips it.
+ *
+ * @param status "done", or "paused" for a training stage stopped early on request (not written to disk)
+ * @param rows rows the stage consumed (training rows, rows labeled, rows predicted)
+ * @param steps optimizer steps (training stages)
+ * @param valLogLoss log loss on the held-out fold (training stages with a holdout)
+ * @param priorLogLoss log loss of the constant class prior on the same fold: the bar to beat
+ * @param testLogLoss the submission's log loss on the test labels, where they are known (the embedded sample's
+ *     solution.csv)
+ */
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+public record StageSummary(String stage, String kind, String status, long rows, Long steps, double seconds,
+        Double valLogLoss, Double valAccuracy, Double priorLogLoss, Double testLogLoss, String output) {
+
+    public static final String FILE = "summary.json";
+    public static final String DONE = "done";
+    /** A training stage stopped early on request; it resumes from its checkpoint on the next run. */
+    public static final String PAUSED = "paused";
+
+    public StageSummary withSeconds(double s) {
+        return new StageSummary(stage, kind, status, rows, steps, s, valLogLoss, valAccuracy, priorLogLoss, testLogLoss,
+                output);
+    }
+
+    public static Optional<StageSummary> read(Path stageDir) throws IOException {
+        Path f = stageDir.resolve(FILE);
+        return Files.isRegularFile(f) ? Optional.of(Json.read(f, StageSummary.class)) : Optional.empty();
+    }
+
+    public void write(Path stageDir) throws IOException {
+        Json.write(stageDir.resolve(FILE), this);
+    }
+
+    /** The pipeline's final table: stage, rows, steps, time, val log loss (and the prior it should beat). */
+    public static Table table(List<StageSummary> stages) {
+        StringColumn stage = StringColumn.create("stage");
+        StringColumn status = StringColumn.create("status");
+        LongColumn rows = LongColumn.create("rows");
+        LongColumn steps = LongColumn.create("steps");
+        DoubleColumn seconds = DoubleColumn.create("seconds");
+        DoubleColumn val = DoubleColumn.create("val log loss");
+        DoubleColumn prior = DoubleColumn.create("class prior");
+        DoubleColumn acc = DoubleColumn.create("val accuracy");
+        DoubleColumn test = DoubleColumn.create("test log loss");
+        for (StageSummary s : stages) {
+            stage.append(s.stage());
+            status.append(s.status());
+            rows.append(s.rows());
+            if (s.steps() == null) {
+                steps.appendMissing();
+            } else {
+                steps.append(s.steps());
+            }
+            seconds.append(Math.round(s.seconds() * 10) / 10.0);
+            appendRounded(val, s.valLogLoss());
+            appendRounded(prior, s.priorLogLoss());
+            appendRounded(acc, s.valAccuracy());
+            appendRounded(test, s.testLogLoss());
+        }
+        return Table.create("pipeline summary", stage, status, rows, steps, seconds, val, prior, acc, test);
+    }
+
+    private static void appendRounded(DoubleColumn c, Double v) {
+        if (v == null) {
+            c.appendMissing();
+        } else {
+            c.append(Math.round(v * 10000) / 10000.0);
+        }
+    }
+}

@@ -1,0 +1,44 @@
+package arenakit.train;
+
+import ai.djl.ndarray.NDArray;
+
+/**
+ * Training losses over logits {@code [n, classes]}. Each returns the per-example loss {@code [n]} so the trainer
+ * can weight micro-batches of one optimizer step by their share of the step's rows.
+ */
+public final class Losses {
+    private Losses() {}
+
+    /**
+     * Cross-entropy against target distributions {@code [n, classes]}: one-hot rows give the usual hard-label loss,
+     * probability rows (pseudo-labels) the soft-label loss.
+     */
+    public static NDArray crossEntropy(NDArray logits, NDArray targets) {
+        return targets.mul(logits.logSoftmax(-1)).sum(new int[] {-1}).neg();
+    }
+
+    /**
+     * Knowledge distillation: {@code T^2 * KL(softmax(teacher/T) || softmax(student/T))}. The T^2 factor keeps the
+     * gradient scale independent of T (Hinton et al.), so the soft-loss weight means the same at any temperature.
+     */
+    public static NDArray distillation(NDArray logits, NDArray teacherLogits, double temperature) {
+        float t = (float) temperature;
+        NDArray teacherLog = teacherLogits.div(t).logSoftmax(-1);
+        NDArray studentLog = logits.div(t).logSoftmax(-1);
+        NDArray kl = teacherLog.exp().mul(teacherLog.sub(studentLog)).sum(new int[] {-1});
+        return kl.mul(t * t);
+    }
+
+    /**
+     * The distillation objective: {@code softWeight * distillation + (1 - softWeight) * crossEntropy(targets)};
+     * with {@code teacherLogits == null} (labeled rows) plain cross-entropy.
+     */
+    public static NDArray objective(NDArray logits, NDArray targets, NDArray teacherLogits, DistillConfig distill) {
+        NDArray ce = crossEntropy(logits, targets);
+        if (teacherLogits == null || distill == null) {
+            return ce;
+        }
+        float w = (float) distill.softWeight();
+        return distillation(logits, teacherLogits, distill.temperature()).mul(w).add(ce.mul(1 - w));
+    }
+}

@@ -1,0 +1,32 @@
+package arenakit.train;
+
+import arenakit.infer.InferenceConfig;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import java.util.List;
+
+/**
+ * The pseudo-label stage: an ensemble of trained stages predicts soft labels for unlabeled pairs.
+ *
+ * @param models stage names (or adapter folders) whose predictions are averaged (probabilities; with TTA each
+ *     model's own swap average first)
+ * @param maxLength input token budget; null = what the first model was trained with
+ * @param chunkRows rows per resumable chunk: an interrupted run redoes at most one chunk per model
+ */
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+public record PseudoLabelConfig(String kind, String description, List<String> models, Integer maxLength,
+        InferenceConfig inference, int chunkRows) {
+
+    public static final String KIND = "pseudo_labels";
+
+    public PseudoLabelConfig {
+        if (models == null || models.isEmpty()) {
+            throw new IllegalArgumentException("models must name at least one trained stage");
+        }
+        models = List.copyOf(models);
+        TrainConfig.require(inference, "inference");
+        if (chunkRows <= 0) {
+            throw new IllegalArgumentException("chunk_rows must be > 0, got " + chunkRows);
+        }
+    }
+}

@@ -1,0 +1,169 @@
+package arenakit.train;
+
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * A training stage (stage 1, 2 or 3), read from a JSON data file such as {@code configs/tiny/stage1.json}.
+ * Reading one tells the whole experiment; configs/README.md explains every field.
+ */
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+public record TrainConfig(String kind, String description, Model model, Data data, OptimizerConfig optimizer,
+        ScheduleConfig schedule, Loader loader, Train train, DistillConfig distill) {
+
+    public static final String KIND = "train";
+
+    public TrainConfig {
+        require(model, "model");
+        require(data, "data");
+        require(optimizer, "optimizer");
+        require(schedule, "schedule");
+        require(loader, "loader");
+        require(train, "train");
+        if (data.sources().contains(Data.PSEUDO_LABELS) && distill == null) {
+            throw new IllegalArgumentException("data.sources has pseudo_labels but there is no distill section");
+        }
+    }
+
+    /**
+     * What is fine-tuned on top of the setup's base model.
+     *
+     * @param head classification head: "linear" (HF's bias-free score layer), "mlp" (2nd place: dropout, h -> h/2,
+     *     GELU, -> 3) or "mlp3" (silver team's 3-layer MLP)
+     * @param lora LoRA settings; null = full fine-tuning of every weight
+     * @param loadFrom the stage (or adapter folder) whose trained weights this stage starts from; null = base model
+     * @param dtype "auto" (float16 on GPU, float32 on CPU), "float32" or "float16"
+     */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record Model(String head, Lora lora, String loadFrom, String dtype) {
+        public Model {
+            head = head == null ? "linear" : head;
+            dtype = dtype == null ? "auto" : dtype.toLowerCase(Locale.ROOT);
+            if (!List.of("auto", "float32", "float16").contains(dtype)) {
+                throw new IllegalArgumentException("model.dtype must be auto, float32 or float16, got " + dtype);
+            }
+        }
+    }
+
+    /**
+     * LoRA on the named projections ({@code q_proj k_proj v_proj o_proj gate_proj up_proj down_proj}).
+     *
+     * @param pissa initialise A/B from the top singular vectors of the base weight (PiSSA) instead of A random,
+     *     B zero
+     */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record Lora(int r, double alpha, double dropout, List<String> targets, boolean pissa) {
+        public Lora {
+            if (r <= 0) {
+                throw new IllegalArgumentException("model.lora.r must be > 0, got " + r);
+            }
+            if (targets == null || targets.isEmpty()) {
+                throw new IllegalArgumentException("model.lora.targets must name at least one projection");
+            }
+            targets = List.copyOf(targets);
+        }
+    }
+
+    /**
+     * @param sources "train" (the labeled train file), "external" (lmsys-33k-style labeled rows) and/or
+     *     "pseudo_labels" (the pseudo-label stage's soft labels, trained with distillation)
+     * @param text how a conversation becomes tokens
+     * @param holdout the labeled fold held out for evaluation (null = train on everything, no evaluation)
+     * @param swap "none", "random" (each row swapped with p = 0.5 per epoch) or "full" (both orders of every row
+     *     in the same optimizer step)
+     * @param balancedOrder keep class proportions steady along the training order
+     */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record Data(List<String> sources, Text text, Holdout holdout, String swap, boolean balancedOrder) {
+        public static final String TRAIN = "train";
+        public static final String EXTERNAL = "external";
+        public static final String PSEUDO_LABELS = "pseudo_labels";
+
+        public Data {
+            if (sources == null || sources.isEmpty()) {
+                throw new IllegalArgumentException("data.sources must name at least one of " + List.of(TRAIN, EXTERNAL,
+                        PSEUDO_LABELS));
+            }
+            for (String s : sources) {
+                if (!List.of(TRAIN, EXTERNAL, PSEUDO_LABELS).contains(s)) {
+                    throw new IllegalArgumentException("data.sources: unknown source '" + s + "' (known: train, "
+                            + "external, pseudo_labels)");
+                }
+            }
+            sources = List.copyOf(sources);
+            require(text, "data.text");
+            swap = swap == null ? "none" : swap.toLowerCase(Locale.ROOT);
+            if (!List.of("none", "random", "full").contains(swap)) {
+                throw new IllegalArgumentException("data.swap must be none, random or full, got " + swap);
+            }
+        }
+    }
+
+    /**
+     * @param format prompt format: "pab", "papb" or "rounds"
+     * @param truncation how an over-long conversation is cut: "proportional" (every turn keeps a share, cuts
+     *     marked "......"), "drop-start" or "longest-first"
+     * @param maxLength token budget of one input (rounded down to a multiple of 16)
+     */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record Text(String format, String truncation, int maxLength) {
+        public Text {
+            require(format, "text.format");
+            require(truncation, "text.truncation");
+            if (maxLength <= 0) {
+                throw new IllegalArgumentException("text.max_length must be > 0, got " + maxLength);
+            }
+        }
+    }
+
+    /** Fold {@code fold} of a StratifiedGroupKFold({@code folds}) split grouped by prompt is held out. */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record Holdout(int folds, int fold, long seed) {
+        public Holdout {
+            if (folds < 2 || fold < 0 || fold >= folds) {
+                throw new IllegalArgumentException("holdout needs folds >= 2 and 0 <= fold < folds, got fold " + fold
+                        + " of " + folds);
+            }
+        }
+    }
+
+    /**
+     * @param batchSize rows per optimizer step (with full swap each row contributes both orders)
+     * @param maxTokens padded tokens per micro-batch; a step's rows are sorted by length and split into
+     *     micro-batches whose gradients accumulate into the one step
+     */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record Loader(int batchSize, int maxTokens) {
+        public Loader {
+            if (batchSize <= 0 || maxTokens <= 0) {
+                throw new IllegalArgumentException("loader.batch_size and loader.max_tokens must be > 0");
+            }
+        }
+    }
+
+    /**
+     * @param maxSteps stop after this many optimizer steps (0 = run all epochs); the schedule spans the shorter
+     * @param evalEvery evaluate on the holdout every N steps (0 = only at the end)
+     * @param checkpointEvery write a resumable checkpoint every N steps (0 = only when stopped early)
+     * @param evalTta evaluate with swap TTA (the way the submission predicts)
+     */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record Train(long seed, int epochs, int maxSteps, int evalEvery, int checkpointEvery, boolean evalTta) {
+        public Train {
+            if (epochs <= 0) {
+                throw new IllegalArgumentException("train.epochs must be > 0, got " + epochs);
+            }
+            if (maxSteps < 0 || evalEvery < 0 || checkpointEvery < 0) {
+                throw new IllegalArgumentException("train.max_steps, eval_every and checkpoint_every must be >= 0");
+            }
+        }
+    }
+
+    static void require(Object value, String field) {
+        if (value == null) {
+            throw new IllegalArgumentException("missing field '" + field + "'");
+        }
+    }
+}

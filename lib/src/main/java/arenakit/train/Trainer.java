@@ -1,0 +1,361 @@
+package arenakit.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import arenakit.data.BalancedOrder;
+import arenakit.data.Conversation;
+import arenakit.data.Winner;
+import arenakit.infer.InferenceConfig;
+import arenakit.infer.MicroBatches;
+import arenakit.infer.Predictions;
+import arenakit.infer.Predictor;
+import arenakit.infer.SingleDeviceRunner;
+import arenakit.model.SequenceClassifier;
+import arenakit.util.Engines;
+import arenakit.util.Progress;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Random;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * Fine-tunes a {@link SequenceClassifier} for one stage.
+ *
+ * <p>An optimizer step takes {@code loader.batch_size} rows in the epoch's order (shuffled, or class-balanced),
+ * adds their swapped copies as the swap mode says, sorts the step's sequences by length and runs them as
+ * micro-batches under {@code loader.max_tokens}; the micro-batch gradients accumulate in one GradientCollector
+ * (so with full swap the (A,B) and (B,A) copies of a row land in the same update), are clipped, and AdamW
+ * applies them at the scheduled rate. Every step runs in its own {@code NDScope}; the random seed is reset from
+ * (seed, step) before each step, so dropout and the data order depend only on the step number and a resumed run
+ * continues exactly where the interrupted one stopped.
+ */
+public final class Trainer {
+    private final SequenceClassifier model;
+    private final TrainConfig config;
+    private final Function<Conversation, int[]> encoder;
+    private final Ordering ordering;
+    private final Checkpoints.Exporter exporter;
+    private final Consumer<String> log;
+
+    /** The row order of one epoch (a permutation of 0..n-1). */
+    @FunctionalInterface
+    public interface Ordering {
+        int[] order(List<Example> rows, int epoch, long seed);
+    }
+
+    /**
+     * How the run went (the stage's metrics.json). {@code stopped} is true when it paused early
+     * ({@code stopAfter}) with a checkpoint.
+     */
+    @com.fasterxml.jackson.databind.annotation.JsonNaming(
+            com.fasterxml.jackson.databind.PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record Result(long steps, long totalSteps, long tokens, double seconds, Double valLogLoss,
+            Double valAccuracy, Double priorLogLoss, List<TrainLog> history, boolean stopped) {}
+
+    /**
+     * @param encoder conversation to token ids (the stage's prompt format and truncation)
+     * @param ordering the row order of each epoch ({@link #shuffled} or {@link #balanced})
+     * @param exporter writes the model's usable form into each checkpoint folder
+     */
+    public Trainer(SequenceClassifier model, TrainConfig config, Function<Conversation, int[]> encoder,
+            Ordering ordering, Checkpoints.Exporter exporter, Consumer<String> log) {
+        this.model = model;
+        this.config = config;
+        this.encoder = encoder;
+        this.ordering = ordering;
+        this.exporter = exporter;
+        this.log = log;
+    }
+
+    /** A seeded shuffle, different every epoch. */
+    public static int[] shuffled(List<Example> rows, int epoch, long seed) {
+        List<Integer> idx = new ArrayList<>();
+        for (int i = 0; i < rows.size(); i++) {
+            idx.add(i);
+        }
+        java.util.Collections.shuffle(idx, new Random(seed * 1_000_003L + epoch));
+        return idx.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /**
+     * The data layer's class-balanced order (every prefix keeps the class shares), reshuffled within classes every
+     * epoch; soft-labeled rows count as their most probable class.
+     */
+    public static int[] balanced(List<Example> rows, int epoch, long seed) {
+        java.util.Map<Conversation, Integer> index = new java.util.IdentityHashMap<>();
+        List<Conversation> labeled = new ArrayList<>(rows.size());
+        for (int i = 0; i < rows.size(); i++) {
+            Conversation c = rows.get(i).row();
+            Conversation l = new Conversation(c.id(), c.modelA(), c.modelB(), c.turns(),
+                    Winner.ofIndex(rows.get(i).majorityClass()), c.line());
+            index.put(l, i);
+            labeled.add(l);
+        }
+        return BalancedOrder.of(labeled, seed * 1_000_003L + epoch).stream().mapToInt(index::get).toArray();
+    }
+
+    /**
+     * Trains on {@code train}, evaluating on the labeled {@code holdout} (may be empty), checkpointing into
+     * {@code stageDir}. Resumes from the newest checkpoint there if one exists. With {@code stopAfter > 0} it stops
+     * (with a checkpoint) after that many steps of this call: a resumable pause.
+     */
+    public Result fit(List<Example> train, List<Conversation> holdout, Path stageDir, int stopAfter)
+            throws IOException {
+        if (train.isEmpty()) {
+            throw new IllegalArgumentException("no training rows");
+        }
+        boolean distilling = train.get(0).teacherLogits() != null;
+        if (train.stream().anyMatch(e -> (e.teacherLogits() != null) != distilling)) {
+            throw new IllegalArgumentException("a stage trains either on pseudo-labels (with teacher logits) or on "
+                    + "human labels, not on both at once");
+        }
+        if (distilling && config.distill() == null) {
+            throw new IllegalArgumentException("training rows carry teacher logits but the config has no distill "
+                    + "section");
+        }
+        Plan plan = new Plan(encode(train));
+        long total = plan.totalSteps();
+        LrSchedule schedule = new LrSchedule(config.optimizer().lr(), total, config.schedule());
+        Checkpoints checkpoints = new Checkpoints(stageDir);
+        Double prior = holdout.isEmpty() ? null : priorLogLoss(holdout);
+
+        try (AdamW optimizer = new AdamW(model.trainable(), config.optimizer())) {
+            long step = 0;
+            long tokens = 0;
+            double secondsBefore = 0;
+            List<TrainLog> history = new ArrayList<>();
+            Optional<Path> resume = checkpoints.latest();
+            if (resume.isPresent()) {
+                Checkpoints.State state = Checkpoints.restore(resume.get(), model, optimizer);
+                if (!state.config().equals(config)) {
+                    throw new IllegalStateException(resume.get() + " was written under a different config; delete "
+                            + stageDir.resolve("checkpoints") + " to start over");
+                }
+                step = state.step();
+                tokens = state.tokens();
+                secondsBefore = state.seconds();
+                history.addAll(state.history());
+                log.accept("resuming from " + resume.get() + " at step " + step + " of " + total);
+            }
+            long start = System.nanoTime();
+            double before = secondsBefore;
+            java.util.function.DoubleSupplier elapsed = () -> before + (System.nanoTime() - start) / 1e9;
+            long firstStep = step;
+            double lossSum = 0;
+            double normSum = 0;
+            int lossCount = 0;
+            Double valLoss = null;
+            Double valAcc = null;
+            try (Progress bar = Progress.start("train " + stageDir.getFileName(), total)) {
+                bar.stepBy(step);
+                while (step < total) {
+                    if (stopAfter > 0 && step - firstStep >= stopAfter) {
+                        checkpoints.save(model, exporter, optimizer,
+                                new Checkpoints.State(step, tokens, elapsed.getAsDouble(), history, config));
+                        log.accept("paused at step " + step + " of " + total
+                                + " with a checkpoint; run again to resume");
+                        return new Result(step, total, tokens, elapsed.getAsDouble(), valLoss, valAcc, prior, history,
+                                true);
+                    }
+                    double lr = schedule.lr(step);
+                    List<Sequence> seqs = plan.step(step);
+                    Engine.getInstance().setRandomSeed((int) (config.train().seed() * 1_000_003L + step));
+                    double[] lossAndNorm = step(seqs, lr, optimizer);
+                    for (Sequence s : seqs) {
+                        tokens += s.ids().length;
+                    }
+                    step++;
+                    lossSum += lossAndNorm[0];
+                    normSum += lossAndNorm[1];
+                    lossCount++;
+                    bar.message(String.format(Locale.ROOT, "loss %.4f lr %.1e", lossSum / lossCount, lr));
+                    bar.step();
+                    boolean last = step == total;
+                    int every = config.train().evalEvery();
+                    if (last || (every > 0 && step % every == 0)) {
+                        if (!holdout.isEmpty()) {
+                            double[] m = evaluate(holdout);
+                            valLoss = m[0];
+                            valAcc = m[1];
+                        }
+                        TrainLog line = new TrainLog(step, plan.epochOf(step - 1), lr, lossSum / lossCount,
+                                normSum / lossCount, valLoss, valAcc, elapsed.getAsDouble());
+                        history.add(line);
+                        log.accept(describe(line, prior));
+                        lossSum = 0;
+                        normSum = 0;
+                        lossCount = 0;
+                    }
+                    int ckpt = config.train().checkpointEvery();
+                    if (!last && ckpt > 0 && step % ckpt == 0) {
+                        checkpoints.save(model, exporter, optimizer,
+                                new Checkpoints.State(step, tokens, elapsed.getAsDouble(), history, config));
+                    }
+                }
+            }
+            return new Result(step, total, tokens, elapsed.getAsDouble(), valLoss, valAcc, prior, history, false);
+        }
+    }
+
+    /** Log loss and accuracy on labeled rows (with TTA when {@code train.eval_tta}). */
+    public double[] evaluate(List<Conversation> holdout) {
+        InferenceConfig inference = new InferenceConfig(config.train().evalTta(), List.of("cpu"),
+                InferenceConfig.SINGLE, null, config.loader().maxTokens(), null, Integer.MAX_VALUE);
+        Predictions p = new Predictor(new SingleDeviceRunner(model), inference, s -> {})
+                .predict(holdout, encoder, "evaluate");
+        int[] labels = holdout.stream().mapToInt(c -> c.winner().ordinal()).toArray();
+        return new double[] {Metrics.logLoss(p.probs(), labels), Metrics.accuracy(p.probs(), labels)};
+    }
+
+    /**
+     * The constant-prior baseline on the held-out fold: the log loss of predicting the fold's own class shares for
+     * every row (the same number in every stage that shares the fold, whatever it trains on).
+     */
+    private static Double priorLogLoss(List<Conversation> holdout) {
+        int[] labels = holdout.stream().mapToInt(c -> c.winner().ordinal()).toArray();
+        return Metrics.priorLogLoss(Metrics.prior(labels, Winner.values().length), labels);
+    }
+
+    private static String describe(TrainLog line, Double prior) {
+        String s = String.format(Locale.ROOT, "step %d: train loss %.4f, grad norm %.3f, lr %.2e", line.step(),
+                line.trainLoss(), line.gradNorm(), line.lr());
+        if (line.valLogLoss() != null) {
+            s += String.format(Locale.ROOT, ", val log loss %.4f (class prior %.4f), accuracy %.3f",
+                    line.valLogLoss(), prior, line.valAccuracy());
+        }
+        return s;
+    }
+
+    /** One optimizer step; returns {mean loss, gradient norm}. */
+    private double[] step(List<Sequence> seqs, double lr, AdamW optimizer) {
+        try (NDScope stepScope = new NDScope()) {
+            double loss;
+            try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                loss = accumulate(model, collector, seqs, config.loader().maxTokens(), config.distill());
+            }
+            if (!Double.isFinite(loss)) {
+                throw new IllegalStateException("training loss is " + loss + " at step " + (optimizer.steps() + 1));
+            }
+            double norm = optimizer.step(lr);
+            return new double[] {loss, norm};
+        }
+    }
+
+    /** One training sequence of a step: token ids, target distribution, teacher logits (or null). */
+    public record Sequence(int[] ids, float[] target, float[] teacher) {}
+
+    /**
+     * Forward and backward over one optimizer step's sequences, packed into micro-batches under
+     * {@code maxTokens}: each micro-batch's summed loss is divided by the step's sequence count, so the gradients
+     * that accumulate in the parameters are those of the step's mean loss whatever the packing. Returns that mean
+     * loss. Must run inside {@code collector}.
+     */
+    public static double accumulate(SequenceClassifier model, GradientCollector collector, List<Sequence> seqs,
+            int maxTokens, DistillConfig distill) {
+        List<int[]> ids = seqs.stream().map(Sequence::ids).toList();
+        double loss = 0;
+        for (int[] micro : MicroBatches.pack(ids, maxTokens)) {
+            try (NDManager scope = Engines.newManager()) {
+                List<int[]> batch = new ArrayList<>(micro.length);
+                float[] targets = new float[micro.length * 3];
+                float[] teacher = new float[micro.length * 3];
+                for (int k = 0; k < micro.length; k++) {
+                    Sequence s = seqs.get(micro[k]);
+                    batch.add(s.ids());
+                    System.arraycopy(s.target(), 0, targets, k * 3, 3);
+                    if (s.teacher() != null) {
+                        System.arraycopy(s.teacher(), 0, teacher, k * 3, 3);
+                    }
+                }
+                NDArray logits = model.logits(scope, batch, true).toType(DataType.FLOAT32, false);
+                Shape shape = new Shape(micro.length, 3);
+                NDArray t = scope.create(targets, shape).toDevice(logits.getDevice(), false);
+                NDArray teacherLogits = seqs.get(micro[0]).teacher() == null ? null
+                        : scope.create(teacher, shape).toDevice(logits.getDevice(), false);
+                NDArray microLoss = Losses.objective(logits, t, teacherLogits, distill).sum().div((float) seqs.size());
+                collector.backward(microLoss);
+                loss += microLoss.getFloat();
+            }
+        }
+        return loss;
+    }
+
+    private List<Encoded> encode(List<Example> rows) {
+        boolean swap = !config.data().swap().equals("none");
+        List<Encoded> out = new ArrayList<>(rows.size());
+        try (Progress p = Progress.start("tokenize", rows.size())) {
+            for (Example e : rows) {
+                Example s = swap ? e.swapped() : null;
+                out.add(new Encoded(e, encoder.apply(e.row()), s == null ? null : encoder.apply(s.row())));
+                p.step();
+            }
+        }
+        return out;
+    }
+
+    private record Encoded(Example example, int[] ids, int[] swappedIds) {}
+
+    /** Which sequences each global step trains on; a pure function of (rows, config, step). */
+    private final class Plan {
+        private final List<Encoded> rows;
+        private final int stepsPerEpoch;
+        private int cachedEpoch = -1;
+        private int[] cachedOrder;
+        private boolean[] cachedSwaps;
+
+        Plan(List<Encoded> rows) {
+            this.rows = rows;
+            this.stepsPerEpoch = (rows.size() + config.loader().batchSize() - 1) / config.loader().batchSize();
+        }
+
+        long totalSteps() {
+            long all = (long) stepsPerEpoch * config.train().epochs();
+            return config.train().maxSteps() > 0 ? Math.min(all, config.train().maxSteps()) : all;
+        }
+
+        int epochOf(long step) {
+            return (int) (step / stepsPerEpoch);
+        }
+
+        List<Sequence> step(long step) {
+            int epoch = epochOf(step);
+            if (epoch != cachedEpoch) {
+                long seed = config.train().seed();
+                cachedOrder = ordering.order(rows.stream().map(Encoded::example).toList(), epoch, seed);
+                Random coin = new Random(seed * 7_919L + epoch);
+                cachedSwaps = new boolean[rows.size()];
+                for (int i = 0; i < cachedSwaps.length; i++) {
+                    cachedSwaps[i] = coin.nextBoolean();
+                }
+                cachedEpoch = epoch;
+            }
+            int from = (int) (step % stepsPerEpoch) * config.loader().batchSize();
+            int to = Math.min(rows.size(), from + config.loader().batchSize());
+            List<Sequence> out = new ArrayList<>();
+            String swap = config.data().swap();
+            for (int k = from; k < to; k++) {
+                Encoded r = rows.get(cachedOrder[k]);
+                Example e = r.example();
+                boolean swapped = swap.equals("random") && cachedSwaps[cachedOrder[k]];
+                if (!swapped) {
+                    out.add(new Sequence(r.ids(), e.target(), e.teacherLogits()));
+                }
+                if (swapped || swap.equals("full")) {
+                    Example s = e.swapped();
+                    out.add(new Sequence(r.swappedIds(), s.target(), s.teacherLogits()));
+                }
+            }
+            return out;
+        }
+    }
+}

@@ -1,0 +1,60 @@
+package arenakit.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import arenakit.train.TrainConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigFolderTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void everyBundledSetupReadsAndValidates() {
+        for (String setup : List.of("tiny", "smoke", "gemma2-9b")) {
+            try (Pipeline p = Pipeline.open(ConfigFolder.of(setup), dir.resolve(setup), s -> {})) {
+                assertEquals(setup, p.experiment().name());
+                assertTrue(p.experiment().stages().contains("stage1"), setup);
+            }
+        }
+        TrainConfig real = ConfigFolder.of("gemma2-9b").read("stage1.json", TrainConfig.class);
+        assertEquals(64, real.model().lora().r());
+        assertEquals(128, real.model().lora().alpha());
+        assertEquals(3072, real.data().text().maxLength());
+        assertEquals(7, real.model().lora().targets().size());
+    }
+
+    @Test
+    void unknownFieldIsNamedWithTheFile() throws Exception {
+        copyTiny(ConfigFolder.of("tiny").text("stage1.json").replace("\"weight_decay\"", "\"weight_decy\""));
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> ConfigFolder.of(dir.toString()).read("stage1.json", TrainConfig.class));
+        assertTrue(e.getMessage().contains(dir.resolve("stage1.json").toString()), e.getMessage());
+        assertTrue(e.getMessage().contains("unknown field 'optimizer.weight_decy'"), e.getMessage());
+        assertTrue(e.getMessage().contains("weight_decay"), e.getMessage()); // the known fields are listed
+    }
+
+    @Test
+    void invalidValueIsNamedWithTheFileAndField() throws Exception {
+        copyTiny(ConfigFolder.of("tiny").text("stage1.json").replace("\"swap\": \"full\"", "\"swap\": \"half\""));
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> Pipeline.open(ConfigFolder.of(dir.toString()), dir.resolve("out"), s -> {}));
+        assertTrue(e.getMessage().contains("stage1.json"), e.getMessage());
+        assertTrue(e.getMessage().contains("data.swap must be none, random or full, got half"), e.getMessage());
+    }
+
+    private void copyTiny(String stage1) throws Exception {
+        ConfigFolder tiny = ConfigFolder.of("tiny");
+        for (String f : List.of("pipeline.json", "pseudo_labels.json", "stage2.json", "stage3.json",
+                "submission.json")) {
+            Files.writeString(dir.resolve(f), tiny.text(f));
+        }
+        Files.writeString(dir.resolve("stage1.json"), stage1);
+    }
+}

@@ -1,0 +1,153 @@
+package arenakit.text;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import arenakit.data.Conversation;
+import arenakit.data.Turn;
+import arenakit.data.Winner;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PromptEncoderTest {
+    @TempDir
+    static Path dir;
+
+    static List<Tokenizer> tokenizers = new ArrayList<>();
+
+    @BeforeAll
+    static void load() throws IOException {
+        tokenizers.add(TestTokenizers.small(dir));
+        Tokenizer gemma = TestTokenizers.gemmaOrNull();
+        if (gemma != null) {
+            tokenizers.add(gemma);
+        }
+    }
+
+    @AfterAll
+    static void close() {
+        tokenizers.forEach(Tokenizer::close);
+    }
+
+    static String words(int n, int seed) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+            sb.append(i == 0 ? "" : " ").append("w").append((i * 7 + seed) % 300);
+        }
+        return sb.toString();
+    }
+
+    static Conversation conv(String id, Turn... turns) {
+        return new Conversation(id, "m1", "m2", List.of(turns), Winner.A, 0);
+    }
+
+    static final List<Conversation> CASES = cases();
+
+    /** Short, long, lopsided, multi-turn with nulls and empties, and more turns than any budget holds. */
+    static List<Conversation> cases() {
+        List<Conversation> out = new ArrayList<>();
+        out.add(conv("short", new Turn("hello", "good answer", "bad answer")));
+        out.add(conv("long", new Turn(words(3000, 1), words(5000, 2), words(4000, 3))));
+        out.add(conv("lopsided", new Turn("why ?", words(9000, 4), "one")));
+        out.add(conv("multi", new Turn(words(40, 5), null, ""), new Turn(null, words(700, 6), words(20, 7)),
+                new Turn(words(400, 8), words(900, 9), words(300, 10)), new Turn("", "", null)));
+        out.add(conv("many-turns", IntStream.range(0, 120)
+                .mapToObj(i -> new Turn(words(30, i), words(50, i + 1), words(40, i + 2))).toArray(Turn[]::new)));
+        return out;
+    }
+
+    @Test
+    void everyFormatAndPolicyRespectsTheBudgetAndKeepsTheCue() {
+        for (Tokenizer tok : tokenizers) {
+            for (String format : PromptFormat.names()) {
+                List<int[]> full = PromptEncoder.of(tok, format, "proportional", 1 << 20).encodeAll(CASES);
+                for (String policy : Truncation.names()) {
+                    for (int max : new int[] {256, 1000}) {
+                        PromptEncoder enc = PromptEncoder.of(tok, format, policy, max);
+                        List<int[]> batch = enc.encodeAll(CASES, 3);
+                        for (int i = 0; i < CASES.size(); i++) {
+                            Conversation c = CASES.get(i);
+                            String what = tok.file().getFileName() + " " + format + "/" + policy + "/" + max + " "
+                                    + c.id();
+                            int[] ids = batch.get(i);
+                            if (max == 256) {
+                                assertArrayEquals(enc.encode(c), ids, what + ": batch and single encoding differ");
+                            }
+                            assertTrue(ids.length <= enc.maxLength(), what + ": " + ids.length + " tokens");
+                            assertEquals(tok.bos(), ids[0], what);
+                            assertEquals(tok.startOfTurn(), ids[1], what);
+                            int[] cue = enc.verdictCueIds();
+                            assertArrayEquals(cue, Arrays.copyOfRange(ids, ids.length - cue.length, ids.length),
+                                    what + ": verdict cue not at the end");
+                            if (full.get(i).length <= enc.maxLength()) {
+                                assertArrayEquals(full.get(i), ids, what + ": input that fits must not change");
+                            } else if (!c.id().equals("many-turns")) {
+                                assertEquals(enc.maxLength(), ids.length, what + ": budget not used exactly");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void proportionalMarksCutsAndKeepsEveryTurn() throws IOException {
+        Tokenizer tok = tokenizers.get(0);
+        PromptEncoder enc = PromptEncoder.of(tok, "rounds", "proportional", 512);
+        Conversation c = conv("t", new Turn(words(300, 1), words(600, 2), words(600, 3)),
+                new Turn("hello", words(600, 4), "good answer"));
+        String text = enc.render(c);
+        assertTrue(text.contains("......"), text);
+        assertTrue(text.contains(words(5, 1)) && text.contains("hello"), "both turns keep a share: " + text);
+        assertTrue(text.contains("good answer"), "short fields stay whole: " + text);
+    }
+
+    @Test
+    void dropStartKeepsTheEndOfTheConversation() {
+        Tokenizer tok = tokenizers.get(0);
+        PromptEncoder enc = PromptEncoder.of(tok, "pab", "drop-start", 256);
+        Conversation c = conv("t", new Turn(words(500, 1), words(500, 2), words(500, 3)),
+                new Turn("hello", "one two", "three four five"));
+        String text = enc.render(c);
+        assertTrue(text.contains("hello") && text.contains("three four five"), text);
+        assertTrue(!text.contains(words(10, 1)), "the start is dropped: " + text);
+    }
+
+    @Test
+    void maxLengthIsRoundedDownToAMultipleOf16() {
+        assertEquals(992, PromptEncoder.roundMaxLength(1000));
+        assertEquals(3072, PromptEncoder.roundMaxLength(3072));
+        assertEquals(16, PromptEncoder.roundMaxLength(31));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> PromptEncoder.roundMaxLength(15));
+        assertTrue(e.getMessage().contains("at least 16"));
+    }
+
+    @Test
+    void tooSmallBudgetIsAClearError() {
+        PromptEncoder enc = PromptEncoder.of(tokenizers.get(0), "pab", "proportional", 32);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> enc.encode(CASES.get(0)));
+        assertTrue(e.getMessage().contains("max_length 32") && e.getMessage().contains("pab"), e.getMessage());
+    }
+
+    @Test
+    void unknownNamesListTheValidOnes() {
+        IllegalArgumentException f = assertThrows(IllegalArgumentException.class, () -> PromptFormat.forName("pba"));
+        assertTrue(f.getMessage().contains("pab, papb, rounds"), f.getMessage());
+        IllegalArgumentException t = assertThrows(IllegalArgumentException.class, () -> Truncation.forName("tail"));
+        assertTrue(t.getMessage().contains("proportional, drop-start, longest-first"), t.getMessage());
+        assertEquals("papb", PromptFormat.forName(" PAPB ").name());
+    }
+}

@@ -1,0 +1,38 @@
+package arenakit.text;
+
+import arenakit.util.ArenaHome;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Tokenizers for tests: a small word-level one written to a temp dir, and the real Gemma one when installed. */
+public final class TestTokenizers {
+    private TestTokenizers() {}
+
+    /** A word-level tokenizer over a few hundred common words and the "......" marker. */
+    public static Tokenizer small(Path dir) throws IOException {
+        List<String> words = new ArrayList<>(List.of("......", "#", "###", ":", "\"[[", "[[", "]]\"", "?", "!", ".",
+                ",", "[", "]", "<|", "|>", "'", "'s", "-", "_", "null"));
+        for (String w : ("user model verdict is Answer round prompt response a b A B C User Assistant Please act as "
+                + "an impartial judge of the answers two AI assistants gave in conversation below Pick that follows "
+                + "instructions and questions better weighing helpfulness relevance accuracy depth creativity level "
+                + "detail Do not let order their length or names sway you be objective possible Give your final "
+                + "strictly if for tie The Start End Conversation between Which did prefer with the same rounds "
+                + "hello world one two three four five six seven eight nine ten good bad answer question why how "
+                + "what").split(" ")) {
+            words.add(w);
+        }
+        for (int i = 0; i < 300; i++) {
+            words.add("w" + i);
+            words.add(String.valueOf(i));
+        }
+        return Tokenizer.load(WordLevelTokenizer.write(dir.resolve("tokenizer.json"), words));
+    }
+
+    /** The real Gemma tokenizer, or null when environment/setup.sh has not installed it. */
+    public static Tokenizer gemmaOrNull() throws IOException {
+        return Files.isRegularFile(ArenaHome.gemmaTokenizer()) ? Tokenizer.gemma() : null;
+    }
+}

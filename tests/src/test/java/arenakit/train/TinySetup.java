@@ -1,0 +1,65 @@
+package arenakit.train;
+
+import arenakit.data.Conversation;
+import arenakit.data.SampleGenerator;
+import arenakit.data.Turn;
+import arenakit.model.Gemma2Classifier;
+import arenakit.model.Gemma2Config;
+import arenakit.model.LoraConfig;
+import arenakit.model.SafetensorsFile;
+import arenakit.model.TinyCheckpoints;
+import arenakit.text.PromptEncoder;
+import arenakit.text.Tokenizer;
+import arenakit.text.WordLevelTokenizer;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * A small generated sample, a word-level tokenizer over it and a tiny random Gemma-2 checkpoint in a temp folder:
+ * what the trainer and inference tests run on (real components, seconds on a CPU).
+ */
+final class TinySetup implements AutoCloseable {
+    final SampleGenerator.Sample sample;
+    final Tokenizer tokenizer;
+    final PromptEncoder encoder;
+    final Path checkpoint;
+
+    TinySetup(Path dir, int trainRows) throws IOException {
+        sample = SampleGenerator.generate(SampleGenerator.Options.defaults().withRows(trainRows, 16, 0, 0)
+                .withResponseWords(12));
+        Set<String> words = new LinkedHashSet<>();
+        for (List<Conversation> part : List.of(sample.train(), sample.test())) {
+            for (Conversation c : part) {
+                for (Turn t : c.turns()) {
+                    for (String s : new String[] {t.prompt(), t.responseA(), t.responseB()}) {
+                        if (s != null) {
+                            words.addAll(List.of(s.split("[^\\p{L}\\p{N}]+")));
+                        }
+                    }
+                }
+            }
+        }
+        tokenizer = Tokenizer.load(WordLevelTokenizer.write(dir.resolve("tokenizer.json"), words));
+        encoder = PromptEncoder.of(tokenizer, "rounds", "proportional", 96);
+        Gemma2Config config = Gemma2Config.of(tokenizer.vocabSize(), 32, 64, 2, 2, 1, 16);
+        checkpoint = TinyCheckpoints.write(dir.resolve("model"), config, SafetensorsFile.DType.F32, 1, 3);
+    }
+
+    /** The checkpoint with fresh LoRA adapters (r = 4 on every projection, the given dropout). */
+    Gemma2Classifier lora(double dropout) throws IOException {
+        return Gemma2Classifier.load(checkpoint, Gemma2Classifier.Options.defaults().freshHead(true).seed(5)
+                .log(s -> {}).lora(LoraConfig.of(4, 8, dropout)));
+    }
+
+    List<Example> examples() {
+        return sample.train().stream().map(Example::labeled).toList();
+    }
+
+    @Override
+    public void close() {
+        tokenizer.close();
+    }
+}
