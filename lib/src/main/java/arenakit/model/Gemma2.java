@@ -369,35 +369,23 @@ public final class Gemma2 {
             if (c.attnLogitSoftcapping() != null) {
                 qScale /= c.attnLogitSoftcapping().floatValue();
             }
+            // Angles and their cos/sin in float32 PyTorch ops, as transformers computes them. Only the positions and
+            // frequencies come from Java: arrays made from Java data sit in direct buffers that are freed at garbage
+            // collection only (and must not back anything autograd keeps, hence duplicate()).
             long[] positions = batch.positions();
             int n = positions.length;
-            float[] cos = new float[n * d];
-            float[] sin = new float[n * d];
-            float[] cosQ = new float[n * d];
-            float[] sinQ = new float[n * d];
-            for (int t = 0; t < n; t++) {
-                for (int i = 0; i < half; i++) {
-                    float angle = (float) positions[t] * invFreq[i];
-                    float co = (float) Math.cos(angle);
-                    float si = (float) Math.sin(angle);
-                    int at = t * d + i;
-                    cos[at] = co;
-                    cos[at + half] = co;
-                    sin[at] = -si;
-                    sin[at + half] = si;
-                }
-            }
-            for (int i = 0; i < cos.length; i++) {
-                cosQ[i] = cos[i] * qScale;
-                sinQ[i] = sin[i] * qScale;
-            }
-            Shape shape = new Shape(n, 1, d);
-            // torch-owned tables (duplicate): an array made from Java data lives in a direct buffer that is freed
-            // once the array is closed and collected, but RoPE's backward still reads these after close()
-            this.cosQ = manager.create(cosQ, shape).duplicate().toType(dtype, false);
-            this.sinQ = manager.create(sinQ, shape).duplicate().toType(dtype, false);
-            this.cosK = manager.create(cos, shape).duplicate().toType(dtype, false);
-            this.sinK = manager.create(sin, shape).duplicate().toType(dtype, false);
+            NDArray pos = manager.create(positions).duplicate().toType(DataType.FLOAT32, false).reshape(n, 1);
+            NDArray freq = manager.create(invFreq).duplicate().reshape(1, half);
+            NDArray angle = pos.mul(freq);
+            NDArray cosHalf = angle.cos();
+            NDArray sinHalf = angle.sin();
+            NDArray cos = cosHalf.concat(cosHalf, 1).reshape(n, 1, d);
+            NDArray sin = sinHalf.neg().concat(sinHalf, 1).reshape(n, 1, d); // rotate_half's sign folded in
+            NDArray scale = scalar(cos, qScale);
+            this.cosQ = cos.mul(scale).toType(dtype, false);
+            this.sinQ = sin.mul(scale).toType(dtype, false);
+            this.cosK = cos.toType(dtype, false);
+            this.sinK = sin.toType(dtype, false);
 
             NDArray idx = manager.arange(length);
             NDArray back = idx.reshape(length, 1).sub(idx.reshape(1, length)); // query - key
