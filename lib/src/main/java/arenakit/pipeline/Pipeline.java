@@ -249,8 +249,10 @@ public final class Pipeline implements AutoCloseable {
     }
 
     /**
-     * A trained model by reference: a training stage of this setup (it must have finished), or a folder that
-     * holds {@code stage.json} and {@code adapter/} (a stage output copied elsewhere, e.g. a Kaggle dataset).
+     * A trained model by reference: a training stage of this setup (it must have finished), a folder that holds
+     * {@code stage.json} and {@code adapter/} (a stage output copied elsewhere, e.g. a Kaggle dataset), or a bare
+     * PEFT adapter folder (e.g. trained in Python), read with the input format and head of the setup's last
+     * training stage.
      */
     TrainedModel trainedModel(String ref) throws IOException {
         if (stageConfigs.get(ref) instanceof TrainConfig) {
@@ -261,7 +263,22 @@ public final class Pipeline implements AutoCloseable {
             }
             return TrainedModel.of(ref, dir);
         }
-        return TrainedModel.of(ref, Path.of(ref).toAbsolutePath().normalize());
+        Path dir = Path.of(ref).toAbsolutePath().normalize();
+        if (TrainedModel.isPeftAdapter(dir)) {
+            String like = null;
+            for (String stage : experiment.stages()) {
+                if (stageConfigs.get(stage) instanceof TrainConfig) {
+                    like = stage;
+                }
+            }
+            if (like == null) {
+                throw new IOException(dir + " is a PEFT adapter, but the setup has no training stage to take its "
+                        + "input format and head from");
+            }
+            log("model").accept(dir + ": PEFT adapter, read with the input format and head of stage '" + like + "'");
+            return TrainedModel.peftAdapter(ref, dir, like, (TrainConfig) stageConfigs.get(like));
+        }
+        return TrainedModel.of(ref, dir);
     }
 
     /** The base checkpoint folder (the tiny random one is written on first use). */

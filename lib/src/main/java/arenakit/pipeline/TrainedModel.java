@@ -7,19 +7,24 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * A fine-tuned model in a stage folder: the training config it was made with (which fixes the head, the LoRA
- * shape and the input format inference must reproduce) and its weights, a PEFT {@code adapter/} for LoRA stages
- * or a full checkpoint {@code model/} for full fine-tuning.
+ * A fine-tuned model: the training config it was made with (which fixes the head, the LoRA shape and the input
+ * format inference must reproduce) and its weights, a PEFT adapter folder for LoRA or a full checkpoint folder.
+ *
+ * <p>Two kinds of folder hold one: a stage folder as training writes it ({@code stage.json} + {@code adapter/} or
+ * {@code model/}), and a bare PEFT adapter folder ({@code adapter_config.json} + {@code adapter_model.safetensors},
+ * e.g. trained in Python with peft), which takes its input format and head from a training config of the setup.
  */
-record TrainedModel(String name, Path dir, TrainConfig config) {
+record TrainedModel(String name, Path dir, TrainConfig config, Path weights) {
     static final String ADAPTER = "adapter";
     static final String CHECKPOINT = "model";
+    static final String PEFT_CONFIG = "adapter_config.json";
 
     /** Reads {@code <dir>/stage.json}, the copy of the training config that every training stage leaves. */
     static TrainedModel of(String name, Path dir) throws IOException {
         Path file = dir.resolve("stage.json");
         if (!Files.isRegularFile(file)) {
-            throw new IOException(dir + " is not a trained stage: it has no stage.json");
+            throw new IOException(dir + " is not a trained stage: it has no stage.json (a PEFT adapter folder has "
+                    + PEFT_CONFIG + ")");
         }
         TrainConfig config;
         try {
@@ -27,20 +32,31 @@ record TrainedModel(String name, Path dir, TrainConfig config) {
         } catch (IOException e) {
             throw new IOException(file + ": " + e.getMessage(), e);
         }
-        TrainedModel m = new TrainedModel(name, dir, config);
-        if (!Files.isDirectory(m.weights())) {
-            throw new IOException(dir + " is not a trained stage: " + m.weights() + " is missing");
+        Path weights = dir.resolve(config.model().lora() == null ? CHECKPOINT : ADAPTER);
+        if (!Files.isDirectory(weights)) {
+            throw new IOException(dir + " is not a trained stage: " + weights + " is missing");
         }
-        return m;
+        return new TrainedModel(name, dir, config, weights);
+    }
+
+    static boolean isPeftAdapter(Path dir) {
+        return Files.isRegularFile(dir.resolve(PEFT_CONFIG)) && !Files.isRegularFile(dir.resolve("stage.json"));
+    }
+
+    /**
+     * A bare PEFT adapter folder, read with the input format and head of {@code like} (a LoRA training config of
+     * the setup: the adapter must have been trained with the same format, truncation and head).
+     */
+    static TrainedModel peftAdapter(String name, Path dir, String likeStage, TrainConfig like) throws IOException {
+        if (like.model().lora() == null) {
+            throw new IOException(dir + " is a PEFT adapter, but the setup's training stage '" + likeStage
+                    + "' fine-tunes every weight: a LoRA stage is needed to read the adapter's input format and head");
+        }
+        return new TrainedModel(name, dir, like, dir);
     }
 
     boolean fullFineTune() {
         return config.model().lora() == null;
-    }
-
-    /** {@code adapter/} (LoRA) or {@code model/} (full fine-tuning). */
-    Path weights() {
-        return dir.resolve(fullFineTune() ? CHECKPOINT : ADAPTER);
     }
 
     /** The input settings for inference: the training format and truncation, optionally a different budget. */

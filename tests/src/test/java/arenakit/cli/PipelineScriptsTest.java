@@ -93,6 +93,22 @@ class PipelineScriptsTest {
         assertEquals(40, Submission.validate(other, data.resolve("test.csv"), data.resolve("sample_submission.csv"))
                 .rows());
 
+        // Weights trained elsewhere (e.g. Python peft): a bare PEFT adapter folder predicts exactly as its stage.
+        Path peft = Files.createDirectories(tmp.resolve("peft-adapter"));
+        try (var files = Files.list(Path.of(out, "stage3", "adapter"))) {
+            for (Path f : files.toList()) {
+                Files.copy(f, peft.resolve(f.getFileName()));
+            }
+        }
+        Path viaStage = tmp.resolve("via-stage.csv");
+        Path viaPeft = tmp.resolve("via-peft.csv");
+        for (String[] model : new String[][] {{"stage3", viaStage.toString()}, {peft.toString(), viaPeft.toString()}}) {
+            Run r = jbang("submit.java", "--config", "smoke", "--out", out, "--model", model[0], "--no-tta",
+                    "--devices", "cpu", "--output", model[1]);
+            assertEquals(0, r.code(), r.out());
+        }
+        assertEquals(Files.readString(viaStage), Files.readString(viaPeft));
+
         Run bad = jbang("submit.java", "--config", "smoke", "--out", out, "--model", "stage9", "--output",
                 other.toString());
         assertEquals(1, bad.code(), bad.out());
