@@ -1,12 +1,11 @@
 package arenakit.cli;
 
-import arenakit.pipeline.ConfigFolder;
 import arenakit.pipeline.Pipeline;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** The main job: every stage of a setup, in order, skipping stages whose outputs exist. */
@@ -15,13 +14,8 @@ import picocli.CommandLine.Option;
                 + "-> EDA -> stage 1 -> pseudo-labels -> stage 2 -> stage 3 -> submission.csv.",
                 "Stages whose summary.json exists in the output folder are skipped, so a re-run resumes."})
 public final class PipelineCommand implements Callable<Integer> {
-    @Option(names = "--config", defaultValue = "tiny", paramLabel = "FOLDER|NAME",
-            description = "config folder, or a bundled setup: tiny, smoke, gemma2-9b (default: ${DEFAULT-VALUE})")
-    String config;
-
-    @Option(names = "--out", defaultValue = "out/pipeline", paramLabel = "DIR",
-            description = "output folder (default: ${DEFAULT-VALUE})")
-    Path out;
+    @Mixin
+    SetupOptions setup;
 
     @Option(names = "--stages", split = ",", paramLabel = "NAME",
             description = "run only these stages (comma-separated; their inputs must exist)")
@@ -29,7 +23,7 @@ public final class PipelineCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        try (Pipeline pipeline = Pipeline.open(ConfigFolder.of(config), out, Cli.log())) {
+        try (Pipeline pipeline = setup.open()) {
             pipeline.run(stages);
         }
         return 0;

@@ -2,12 +2,12 @@ package arenakit.cli;
 
 import arenakit.infer.InferenceConfig;
 import arenakit.infer.SubmissionConfig;
-import arenakit.pipeline.ConfigFolder;
 import arenakit.pipeline.Pipeline;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** test.csv + trained model(s) -> submission.csv. */
@@ -17,13 +17,8 @@ import picocli.CommandLine.Option;
                 "Without options it runs the setup's submission stage into <out>/submission.csv. Options override "
                         + "the setup's test file, models and inference settings."})
 public final class SubmitCommand implements Callable<Integer> {
-    @Option(names = "--config", defaultValue = "tiny", paramLabel = "FOLDER|NAME",
-            description = "config folder, or a bundled setup: tiny, smoke, gemma2-9b (default: ${DEFAULT-VALUE})")
-    String config;
-
-    @Option(names = "--out", defaultValue = "out/pipeline", paramLabel = "DIR",
-            description = "the pipeline's output folder (trained stages are looked up here; default: ${DEFAULT-VALUE})")
-    Path out;
+    @Mixin
+    SetupOptions setup;
 
     @Option(names = "--test", paramLabel = "CSV", description = "Kaggle test.csv to predict")
     Path test;
@@ -54,7 +49,7 @@ public final class SubmitCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        try (Pipeline pipeline = Pipeline.open(ConfigFolder.of(config), out, Cli.log())) {
+        try (Pipeline pipeline = setup.open()) {
             SubmissionConfig base = pipeline.submissionConfig();
             boolean overridden = test != null || models != null || tta != null || devices != null || mode != null
                     || output != null;

@@ -1,10 +1,9 @@
 package arenakit.cli;
 
-import arenakit.pipeline.ConfigFolder;
 import arenakit.pipeline.Pipeline;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** One training stage of a setup (stage1, stage2 or stage3), resuming from its last checkpoint. */
@@ -14,16 +13,11 @@ import picocli.CommandLine.Option;
                 "The stage's inputs (embedded sample, base model, the stage it loads from) are prepared or must "
                         + "exist."})
 public final class TrainCommand implements Callable<Integer> {
-    @Option(names = "--config", defaultValue = "tiny", paramLabel = "FOLDER|NAME",
-            description = "config folder, or a bundled setup: tiny, smoke, gemma2-9b (default: ${DEFAULT-VALUE})")
-    String config;
+    @Mixin
+    SetupOptions setup;
 
     @Option(names = "--stage", defaultValue = "stage1", description = "stage to train (default: ${DEFAULT-VALUE})")
     String stage;
-
-    @Option(names = "--out", defaultValue = "out/pipeline", paramLabel = "DIR",
-            description = "output folder shared by the stages (default: ${DEFAULT-VALUE})")
-    Path out;
 
     @Option(names = "--stop-after", defaultValue = "0", paramLabel = "STEPS",
             description = "pause after this many optimizer steps with a checkpoint (a later run resumes)")
@@ -31,7 +25,7 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        try (Pipeline pipeline = Pipeline.open(ConfigFolder.of(config), out, Cli.log())) {
+        try (Pipeline pipeline = setup.open()) {
             pipeline.runStage(stage, stopAfter);
         }
         return 0;
