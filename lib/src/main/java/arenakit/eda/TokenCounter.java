@@ -7,10 +7,20 @@ import arenakit.text.Tokenizer;
 import arenakit.util.Progress;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 
-/** Counts a split's tokens ({@link TokenCounts}) with the data layer's tokenizer and prompt formats. */
+/**
+ * Counts a split's tokens ({@link TokenCounts}) with the data layer's tokenizer and prompt formats.
+ *
+ * <p>Each distinct text of a batch is tokenized once: the field counts and the model input's length both come from
+ * that one pass ({@link PromptEncoder#untruncatedLength}), which gives the same numbers as encoding every model input
+ * in full at half the tokenizing.
+ */
 final class TokenCounter {
     /** A budget no real row reaches, so the encoder never truncates (a multiple of 16, as it requires). */
     static final int UNLIMITED = Integer.MAX_VALUE / 16 * 16;
@@ -29,38 +39,51 @@ final class TokenCounter {
     }
 
     static TokenCounts count(String splitName, List<Conversation> rows, Tokenizer tokenizer, String format) {
+        PromptEncoder encoder = PromptEncoder.of(tokenizer, format, "longest-first", UNLIMITED);
         int n = rows.size();
         int[][] fields = new int[FIELDS.size()][n];
-        try (Progress progress = Progress.start("tokenize " + splitName + " (prompt, responses)", n)) {
+        int[] modelInput = new int[n];
+        try (Progress progress = Progress.start("tokenize " + splitName + " (" + encoder.format().name() + ")", n)) {
             for (int from = 0; from < n; from += BATCH_ROWS) {
-                int to = Math.min(n, from + BATCH_ROWS);
-                List<String> texts = new ArrayList<>();
-                for (Conversation c : rows.subList(from, to)) {
+                List<Conversation> batch = rows.subList(from, Math.min(n, from + BATCH_ROWS));
+                Map<String, Integer> lengths = tokenLengths(batch, tokenizer);
+                for (int i = 0; i < batch.size(); i++) {
+                    Conversation c = batch.get(i);
                     for (Turn t : c.turns()) {
-                        for (Function<Turn, String> field : FIELDS) {
-                            String text = field.apply(t);
-                            if (text != null) {
-                                texts.add(text);
-                            }
-                        }
-                    }
-                }
-                List<int[]> ids = tokenizer.encodeBatch(texts);
-                int next = 0;
-                for (int row = from; row < to; row++) {
-                    for (Turn t : rows.get(row).turns()) {
                         for (int f = 0; f < FIELDS.size(); f++) {
-                            if (FIELDS.get(f).apply(t) != null) {
-                                fields[f][row] += ids.get(next++).length;
-                            }
+                            String text = FIELDS.get(f).apply(t);
+                            fields[f][from + i] += text == null ? 0 : lengths.get(text);
                         }
                     }
+                    // the format's stand-in for a null turn ("null") is the one text not counted above
+                    modelInput[from + i] = encoder.untruncatedLength(c,
+                            text -> lengths.computeIfAbsent(text, t -> tokenizer.encode(t).length));
                 }
-                progress.stepBy(to - from);
+                progress.stepBy(batch.size());
             }
         }
-        PromptEncoder encoder = PromptEncoder.of(tokenizer, format, "longest-first", UNLIMITED);
-        int[] modelInput = encoder.encodeAll(rows).stream().mapToInt(ids -> ids.length).toArray();
         return new TokenCounts(name(tokenizer), encoder.format().name(), fields[0], fields[1], fields[2], modelInput);
+    }
+
+    /** Tokens of every distinct non-null field text of the rows, from one batch call. */
+    private static Map<String, Integer> tokenLengths(List<Conversation> rows, Tokenizer tokenizer) {
+        Set<String> texts = new LinkedHashSet<>();
+        for (Conversation c : rows) {
+            for (Turn t : c.turns()) {
+                for (Function<Turn, String> field : FIELDS) {
+                    String text = field.apply(t);
+                    if (text != null) {
+                        texts.add(text);
+                    }
+                }
+            }
+        }
+        List<String> distinct = new ArrayList<>(texts);
+        List<int[]> ids = tokenizer.encodeBatch(distinct);
+        Map<String, Integer> lengths = new HashMap<>(distinct.size() * 2);
+        for (int i = 0; i < distinct.size(); i++) {
+            lengths.put(distinct.get(i), ids.get(i).length);
+        }
+        return lengths;
     }
 }

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.ToIntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -133,6 +134,23 @@ public final class PromptEncoder {
             }
         }
         return out;
+    }
+
+    /**
+     * The length {@link #encode} gives {@code c} when nothing is cut, with each field's token count taken from
+     * {@code fieldLength} instead of the tokenizer: for callers that have the counts already (the EDA counts every
+     * field anyway). Exact, because {@link #encode} also tokenizes each field on its own. {@code fieldLength}
+     * receives the field's text as the format shows it (a {@code null} turn as "null").
+     */
+    public int untruncatedLength(Conversation c, ToIntFunction<String> fieldLength) {
+        Layout layout = format.layout(c);
+        int n = 0;
+        for (List<Segment> part : List.of(layout.prefix(), layout.body(), layout.suffix())) {
+            for (Segment s : part) {
+                n += s.kind() == Segment.Kind.FIELD ? fieldLength.applyAsInt(s.text()) : resolve(s).length;
+            }
+        }
+        return n;
     }
 
     /** The input as text (special tokens shown), for looking at what the model gets. */

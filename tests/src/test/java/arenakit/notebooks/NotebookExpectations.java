@@ -92,7 +92,7 @@ final class NotebookExpectations {
 
             ExecutedNotebook.Cell run = nb.cell("eda-run");
             List<String> bars = run.html().stream().filter(h -> h.contains("arena-progress")).toList();
-            assertEquals(4, bars.size(), "a tokenizing bar for prompts/responses and one for model inputs, per split");
+            assertEquals(2, bars.size(), "one tokenizing bar per split (fields and model inputs in one pass)");
             assertTrue(bars.stream().allMatch(b -> b.contains("100%")), "every bar ends complete: " + bars);
             assertEquals(1, run.tableRows().size(), "the summary table");
 

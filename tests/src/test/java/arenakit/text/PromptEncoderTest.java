@@ -102,6 +102,19 @@ class PromptEncoderTest {
     }
 
     @Test
+    void untruncatedLengthFromFieldCountsIsTheEncodedLength() {
+        for (Tokenizer tok : tokenizers) {
+            for (String format : PromptFormat.names()) {
+                PromptEncoder enc = PromptEncoder.of(tok, format, "drop-start", 1 << 20);
+                for (Conversation c : CASES) {
+                    assertEquals(enc.encode(c).length, enc.untruncatedLength(c, text -> tok.encode(text).length),
+                            tok.file().getFileName() + " " + format + " " + c.id());
+                }
+            }
+        }
+    }
+
+    @Test
     void proportionalMarksCutsAndKeepsEveryTurn() throws IOException {
         Tokenizer tok = tokenizers.get(0);
         PromptEncoder enc = PromptEncoder.of(tok, "rounds", "proportional", 512);
