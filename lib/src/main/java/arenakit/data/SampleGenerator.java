@@ -244,8 +244,7 @@ public final class SampleGenerator {
             List<String> prompts = null;
             if (reusePromptsFrom != null && !reusePromptsFrom.isEmpty()
                     && rng.nextDouble() < options.externalDuplicateShare()) {
-                Conversation src = reusePromptsFrom.get(rng.nextInt(reusePromptsFrom.size()));
-                prompts = src.turns().stream().map(Turn::prompt).toList();
+                prompts = Folds.promptKey(reusePromptsFrom.get(rng.nextInt(reusePromptsFrom.size())));
             }
             out.add(row(prompts));
         }

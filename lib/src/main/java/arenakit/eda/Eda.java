@@ -1,14 +1,13 @@
 package arenakit.eda;
 
 import arenakit.data.Conversation;
+import arenakit.data.Dedup;
 import arenakit.text.PromptFormat;
 import arenakit.text.Tokenizer;
 import arenakit.util.Json;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 
 /**
  * The EDA stage: every number of {@link EdaResult}, written as {@code eda.json} (exact values) and {@code eda.html}
@@ -65,10 +64,9 @@ public final class Eda {
         if (test == null) {
             return new EdaResult(options, trainSplit, null, null);
         }
-        Set<List<String>> trainPrompts = new HashSet<>();
-        train.forEach(c -> trainPrompts.add(SplitProfiler.promptKey(c)));
-        long seen = test.stream().filter(c -> trainPrompts.contains(SplitProfiler.promptKey(c))).count();
-        return new EdaResult(options, trainSplit, SplitProfiler.profile("test", test, testTokens, options), seen);
+        long promptInTrain = Dedup.againstTrain(test, train).dropped().size();
+        return new EdaResult(options, trainSplit, SplitProfiler.profile("test", test, testTokens, options),
+                promptInTrain);
     }
 
     /** Writes {@value #JSON_FILE} and {@value #HTML_FILE} into {@code outDir} (atomically each). */

@@ -1,6 +1,7 @@
 package arenakit.eda;
 
 import arenakit.data.Conversation;
+import arenakit.data.Folds;
 import arenakit.data.Turn;
 import arenakit.data.Winner;
 import arenakit.eda.EdaResult.Coverage;
@@ -157,14 +158,9 @@ final class SplitProfiler {
                 .toList();
     }
 
-    /** The key two rows share when they have the same prompt: every turn's prompt, nulls included. */
-    static List<String> promptKey(Conversation c) {
-        return c.turns().stream().map(Turn::prompt).collect(Collectors.toList());
-    }
-
     private Prompts prompts() {
         Map<List<String>, Long> counts = rows.stream()
-                .collect(Collectors.groupingBy(SplitProfiler::promptKey, LinkedHashMap::new, Collectors.counting()));
+                .collect(Collectors.groupingBy(Folds::promptKey, LinkedHashMap::new, Collectors.counting()));
         List<Map.Entry<List<String>, Long>> repeated = counts.entrySet().stream()
                 .filter(e -> e.getValue() > 1)
                 .sorted(Map.Entry.<List<String>, Long>comparingByValue().reversed())
