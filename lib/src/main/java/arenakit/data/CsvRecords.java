@@ -24,9 +24,13 @@ import java.util.function.Consumer;
  * checking the header against the expected columns. Decoding is strict UTF-8 ({@link StrictUtf8Reader}).
  */
 final class CsvRecords {
+    // Features go on the factory: a parser hands SKIP_EMPTY_LINES to its decoder when it is created, so enabling
+    // it on a parser afterwards has no effect.
     private static final CsvFactory CSV = CsvFactory.builder()
             .streamReadConstraints(StreamReadConstraints.builder()
                     .maxStringLength(JsonCells.MAX_STRING_LENGTH).build())
+            .enable(CsvParser.Feature.WRAP_AS_ARRAY)
+            .enable(CsvParser.Feature.SKIP_EMPTY_LINES)
             .build();
 
     /** One record: its values by column index (header order) and the 1-based line it starts on. */
@@ -99,8 +103,6 @@ final class CsvRecords {
         try (StrictUtf8Reader reader = new StrictUtf8Reader(
                         new BufferedInputStream(Files.newInputStream(file), 1 << 16), file, repairs);
                 JsonParser p = CSV.createParser(reader)) {
-            ((CsvParser) p).enable(CsvParser.Feature.WRAP_AS_ARRAY);
-            ((CsvParser) p).enable(CsvParser.Feature.SKIP_EMPTY_LINES);
             if (p.nextToken() != JsonToken.START_ARRAY) {
                 throw DataException.ofFile(file, "empty file: expected a header line");
             }

@@ -138,6 +138,8 @@ class ValidationMatrixTest {
                                     && t.responseB().equals("say \"hi\" \\ / \u00e9 \uD83D\uDE00")
                                     && d.rows().get(0).turns().get(1).responseA() == null;
                         }),
+                Arguments.of("blank lines between and after records", HEADER + GOOD1 + "\n  \n" + GOOD2 + "\n",
+                        Map.of(), 2, (Function<DataSet, Boolean>) d -> d.rows().get(1).line() == 5),
                 Arguments.of("multi-line quoted cells", HEADER + multiline + GOOD1, Map.of(), 2,
                         (Function<DataSet, Boolean>) d -> d.rows().get(0).turns().size() == 2
                                 && d.rows().get(0).line() == 2 && d.rows().get(1).line() == 5),
