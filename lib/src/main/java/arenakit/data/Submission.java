@@ -3,6 +3,7 @@ package arenakit.data;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -37,16 +38,26 @@ public final class Submission {
         }
     }
 
+    /** One submission row's probabilities and the line it was read from. */
+    private record Row(long line, double[] p) {}
+
     /**
      * Reads a submission-shaped file (also sample_submission.csv): ids unique, three finite numbers per row.
      * The map keeps file order.
      */
     public static Map<String, double[]> read(Path file) {
         Map<String, double[]> out = new LinkedHashMap<>();
-        Map<String, Long> firstLine = new LinkedHashMap<>();
-        CsvRecords.read(file, DataKind.SUBMISSION.columns(), new Repairs(), rec -> {
+        readRows(file).forEach((id, row) -> out.put(id, row.p()));
+        return out;
+    }
+
+    private static Map<String, Row> readRows(Path file) {
+        Map<String, Row> out = new LinkedHashMap<>();
+        Map<String, Long> firstLine = new HashMap<>();
+        Repairs repairs = new Repairs();
+        CsvRecords.read(file, DataKind.SUBMISSION.columns(), repairs, rec -> {
             String[] v = rec.values();
-            KaggleCsv.Cells cells = new KaggleCsv.Cells(file, rec.line(), v[0], new Repairs());
+            KaggleCsv.Cells cells = new KaggleCsv.Cells(file, rec.line(), v[0], repairs);
             String id = cells.id(firstLine);
             double[] p = new double[3];
             for (Winner w : Winner.values()) {
@@ -60,7 +71,7 @@ public final class Submission {
                     throw cells.error(w.column(), "'" + raw + "' is not finite");
                 }
             }
-            out.put(id, p);
+            out.put(id, new Row(rec.line(), p));
         });
         return out;
     }
@@ -151,7 +162,7 @@ public final class Submission {
     public static Report validate(Path submission, Path testCsv, Path sampleSubmission) {
         List<String> order = readIds(sampleSubmission);
         checkTestIds(KaggleCsv.readTest(testCsv), order, sampleSubmission);
-        Map<String, double[]> rows = read(submission);
+        Map<String, Row> rows = readRows(submission);
         List<String> ids = new ArrayList<>(rows.keySet());
         String diff = difference(ids, order, "in the submission only", "in " + name(sampleSubmission) + " only");
         if (diff != null) {
@@ -159,15 +170,14 @@ public final class Submission {
         }
         for (int i = 0; i < ids.size(); i++) {
             if (!ids.get(i).equals(order.get(i))) {
-                throw new DataException(submission, i + 2, ids.get(i), "id", "rows are not in sample_submission's "
-                        + "order: expected id " + order.get(i) + " here");
+                throw new DataException(submission, rows.get(ids.get(i)).line(), ids.get(i), "id", "rows are not in "
+                        + "sample_submission's order: expected id " + order.get(i) + " here");
             }
         }
         double[] mean = new double[3];
-        int line = 1;
-        for (Map.Entry<String, double[]> e : rows.entrySet()) {
-            line++;
-            double[] p = e.getValue();
+        for (Map.Entry<String, Row> e : rows.entrySet()) {
+            long line = e.getValue().line();
+            double[] p = e.getValue().p();
             double sum = 0;
             for (int k = 0; k < 3; k++) {
                 if (p[k] < 0 || p[k] > 1) {

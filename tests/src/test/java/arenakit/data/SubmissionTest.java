@@ -66,6 +66,19 @@ class SubmissionTest {
         assertEquals(2, e.line());
         assertTrue(e.getMessage().contains("sum to 1.5"), e.getMessage());
 
+        // lines are the file's own, also where blank lines (skipped by the reader) sit between records
+        Path gap = Files.writeString(tmp.resolve("gap.csv"), header + "\n" + ids.get(0) + ",0.2,0.3,0.5\n"
+                + ids.get(1) + ",0.2,0.3,0.6\n" + ids.get(2) + ",0.2,0.3,0.5\n");
+        DataException g = assertThrows(DataException.class,
+                () -> Submission.validate(gap, files.test(), files.sampleSubmission()));
+        assertEquals(4, g.line(), g.getMessage());
+        assertEquals(ids.get(1), g.id());
+        Path gapOrder = Files.writeString(tmp.resolve("gap-order.csv"), header + ids.get(0) + ",0.2,0.3,0.5\n\n"
+                + ids.get(2) + ",0.2,0.3,0.5\n" + ids.get(1) + ",0.2,0.3,0.5\n");
+        DataException go = assertThrows(DataException.class,
+                () -> Submission.validate(gapOrder, files.test(), files.sampleSubmission()));
+        assertEquals(4, go.line(), go.getMessage());
+
         Path order = Files.writeString(tmp.resolve("order.csv"), header + ids.get(1) + ",0.2,0.3,0.5\n"
                 + ids.get(0) + ",0.2,0.3,0.5\n" + ids.get(2) + ",0.2,0.3,0.5\n");
         DataException o = assertThrows(DataException.class,
