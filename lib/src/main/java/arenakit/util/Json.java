@@ -1,5 +1,8 @@
 package arenakit.util;
 
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -17,23 +20,24 @@ public final class Json {
 
     private Json() {}
 
+    /**
+     * Reads a JSON file. Bad content is an IOException naming the file, line and column: Jackson's own message
+     * leaves the source out ("REDACTED") since 2.16.
+     */
     public static <T> T read(Path file, Class<T> type) throws IOException {
-        return MAPPER.readValue(file.toFile(), type);
+        try {
+            return MAPPER.readValue(file.toFile(), type);
+        } catch (JsonProcessingException e) {
+            JsonLocation at = e.getLocation();
+            throw new IOException(file + (at == null ? "" : " line " + at.getLineNr() + " column " + at.getColumnNr())
+                    + ": " + e.getOriginalMessage(), e);
+        }
     }
 
     /** Pretty JSON, written atomically. */
     public static void write(Path file, Object value) throws IOException {
-        AtomicFiles.write(file, out -> MAPPER.writeValue(new NonClosing(out), value));
-    }
-
-    private static final class NonClosing extends java.io.FilterOutputStream {
-        NonClosing(java.io.OutputStream out) {
-            super(out);
-        }
-
-        @Override
-        public void close() throws IOException {
-            flush();
-        }
+        // AtomicFiles closes the stream itself, after the write succeeded
+        AtomicFiles.write(file, out -> MAPPER.writer().without(JsonGenerator.Feature.AUTO_CLOSE_TARGET)
+                .writeValue(out, value));
     }
 }
