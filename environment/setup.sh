@@ -45,10 +45,12 @@ apt_install() {
 }
 
 # ---------------------------------------------------------------- steps
+JAVA_VERSION="?"
 step_java() {
     command -v java >/dev/null || { need "java (JDK 17+): apt-get install openjdk-17-jdk-headless"; return; }
-    local v; v=$(java -XshowSettings:properties -version 2>&1 | sed -n 's/.*java.specification.version = //p')
-    [ "${v%%.*}" -ge 17 ] 2>/dev/null || need "java 17+ (found $v)"
+    # from the properties, not the banner: JAVA_TOOL_OPTIONS puts a "Picked up ..." line before it
+    JAVA_VERSION=$(java -XshowSettings:properties -version 2>&1 | sed -n 's/.*java.specification.version = //p')
+    [ "${JAVA_VERSION%%.*}" -ge 17 ] 2>/dev/null || need "java 17+ (found $JAVA_VERSION)"
     command -v mvn >/dev/null || need "maven: apt-get install maven"
     command -v npm >/dev/null || need "npm (for the tokenizer and plotly.js): apt-get install npm"
 }
@@ -112,10 +114,16 @@ step_mvn_install() {
           | LC_ALL=C sort | xargs sha1sum | sha1sum | cut -d' ' -f1)
     local jar="$HOME/.m2/repository/org/arenakit/arena-kit-lib/0.1.0-SNAPSHOT/arena-kit-lib-0.1.0-SNAPSHOT.jar"
     if [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ] || [ ! -f "$jar" ]; then
-        if ! $CHECK_ONLY; then
+        if $CHECK_ONLY; then
+            [ -f "$jar" ] && say "note: lib or kernel sources changed since setup last installed them"
+        else
             say "mvn install of lib and kernel (sources changed since the last install)"
             if (cd "$HOME_DIR" && mvn -B -q install -DskipTests -pl lib,environment/kernel -am); then
                 mkdir -p "$CACHE" && echo "$sum" > "$stamp"
+            else
+                # an older jar may still be in ~/.m2: jbang and notebooks would run stale code
+                need "mvn install of lib and kernel failed (its output is above)"
+                return
             fi
         fi
     fi
@@ -142,4 +150,4 @@ if [ ${#missing[@]} -gt 0 ]; then
     for m in "${missing[@]}"; do say "  - $m"; done
     exit 1
 fi
-say "ready: java $(java -version 2>&1 | head -n1 | cut -d'"' -f2), jbang $JBANG_VERSION, jupyter, chromium, tokenizer, plotly.js $PLOTLY_VERSION, lib installed"
+say "ready: java $JAVA_VERSION, jbang $JBANG_VERSION, jupyter, chromium, tokenizer, plotly.js $PLOTLY_VERSION, lib installed"
