@@ -26,10 +26,10 @@ BUILD=true
 OUT="$HOME_DIR/out/kaggle-bundle"
 while [ $# -gt 0 ]; do
     case "$1" in
-        --torch) FLAVOR=$2; shift 2 ;;
+        --torch) FLAVOR=${2:?--torch needs cpu or cu124}; shift 2 ;;
         --jdk) WITH_JDK=true; shift ;;
         --no-build) BUILD=false; shift ;;
-        --out) OUT=$(realpath -m "$2"); shift 2 ;;
+        --out) OUT=$(realpath -m "${2:?--out needs a folder}"); shift 2 ;;
         -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) echo "kaggle-bundle: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac

@@ -36,7 +36,7 @@ while [ $# -gt 0 ]; do
         --prefix) MODE=prefix; PREFIX=${2:?--prefix needs a folder}; shift ;;
         --name) NAME=${2:?--name needs a value}; shift ;;
         --java) JAVA_BIN=${2:?--java needs a path}; shift ;;
-        -h|--help) sed -n '2,16p' "${BASH_SOURCE[0]}"; exit 0 ;;
+        -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown option $1 (see --help)" ;;
     esac
     shift
