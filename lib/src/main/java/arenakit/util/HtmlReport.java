@@ -102,7 +102,7 @@ public final class HtmlReport {
     /** Table cells of number columns get class "num" (right-aligned). */
     private static Element cell(String elementName, Column<?> column, Integer row) {
         Element e = new Element(elementName);
-        if (column != null && column instanceof NumericColumn && !elementName.equals("table")) {
+        if (column instanceof NumericColumn && !elementName.equals("table")) {
             e.addClass("num");
         }
         return e;

@@ -116,7 +116,7 @@ public final class NotebookProgress implements Progress.Sink {
         double rate = seconds > 0 ? done / seconds : 0;
         StringBuilder s = new StringBuilder("<div class=\"arena-progress\" style=\"font-family:monospace;"
                 + "font-size:13px;white-space:pre\">");
-        s.append("<b>").append(escape(task)).append("</b> ");
+        s.append("<b>").append(HtmlReport.escape(task)).append("</b> ");
         if (total > 0) {
             double fraction = Math.min(1.0, (double) done / total);
             s.append(String.format(Locale.ROOT, "%3.0f%% ", 100 * fraction));
@@ -132,7 +132,7 @@ public final class NotebookProgress implements Progress.Sink {
         }
         s.append(", ").append(rate(rate)).append(']');
         if (message != null && !message.isEmpty()) {
-            s.append(' ').append(escape(message));
+            s.append(' ').append(HtmlReport.escape(message));
         }
         return s.append("</div>").toString();
     }
@@ -152,9 +152,5 @@ public final class NotebookProgress implements Progress.Sink {
             return String.format(Locale.ROOT, "%.2f it/s", perSecond);
         }
         return String.format(Locale.ROOT, "%.2f s/it", 1 / perSecond);
-    }
-
-    private static String escape(String text) {
-        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
     }
 }
