@@ -213,12 +213,7 @@ final class SplitProfiler {
         if (model == null) {
             return;
         }
-        long[] wlt = byModel.computeIfAbsent(model, m -> new long[3]);
-        wlt[switch (verdict) {
-            case A -> 0;
-            case B -> 1;
-            case TIE -> 2;
-        }]++;
+        byModel.computeIfAbsent(model, m -> new long[3])[verdict.ordinal()]++; // A, B, TIE = win, loss, tie
     }
 
     private static PositionBias positionBias(Outcome balance) {
