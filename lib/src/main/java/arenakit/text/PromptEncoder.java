@@ -118,17 +118,16 @@ public final class PromptEncoder {
             for (int from = 0; from < rows.size(); from += rowsPerCall) {
                 List<Conversation> chunk = rows.subList(from, Math.min(rows.size(), from + rowsPerCall));
                 List<Layout> layouts = new ArrayList<>(chunk.size());
+                int[] firstField = new int[chunk.size()];
                 List<String> fields = new ArrayList<>();
-                for (Conversation c : chunk) {
-                    Layout l = format.layout(c);
-                    layouts.add(l);
-                    collectFields(l, fields);
+                for (int i = 0; i < chunk.size(); i++) {
+                    layouts.add(format.layout(chunk.get(i)));
+                    firstField[i] = fields.size();
+                    collectFields(layouts.get(i), fields);
                 }
                 List<int[]> ids = tokenizer.encodeBatch(fields);
-                int at = 0;
                 for (int i = 0; i < chunk.size(); i++) {
-                    out.add(assemble(chunk.get(i), layouts.get(i), ids, at));
-                    at += countFields(layouts.get(i));
+                    out.add(assemble(chunk.get(i), layouts.get(i), ids, firstField[i]));
                 }
                 progress.stepBy(chunk.size());
             }
@@ -164,14 +163,6 @@ public final class PromptEncoder {
                 into.add(s.text());
             }
         }
-    }
-
-    private static int countFields(Layout layout) {
-        int n = 0;
-        for (Segment s : layout.body()) {
-            n += s.kind() == Segment.Kind.FIELD ? 1 : 0;
-        }
-        return n;
     }
 
     private int[] assemble(Conversation c, Layout layout, List<int[]> fieldIds, int firstField) {
