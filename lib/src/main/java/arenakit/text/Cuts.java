@@ -3,11 +3,65 @@ package arenakit.text;
 import arenakit.text.Truncation.Piece;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
 
 /** Arithmetic shared by the truncation policies. */
 final class Cuts {
     private Cuts() {}
+
+    /** How a policy shares a token budget among the conversation fields of the turns that are kept. */
+    @FunctionalInterface
+    interface FieldCut {
+        /** Each field's ids cut so that all together take at most {@code budget} tokens, in the fields' order. */
+        List<int[]> cut(List<Piece> fields, int budget, int[] ellipsis);
+    }
+
+    /**
+     * What the field-cutting policies share: the body unchanged when it fits; else the earliest turns dropped whole
+     * until the structure and the kept turns' format text fit (when not even the last turn's does, only the end is
+     * kept), and {@code cut} shares the rest of the budget among the kept turns' fields.
+     */
+    static List<int[]> fitFields(List<Piece> body, int budget, int[] ellipsis, FieldCut cut) {
+        if (total(body) <= budget) {
+            return unchanged(body);
+        }
+        structural(body, budget);
+        int first = firstKeptTurn(body, budget);
+        if (first < 0) {
+            return keepEnd(body, budget);
+        }
+        int fieldBudget = budget;
+        List<Piece> fields = new ArrayList<>();
+        for (Piece p : body) {
+            if (dropped(p, first)) {
+                continue;
+            }
+            if (p.field()) {
+                fields.add(p);
+            } else {
+                fieldBudget -= p.ids().length;
+            }
+        }
+        Iterator<int[]> cutFields = cut.cut(fields, fieldBudget, ellipsis).iterator();
+        List<int[]> out = new ArrayList<>(body.size());
+        for (Piece p : body) {
+            if (dropped(p, first)) {
+                out.add(new int[0]);
+            } else {
+                out.add(p.field() ? cutFields.next() : p.ids());
+            }
+        }
+        return out;
+    }
+
+    private static boolean dropped(Piece p, int firstKeptTurn) {
+        return p.turn() >= 0 && p.turn() < firstKeptTurn;
+    }
+
+    static int[] lengths(List<Piece> pieces) {
+        return pieces.stream().mapToInt(p -> p.ids().length).toArray();
+    }
 
     static int total(List<Piece> body) {
         int n = 0;

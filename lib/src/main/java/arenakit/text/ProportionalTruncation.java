@@ -1,6 +1,7 @@
 package arenakit.text;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -17,57 +18,36 @@ final class ProportionalTruncation implements Truncation {
 
     @Override
     public List<int[]> fit(List<Piece> body, int budget, int[] ellipsis) {
-        if (Cuts.total(body) <= budget) {
-            return Cuts.unchanged(body);
-        }
-        Cuts.structural(body, budget);
-        int first = Cuts.firstKeptTurn(body, budget);
-        if (first < 0) {
-            return Cuts.keepEnd(body, budget);
-        }
+        return Cuts.fitFields(body, budget, ellipsis, ProportionalTruncation::cutPerTurn);
+    }
+
+    private static List<int[]> cutPerTurn(List<Piece> fields, int budget, int[] ellipsis) {
         int turns = 0;
-        for (Piece p : body) {
+        for (Piece p : fields) {
             turns = Math.max(turns, p.turn() + 1);
         }
         long[] turnLength = new long[turns];
-        long fieldTotal = 0;
-        long fieldBudget = budget;
-        for (Piece p : body) {
-            if (p.turn() >= 0 && p.turn() < first) {
-                continue;
-            }
-            if (p.field()) {
-                turnLength[p.turn()] += p.ids().length;
-                fieldTotal += p.ids().length;
-            } else {
-                fieldBudget -= p.ids().length;
-            }
+        long total = 0;
+        for (Piece p : fields) {
+            turnLength[p.turn()] += p.ids().length;
+            total += p.ids().length;
         }
-        int[] share = shares(turnLength, Math.min(fieldBudget, fieldTotal), fieldTotal);
-        int[][] keep = new int[body.size()][];
-        for (int t = first; t < turns; t++) {
+        int[] share = shares(turnLength, Math.min(budget, total), total);
+        int[][] keep = new int[fields.size()][];
+        for (int t = 0; t < turns; t++) {
             List<Integer> idx = new ArrayList<>();
-            for (int i = 0; i < body.size(); i++) {
-                if (body.get(i).turn() == t && body.get(i).field()) {
+            for (int i = 0; i < fields.size(); i++) {
+                if (fields.get(i).turn() == t) {
                     idx.add(i);
                 }
             }
-            int[] lengths = idx.stream().mapToInt(i -> body.get(i).ids().length).toArray();
+            int[] lengths = idx.stream().mapToInt(i -> fields.get(i).ids().length).toArray();
             int[] k = Cuts.waterFill(lengths, share[t]);
             for (int j = 0; j < idx.size(); j++) {
-                keep[idx.get(j)] = Cuts.headEllipsisTail(body.get(idx.get(j)).ids(), k[j], ellipsis);
+                keep[idx.get(j)] = Cuts.headEllipsisTail(fields.get(idx.get(j)).ids(), k[j], ellipsis);
             }
         }
-        List<int[]> out = new ArrayList<>(body.size());
-        for (int i = 0; i < body.size(); i++) {
-            Piece p = body.get(i);
-            if (p.turn() >= 0 && p.turn() < first) {
-                out.add(new int[0]);
-            } else {
-                out.add(p.field() ? keep[i] : p.ids());
-            }
-        }
-        return out;
+        return Arrays.asList(keep);
     }
 
     /** Largest-remainder split of {@code budget} over turns in proportion to their lengths. */
