@@ -128,6 +128,12 @@ class ArenaKernelTest {
                 () -> kernel.eval("%jars " + dir + "/nothing-here/*.jar"));
         assertTrue(none.getMessage().contains("nothing matches '" + dir + "/nothing-here/*.jar'"), none.getMessage());
         assertTrue(kernel.formatError(none).size() <= 2, "a magic's refusal is shown as its message only");
+
+        // a kernel-side failure without a message still formats (instead of failing the error reply itself)
+        IllegalStateException bare = new IllegalStateException();
+        bare.setStackTrace(new StackTraceElement[] {
+            new StackTraceElement(ArenaKernel.class.getName(), "eval", "ArenaKernel.java", 1)});
+        assertTrue(kernel.formatError(bare).get(0).contains("IllegalStateException"));
     }
 
     @Test

@@ -266,7 +266,9 @@ public final class ArenaKernel extends BaseKernel {
             // compile errors and the kernel's own refusals (a bad %maven, a %jars glob matching nothing) are
             // messages for the user; their stack traces would only show kernel internals
             lines.add(errorStyler.secondary(e.getClass().getSimpleName() + ":"));
-            e.getMessage().lines().map(errorStyler::primary).forEach(lines::add);
+            if (e.getMessage() != null) {
+                e.getMessage().lines().map(errorStyler::primary).forEach(lines::add);
+            }
             return lines;
         }
         notebookTrace(e).lines().map(errorStyler::secondary).forEach(lines::add);
