@@ -2,6 +2,7 @@ package arenakit.data;
 
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 
@@ -61,13 +62,13 @@ public record DataSummary(String file, DataKind kind, int rows, Map<String, Inte
     /** A few aligned lines for a terminal. */
     public String toText() {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format("%-20s %s (%s)%n", "file", file, kind.name().toLowerCase(java.util.Locale.ROOT)));
+        sb.append(String.format("%-20s %s (%s)%n", "file", file, kind.name().toLowerCase(Locale.ROOT)));
         sb.append(String.format("%-20s %d%n", "rows", rows));
         if (!labels.isEmpty()) {
             StringBuilder l = new StringBuilder();
             labels.forEach((k, v) -> l.append(l.length() == 0 ? "" : "  ")
                     .append(k).append(' ').append(v)
-                    .append(String.format(" (%.1f%%)", 100.0 * v / Math.max(1, rows))));
+                    .append(String.format(Locale.ROOT, " (%.1f%%)", 100.0 * v / Math.max(1, rows))));
             sb.append(String.format("%-20s %s%n", "labels", l));
         }
         sb.append(String.format("%-20s %d (multi-turn rows %d, max %d per row)%n", "turns", turns, multiTurnRows,

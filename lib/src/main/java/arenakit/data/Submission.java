@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -34,7 +35,8 @@ public final class Submission {
     public record Report(int rows, double[] mean) {
         @Override
         public String toString() {
-            return String.format("%d rows, mean P(A)=%.4f P(B)=%.4f P(tie)=%.4f", rows, mean[0], mean[1], mean[2]);
+            return String.format(Locale.ROOT, "%d rows, mean P(A)=%.4f P(B)=%.4f P(tie)=%.4f", rows, mean[0],
+                    mean[1], mean[2]);
         }
     }
 
