@@ -2,7 +2,6 @@ package arenakit.eda;
 
 import arenakit.data.Conversation;
 import arenakit.data.Dedup;
-import arenakit.text.PromptFormat;
 import arenakit.text.Tokenizer;
 import arenakit.util.Json;
 import java.io.IOException;
@@ -48,7 +47,6 @@ public final class Eda {
     /** The EDA of a train split and an optional test split (null), tokenizing both (with progress bars). */
     public static EdaResult compute(List<Conversation> train, List<Conversation> test, Tokenizer tokenizer,
             EdaOptions options) {
-        PromptFormat.forName(options.format()); // an unknown format fails before any tokenizing
         if (train.isEmpty()) {
             throw new IllegalArgumentException("EDA: the train split has no rows");
         }

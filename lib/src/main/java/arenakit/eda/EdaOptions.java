@@ -1,5 +1,6 @@
 package arenakit.eda;
 
+import arenakit.text.PromptFormat;
 import java.util.List;
 
 /**
@@ -36,6 +37,7 @@ public record EdaOptions(
         if (lengthMultiple < 1) {
             throw new IllegalArgumentException("EdaOptions: lengthMultiple must be >= 1, got " + lengthMultiple);
         }
+        PromptFormat.forName(format); // an unknown format fails here, before any tokenizing
         lengthDiffEdges = List.copyOf(lengthDiffEdges);
         coverageLengths = List.copyOf(coverageLengths);
         for (int i = 1; i < lengthDiffEdges.size(); i++) {

@@ -2,6 +2,7 @@ package arenakit.eda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import arenakit.data.Conversation;
@@ -149,6 +150,13 @@ class EdaComputeTest {
         assertTrue(test.responseGroups().stream().allMatch(g -> g.outcome() == null));
         assertEquals(1, test.responseGroups().stream().filter(g -> g.group() == Kind.IDENTICAL)
                 .mapToLong(EdaResult.ResponseGroup::rows).sum());
+    }
+
+    @Test
+    void anUnknownFormatIsRejectedWithTheOptions() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> EdaOptions.defaults().withFormat("pba"));
+        assertTrue(e.getMessage().contains("pab, papb, rounds"), e.getMessage());
     }
 
     @Test
