@@ -22,8 +22,8 @@ import java.util.function.Function;
  * in full at half the tokenizing.
  */
 final class TokenCounter {
-    /** A budget no real row reaches, so the encoder never truncates (a multiple of 16, as it requires). */
-    static final int UNLIMITED = Integer.MAX_VALUE / 16 * 16;
+    /** The encoder only measures here, but it needs a budget: one no row reaches (a multiple of 16, as required). */
+    private static final int UNLIMITED = Integer.MAX_VALUE / 16 * 16;
     /** Rows whose fields go to the tokenizer in one batch call (it tokenizes a batch in parallel). */
     private static final int BATCH_ROWS = 512;
     private static final List<Function<Turn, String>> FIELDS = List.of(Turn::prompt, Turn::responseA, Turn::responseB);
