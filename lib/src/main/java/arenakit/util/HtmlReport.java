@@ -6,6 +6,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.regex.Matcher;
 import org.jsoup.nodes.Element;
 import tech.tablesaw.api.NumericColumn;
 import tech.tablesaw.api.Table;
@@ -96,7 +97,9 @@ public final class HtmlReport {
         StringWriter out = new StringWriter();
         new HtmlWriter().write(table, HtmlWriteOptions.builder(out).elementCreator(HtmlReport::cell).build());
         String html = out.toString();
-        return html.replaceFirst("<table>", "<table>\n<caption>" + escape(table.name()) + "</caption>") + "\n";
+        // a literal replacement: a '$' or a backslash in the name is text, not a regex group reference
+        return html.replaceFirst("<table>",
+                Matcher.quoteReplacement("<table>\n<caption>" + escape(table.name()) + "</caption>")) + "\n";
     }
 
     /** Table cells of number columns get class "num" (right-aligned). */

@@ -44,6 +44,12 @@ class HtmlReportTest {
     }
 
     @Test
+    void captionsKeepDollarSignsAndBackslashes() {
+        Table t = Table.create("Cost in $1 \\ row", StringColumn.create("item", "tea"));
+        assertEquals("Cost in $1 \\ row", Jsoup.parse(HtmlReport.tableHtml(t)).selectFirst("table caption").text());
+    }
+
+    @Test
     void chromiumDrawsTheFigure(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("report.html");
         report().write(file);
