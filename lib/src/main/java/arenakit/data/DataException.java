@@ -23,7 +23,7 @@ public class DataException extends RuntimeException {
     }
 
     public DataException(Path file, long line, String id, String column, String problem, Throwable cause) {
-        super(describe(file, line, id, column) + problem, cause);
+        super(where(file, line, id, column) + ": " + problem, cause);
         this.file = file;
         this.line = line;
         this.id = id;
@@ -61,8 +61,8 @@ public class DataException extends RuntimeException {
         return problem;
     }
 
-    /** "file line N (id X) column C: " with absent parts left out. */
-    static String describe(Path file, long line, String id, String column) {
+    /** "file line N (id X) column C" with absent parts left out. */
+    static String where(Path file, long line, String id, String column) {
         StringBuilder sb = new StringBuilder(file == null ? "<data>" : file.toString());
         if (line > 0) {
             sb.append(" line ").append(line);
@@ -73,6 +73,6 @@ public class DataException extends RuntimeException {
         if (column != null) {
             sb.append(" column ").append(column);
         }
-        return sb.append(": ").toString();
+        return sb.toString();
     }
 }

@@ -160,7 +160,7 @@ public final class KaggleCsv {
             try {
                 JsonCells.Parsed parsed = JsonCells.parse(cell);
                 repairs.add(Repairs.Kind.LONE_SURROGATE, parsed.loneSurrogates(),
-                        DataException.describe(file, line, rawId, column).replaceFirst(": $", ""));
+                        DataException.where(file, line, rawId, column));
                 return parsed.values();
             } catch (IllegalArgumentException e) {
                 throw new DataException(file, line, rawId, column, e.getMessage(), e);
