@@ -129,7 +129,7 @@ final class CsvRecords {
                     continue;
                 }
                 if (row.size() != names.size()) {
-                    String id = row.isEmpty() ? null : row.get(0);
+                    String id = row.isEmpty() || row.get(0).isBlank() ? null : row.get(0);
                     throw new DataException(file, line, id, null, "record has " + row.size() + " fields, header has "
                             + names.size() + " (" + String.join(",", names) + ")");
                 }
