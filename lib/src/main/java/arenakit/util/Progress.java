@@ -16,7 +16,7 @@ import me.tongfei.progressbar.ProgressBarStyle;
  * <p>Where it draws is chosen once per bar: a {@link Sink} found by {@link ServiceLoader} that says it is
  * {@link Sink#active() active} (the notebook sink draws in place in Jupyter), else a bar on stderr (me.tongfei
  * progressbar on a terminal; a plain line every 10 s in logs), or nothing when {@code -Darena.progress=off}.
- * Library code only ever calls {@link #start}, {@link #step}, {@link #message} and {@link #close}.
+ * Library code only ever calls {@link #start}, {@link #step} / {@link #stepBy}, {@link #message} and {@link #close}.
  */
 public final class Progress implements AutoCloseable {
 
@@ -75,10 +75,6 @@ public final class Progress implements AutoCloseable {
     public void message(String text) {
         message = text == null ? "" : text;
         bar.update(done, total, message);
-    }
-
-    public long done() {
-        return done;
     }
 
     @Override
