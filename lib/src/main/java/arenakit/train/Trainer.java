@@ -46,6 +46,7 @@ public final class Trainer {
     private final Ordering ordering;
     private final Checkpoints.Exporter exporter;
     private final Consumer<String> log;
+    private final Predictor evaluator;
 
     /** The row order of one epoch (a permutation of 0..n-1). */
     @FunctionalInterface
@@ -75,6 +76,9 @@ public final class Trainer {
         this.ordering = ordering;
         this.exporter = exporter;
         this.log = log;
+        InferenceConfig inference = new InferenceConfig(config.train().evalTta(), List.of("cpu"),
+                InferenceConfig.SINGLE, null, config.loader().maxTokens(), null, Integer.MAX_VALUE);
+        this.evaluator = new Predictor(new SingleDeviceRunner(model), inference, s -> {});
     }
 
     /** A seeded shuffle, different every epoch. */
@@ -127,7 +131,10 @@ public final class Trainer {
         long total = plan.totalSteps();
         LrSchedule schedule = new LrSchedule(config.optimizer().lr(), total, config.schedule());
         Checkpoints checkpoints = new Checkpoints(stageDir);
-        Double prior = holdout.isEmpty() ? null : priorLogLoss(holdout);
+        HeldOut heldOut = holdout.isEmpty() ? null : heldOut(holdout);
+        // the bar to beat: predicting the fold's own class shares for every row (the same in every stage on the fold)
+        Double prior = heldOut == null ? null
+                : Metrics.priorLogLoss(Metrics.prior(heldOut.labels(), Winner.values().length), heldOut.labels());
 
         try (AdamW optimizer = new AdamW(model.trainable(), config.optimizer())) {
             long step = 0;
@@ -183,8 +190,8 @@ public final class Trainer {
                     boolean last = step == total;
                     int every = config.train().evalEvery();
                     if (last || (every > 0 && step % every == 0)) {
-                        if (!holdout.isEmpty()) {
-                            double[] m = evaluate(holdout);
+                        if (heldOut != null) {
+                            double[] m = evaluate(heldOut);
                             valLoss = m[0];
                             valAcc = m[1];
                         }
@@ -209,21 +216,20 @@ public final class Trainer {
 
     /** Log loss and accuracy on labeled rows (with TTA when {@code train.eval_tta}). */
     public double[] evaluate(List<Conversation> holdout) {
-        InferenceConfig inference = new InferenceConfig(config.train().evalTta(), List.of("cpu"),
-                InferenceConfig.SINGLE, null, config.loader().maxTokens(), null, Integer.MAX_VALUE);
-        Predictions p = new Predictor(new SingleDeviceRunner(model), inference, s -> {})
-                .predict(holdout, encoder, "evaluate");
-        int[] labels = holdout.stream().mapToInt(c -> c.winner().ordinal()).toArray();
-        return new double[] {Metrics.logLoss(p.probs(), labels), Metrics.accuracy(p.probs(), labels)};
+        return evaluate(heldOut(holdout));
     }
 
-    /**
-     * The constant-prior baseline on the held-out fold: the log loss of predicting the fold's own class shares for
-     * every row (the same number in every stage that shares the fold, whatever it trains on).
-     */
-    private static Double priorLogLoss(List<Conversation> holdout) {
-        int[] labels = holdout.stream().mapToInt(c -> c.winner().ordinal()).toArray();
-        return Metrics.priorLogLoss(Metrics.prior(labels, Winner.values().length), labels);
+    /** Labeled rows to evaluate on, tokenized once for all the evaluations of a run. */
+    private record HeldOut(List<Conversation> rows, List<int[]> sequences, int[] labels) {}
+
+    private HeldOut heldOut(List<Conversation> rows) {
+        return new HeldOut(rows, evaluator.encode(rows, encoder, "evaluate"),
+                rows.stream().mapToInt(c -> c.winner().ordinal()).toArray());
+    }
+
+    private double[] evaluate(HeldOut h) {
+        Predictions p = evaluator.predict(h.rows(), h.sequences(), "evaluate");
+        return new double[] {Metrics.logLoss(p.probs(), h.labels()), Metrics.accuracy(p.probs(), h.labels())};
     }
 
     private static String describe(TrainLog line, Double prior) {

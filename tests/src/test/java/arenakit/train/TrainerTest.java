@@ -38,13 +38,18 @@ class TrainerTest {
 
     private static TrainConfig config(String swap, int batch, int epochs, int maxSteps, double lr,
             int checkpointEvery) {
+        return config(swap, batch, epochs, maxSteps, lr, checkpointEvery, 0);
+    }
+
+    private static TrainConfig config(String swap, int batch, int epochs, int maxSteps, double lr,
+            int checkpointEvery, int evalEvery) {
         return new TrainConfig(TrainConfig.KIND, "test", new TrainConfig.Model("linear",
                 new TrainConfig.Lora(4, 8, 0.1, List.of("q_proj", "v_proj"), false), null, "float32"),
                 new TrainConfig.Data(List.of("train"), new TrainConfig.Text("rounds", "proportional", 96), null, swap,
                         true),
                 new OptimizerConfig(lr, 0.01, List.of(0.9, 0.999), 1e-8, 1.0), new ScheduleConfig(0.1, 0),
-                new TrainConfig.Loader(batch, 512), new TrainConfig.Train(7, epochs, maxSteps, 0, checkpointEvery,
-                        false), null);
+                new TrainConfig.Loader(batch, 512), new TrainConfig.Train(7, epochs, maxSteps, evalEvery,
+                        checkpointEvery, false), null);
     }
 
     private static Map<String, float[]> gradients(SequenceClassifier model, List<Trainer.Sequence> seqs,
@@ -111,6 +116,23 @@ class TrainerTest {
             throw new AssertionError("training on a new thread failed", failure[0]);
         }
         assertTrue(losses[1] < losses[0] - 0.2, "loss on the rows trained on: " + losses[0] + " -> " + losses[1]);
+    }
+
+    /** The held-out rows are tokenized once per run, not at every evaluation. */
+    @Test
+    void everyEvaluationReusesOneTokenizationOfTheHoldout() throws Exception {
+        List<Example> rows = setup.examples().subList(0, 8);
+        List<arenakit.data.Conversation> holdout = setup.examples().subList(8, 12).stream().map(Example::row).toList();
+        java.util.concurrent.atomic.AtomicInteger encoded = new java.util.concurrent.atomic.AtomicInteger();
+        try (Gemma2Classifier model = setup.lora(0)) {
+            Trainer t = new Trainer(model, config("none", 4, 1, 2, 1e-3, 0, 1), c -> {
+                encoded.incrementAndGet();
+                return setup.encoder.encode(c);
+            }, Trainer::shuffled, (m, d) -> m.saveAdapter(d.resolve("adapter")), s -> {});
+            Trainer.Result r = t.fit(rows, holdout, dir.resolve("evaluations"), 0);
+            assertEquals(2, r.history().stream().filter(l -> l.valLogLoss() != null).count());
+        }
+        assertEquals(rows.size() + holdout.size(), encoded.get(), "8 training rows + 4 held-out rows, once each");
     }
 
     @Test
