@@ -1,5 +1,6 @@
 package arenakit.infer;
 
+import arenakit.model.NoGrad;
 import arenakit.model.SequenceClassifier;
 import java.util.ArrayList;
 import java.util.Arrays;

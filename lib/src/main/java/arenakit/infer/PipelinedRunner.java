@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import arenakit.model.Gemma2Classifier;
+import arenakit.model.NoGrad;
 import arenakit.model.Placement;
 import arenakit.model.TokenBatch;
 import arenakit.util.Engines;

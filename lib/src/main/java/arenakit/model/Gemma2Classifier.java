@@ -7,7 +7,6 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.pytorch.jni.JniUtils;
 import arenakit.model.SafetensorsFile.DType;
 import arenakit.util.Engines;
 import arenakit.util.Progress;
@@ -724,12 +723,8 @@ public final class Gemma2Classifier implements SequenceClassifier {
         if (training) {
             return body.get();
         }
-        boolean before = JniUtils.isGradMode();
-        JniUtils.setGradMode(false);
-        try {
+        try (NoGrad g = NoGrad.enter()) {
             return body.get();
-        } finally {
-            JniUtils.setGradMode(before);
         }
     }
 

@@ -3,7 +3,7 @@ package arenakit.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import arenakit.infer.NoGrad;
+import arenakit.model.NoGrad;
 import arenakit.model.SequenceClassifier;
 import arenakit.util.Json;
 import java.io.IOException;

@@ -9,7 +9,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.pytorch.jni.JniUtils;
 import arenakit.model.SafetensorsFile.DType;
 import arenakit.util.Engines;
 import arenakit.util.Json;
@@ -37,15 +36,11 @@ class LoraAdapterTest {
 
     /** Stands in for training: moves every trainable tensor so a round trip has something to carry. */
     static void perturb(Gemma2Classifier model, long seed) {
-        boolean grad = JniUtils.isGradMode();
-        JniUtils.setGradMode(false);
-        try (NDManager m = Engines.newManager()) {
+        try (NoGrad g = NoGrad.enter(); NDManager m = Engines.newManager()) {
             m.getEngine().setRandomSeed((int) seed);
             for (NDArray p : model.trainable().values()) {
                 p.addi(m.randomNormal(0, 0.05f, p.getShape(), DataType.FLOAT32));
             }
-        } finally {
-            JniUtils.setGradMode(grad);
         }
     }
 
