@@ -153,8 +153,8 @@ public final class TrainBenchCommand implements Callable<Integer> {
         InferenceConfig inference = new InferenceConfig(false, List.of("cpu"), InferenceConfig.SINGLE, null,
                 batchTokens, null, Integer.MAX_VALUE);
         System.out.printf(Locale.ROOT, "inference: %d micro-batches%n", MicroBatches.pack(seqs, batchTokens).size());
-        Device d0 = InferenceConfig.device(devices.get(0));
-        Device d1 = InferenceConfig.device(devices.get(1));
+        Device d0 = Placement.device(devices.get(0));
+        Device d1 = Placement.device(devices.get(1));
         try (Gemma2Classifier single = load(ckpt, Placement.single(d0))) {
             report("single device", new SingleDeviceRunner(single), inference, seqs, tokens);
         }

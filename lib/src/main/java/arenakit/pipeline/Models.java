@@ -103,7 +103,7 @@ final class Models {
     /** Loads a trained model for inference the way {@code inference} says (one device, pipelined, data parallel). */
     static Inference forInference(Path base, TrainedModel model, InferenceConfig inference, Consumer<String> log)
             throws IOException {
-        List<Device> devices = inference.devices().stream().map(InferenceConfig::device).toList();
+        List<Device> devices = inference.devices().stream().map(Placement::device).toList();
         switch (inference.mode()) {
             case InferenceConfig.SINGLE -> {
                 Gemma2Classifier g = load(base, model, Placement.single(devices.get(0)), inference, log);
