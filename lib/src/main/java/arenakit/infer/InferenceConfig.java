@@ -51,8 +51,12 @@ public record InferenceConfig(boolean tta, List<String> devices, String mode, In
         return new InferenceConfig(on, devices, mode, splitLayer, maxTokens, postprocess, estimateAfterBatches);
     }
 
-    /** The same settings on other devices (mode follows the count: one device single, two pipeline unless set). */
+    /**
+     * The same settings on other devices in {@code newMode}; with {@code newMode} null the mode follows the device
+     * count: single for one device, and for two the configured two-device mode (pipeline if it was single).
+     */
     public InferenceConfig withDevices(List<String> names, String newMode) {
-        return new InferenceConfig(tta, names, newMode, splitLayer, maxTokens, postprocess, estimateAfterBatches);
+        String m = newMode != null ? newMode : names.size() == 1 ? SINGLE : mode.equals(SINGLE) ? PIPELINE : mode;
+        return new InferenceConfig(tta, names, m, splitLayer, maxTokens, postprocess, estimateAfterBatches);
     }
 }

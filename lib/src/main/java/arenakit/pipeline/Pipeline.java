@@ -175,23 +175,23 @@ public final class Pipeline implements AutoCloseable {
         return inputs().files().sampleSubmission();
     }
 
-    /** Whether {@code stage} is a submission stage of this setup. */
-    public boolean isSubmissionStage(String stage) {
-        return stageConfigs.get(stage) instanceof SubmissionConfig;
-    }
-
-    /** The config of the setup's submission stage (the last stage of kind submission). */
-    public SubmissionConfig submissionConfig() {
-        SubmissionConfig found = null;
+    /** The name of the setup's submission stage (the last stage of kind submission). */
+    public String submissionStage() {
+        String found = null;
         for (String stage : experiment.stages()) {
-            if (stageConfigs.get(stage) instanceof SubmissionConfig s) {
-                found = s;
+            if (stageConfigs.get(stage) instanceof SubmissionConfig) {
+                found = stage;
             }
         }
         if (found == null) {
             throw new ConfigException(folder.where("pipeline.json") + " has no stage of kind submission");
         }
         return found;
+    }
+
+    /** The config of the setup's {@link #submissionStage}. */
+    public SubmissionConfig submissionConfig() {
+        return (SubmissionConfig) stageConfigs.get(submissionStage());
     }
 
     /**
