@@ -112,11 +112,7 @@ public final class TrainBenchCommand implements Callable<Integer> {
             train(ckpt, seqs, tokens);
             infer(ckpt, seqs, tokens);
         } finally {
-            try (var walk = Files.walk(dir)) {
-                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(p);
-                }
-            }
+            Cli.deleteTree(dir);
         }
         return 0;
     }
