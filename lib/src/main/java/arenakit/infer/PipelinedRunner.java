@@ -87,7 +87,7 @@ public final class PipelinedRunner implements BatchRunner {
                         try {
                             NDList hidden = front.forward(scope, batches.get(b), null);
                             queue.put(new Handoff(b, scope, hidden, null));
-                        } catch (RuntimeException | Error e) {
+                        } catch (Throwable e) { // also an interrupted put: the hidden states were never handed off
                             scope.close();
                             throw e;
                         }
@@ -136,12 +136,12 @@ public final class PipelinedRunner implements BatchRunner {
             throw new IllegalStateException("pipelined inference interrupted", e);
         } finally {
             threads.shutdownNow();
-            drain(queue);
             try {
                 threads.awaitTermination(10, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+            drain(queue); // after the threads stopped, so nothing is handed off behind it
         }
         return Arrays.asList(out);
     }
