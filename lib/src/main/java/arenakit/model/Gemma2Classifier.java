@@ -422,35 +422,12 @@ public final class Gemma2Classifier implements SequenceClassifier {
             throw new IllegalStateException("adapters are already attached; merge them first (mergeAdapters())");
         }
         Random random = new Random(seed);
-        double scaling = cfg.scaling();
         int adapted = 0;
         for (Gemma2.Layer layer : decoder.layers()) {
-            NDManager m = managerOf(layer.index());
             for (LoraLinear p : layer.projections()) {
-                if (!cfg.targets(p.path(), layer.index())) {
-                    continue;
-                }
-                adapted++;
-                if (cfg.init() == LoraConfig.Init.PISSA) {
-                    Pissa.Init init = Pissa.decompose(p.weight(), cfg.r(), scaling, cfg.pissaIterations(), random);
-                    NDArray residual;
-                    try (NDScope scope = new NDScope()) {
-                        NDArray delta = init.b().matMul(init.a()).mul(scaling).toType(p.weight().getDataType(), false);
-                        residual = p.weight().stopGradient().sub(delta);
-                        NDScope.unregister(residual);
-                    }
-                    p.replaceWeight(residual);
-                    p.rememberPissaStart(init.a().duplicate(), init.b().duplicate());
-                    p.attach(init.a(), init.b(), scaling, cfg.dropout());
-                } else {
-                    int in = (int) p.inFeatures();
-                    float[] a = new float[cfg.r() * in];
-                    double bound = 1 / Math.sqrt(in);
-                    for (int i = 0; i < a.length; i++) {
-                        a[i] = (float) ((random.nextDouble() * 2 - 1) * bound);
-                    }
-                    p.attach(m.create(a, new Shape(cfg.r(), in)),
-                            m.zeros(new Shape(p.outFeatures(), cfg.r()), DataType.FLOAT32), scaling, cfg.dropout());
+                if (cfg.targets(p.path(), layer.index())) {
+                    p.addAdapter(cfg, random);
+                    adapted++;
                 }
             }
         }
@@ -543,15 +520,9 @@ public final class Gemma2Classifier implements SequenceClassifier {
                     if (!p.hasAdapter()) {
                         continue;
                     }
-                    NDArray a = p.loraA().stopGradient();
-                    NDArray b = p.loraB().stopGradient();
-                    if (p.pissaA0() != null) {
-                        pissa = true;
-                        a = a.concat(p.pissaA0(), 0);
-                        b = b.concat(p.pissaB0().neg(), 1);
-                    }
-                    tensors.add(SafetensorsWriter.Tensor.of(PeftAdapter.loraKey(p.path(), 'A'), a));
-                    tensors.add(SafetensorsWriter.Tensor.of(PeftAdapter.loraKey(p.path(), 'B'), b));
+                    pissa |= p.pissa();
+                    tensors.add(SafetensorsWriter.Tensor.of(PeftAdapter.loraKey(p.path(), 'A'), p.savedA()));
+                    tensors.add(SafetensorsWriter.Tensor.of(PeftAdapter.loraKey(p.path(), 'B'), p.savedB()));
                 }
             }
             head.parameters().forEach((k, v) ->
