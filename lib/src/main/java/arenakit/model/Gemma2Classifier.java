@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -473,19 +474,10 @@ public final class Gemma2Classifier implements SequenceClassifier {
      */
     @Override
     public Map<String, NDArray> trainable() {
-        Map<String, NDArray> out = new LinkedHashMap<>();
         if (fullFineTune) {
-            out.put("model.embed_tokens.weight", decoder.embedTokens());
-            for (Gemma2.Layer layer : decoder.layers()) {
-                out.putAll(layer.norms());
-                for (LoraLinear p : layer.projections()) {
-                    out.put(p.path() + ".weight", p.weight());
-                }
-            }
-            out.put("model.norm.weight", decoder.norm());
-            head.parameters().forEach((k, v) -> out.put(HEAD + k, v));
-            return Collections.unmodifiableMap(out);
+            return Collections.unmodifiableMap(checkpointWeights());
         }
+        Map<String, NDArray> out = new LinkedHashMap<>();
         for (Gemma2.Layer layer : decoder.layers()) {
             for (LoraLinear p : layer.projections()) {
                 if (p.hasAdapter()) {
@@ -539,17 +531,29 @@ public final class Gemma2Classifier implements SequenceClassifier {
      * {@code score.*}): the way to keep a fully fine-tuned model, or to ship a merged one.
      */
     public void saveCheckpoint(Path dir, DType fileType, int shards) throws IOException {
-        List<SafetensorsWriter.Tensor> tensors = new ArrayList<>();
-        tensors.add(SafetensorsWriter.Tensor.of("model.embed_tokens.weight", decoder.embedTokens()));
+        Map<String, LoraLinear> adapted = new HashMap<>();
         for (Gemma2.Layer layer : decoder.layers()) {
-            layer.norms().forEach((k, v) -> tensors.add(SafetensorsWriter.Tensor.of(k, v)));
+            layer.projections().stream().filter(LoraLinear::hasAdapter).forEach(p -> adapted.put(p.path() + ".weight", p));
+        }
+        List<SafetensorsWriter.Tensor> tensors = new ArrayList<>();
+        checkpointWeights().forEach((name, w) -> tensors.add(adapted.containsKey(name) ? mergedLazily(adapted.get(name))
+                : SafetensorsWriter.Tensor.of(name, w)));
+        HfCheckpoint.write(dir, config, fileType, shards, tensors);
+    }
+
+    /** Every weight by its name in a transformers checkpoint, in checkpoint order; the head as {@code score.*}. */
+    private Map<String, NDArray> checkpointWeights() {
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        out.put("model.embed_tokens.weight", decoder.embedTokens());
+        for (Gemma2.Layer layer : decoder.layers()) {
+            out.putAll(layer.norms());
             for (LoraLinear p : layer.projections()) {
-                tensors.add(p.hasAdapter() ? mergedLazily(p) : SafetensorsWriter.Tensor.of(p.path() + ".weight", p.weight()));
+                out.put(p.path() + ".weight", p.weight());
             }
         }
-        tensors.add(SafetensorsWriter.Tensor.of("model.norm.weight", decoder.norm()));
-        head.parameters().forEach((k, v) -> tensors.add(SafetensorsWriter.Tensor.of(HEAD + k, v)));
-        HfCheckpoint.write(dir, config, fileType, shards, tensors);
+        out.put("model.norm.weight", decoder.norm());
+        head.parameters().forEach((k, v) -> out.put(HEAD + k, v));
+        return out;
     }
 
     /** W + scaling B A, computed when the writer reaches the tensor and freed after its last block. */

@@ -122,6 +122,31 @@ class LoraAdapterTest {
         }
     }
 
+    /** Attached adapters merge on the fly into a saved checkpoint, in place, or when loaded onto a model later. */
+    @Test
+    void attachedAdaptersMergeIntoACheckpointAndInPlace() throws Exception {
+        Path adapter = tmp.resolve("to-merge");
+        Path merged = tmp.resolve("merged");
+        float[] trained;
+        try (Gemma2Classifier model = Gemma2Classifier.load(base, CheckpointLoadingTest.options()
+                .lora(LoraConfig.of(4, 8, 0)))) {
+            perturb(model, 3);
+            trained = logits(model);
+            model.saveAdapter(adapter);
+            model.saveCheckpoint(merged, DType.F32, 1);
+            model.mergeAdapters();
+            assertEquals(null, model.lora());
+            assertSame(trained, logits(model), 1e-5);
+        }
+        try (Gemma2Classifier reloaded = Gemma2Classifier.load(merged, CheckpointLoadingTest.options())) {
+            assertSame(trained, logits(reloaded), 1e-5);
+        }
+        try (Gemma2Classifier plain = Gemma2Classifier.load(base, CheckpointLoadingTest.options())) {
+            plain.loadAdapter(adapter, true);
+            assertSame(trained, logits(plain), 1e-5);
+        }
+    }
+
     @Test
     void pissaFindsTheTopSingularDirections() {
         try (NDManager m = Engines.newManager()) {
