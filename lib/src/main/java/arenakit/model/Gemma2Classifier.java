@@ -290,42 +290,46 @@ public final class Gemma2Classifier implements SequenceClassifier {
             List<NDManager> managers, DataType dtype, boolean owned, boolean showProgress) throws IOException {
         int total = Gemma2.tensorShapes(config).size();
         try (Progress progress = showProgress ? Progress.start("load " + ckpt.dir().getFileName(), total) : null) {
-            NDArray embed = ckpt.load("model.embed_tokens.weight", managers.get(0), dtype, owned);
-            step(progress);
+            WeightLoader first = weightLoader(ckpt, managers.get(0), dtype, owned, progress);
+            NDArray embed = first.load("model.embed_tokens");
             List<Gemma2.Layer> layers = new ArrayList<>();
             for (int s = 0; s < stages.size(); s++) {
-                NDManager m = managers.get(s);
+                WeightLoader w = weightLoader(ckpt, managers.get(s), dtype, owned, progress);
                 for (int i = stages.get(s).from(); i < stages.get(s).to(); i++) {
                     String p = "model.layers." + i + ".";
-                    NDArray[] norms = new NDArray[4];
-                    String[] normNames = {"input_layernorm", "post_attention_layernorm", "pre_feedforward_layernorm",
-                        "post_feedforward_layernorm"};
-                    for (int k = 0; k < 4; k++) {
-                        norms[k] = ckpt.load(p + normNames[k] + ".weight", m, dtype, owned);
-                        step(progress);
-                    }
-                    String[] projNames = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj",
-                        "self_attn.o_proj", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"};
-                    LoraLinear[] proj = new LoraLinear[7];
-                    for (int k = 0; k < 7; k++) {
-                        proj[k] = new LoraLinear(p + projNames[k], i, ckpt.load(p + projNames[k] + ".weight", m, dtype,
-                                owned));
-                        step(progress);
-                    }
-                    layers.add(new Gemma2.Layer(i, stages.get(s).device(), norms[0], proj[0], proj[1], proj[2], proj[3],
-                            norms[1], norms[2], proj[4], proj[5], proj[6], norms[3]));
+                    layers.add(new Gemma2.Layer(i, stages.get(s).device(), w.load(p + "input_layernorm"),
+                            w.linear(p + "self_attn.q_proj", i), w.linear(p + "self_attn.k_proj", i),
+                            w.linear(p + "self_attn.v_proj", i), w.linear(p + "self_attn.o_proj", i),
+                            w.load(p + "post_attention_layernorm"), w.load(p + "pre_feedforward_layernorm"),
+                            w.linear(p + "mlp.gate_proj", i), w.linear(p + "mlp.up_proj", i),
+                            w.linear(p + "mlp.down_proj", i), w.load(p + "post_feedforward_layernorm")));
                 }
             }
-            NDArray norm = ckpt.load("model.norm.weight", managers.get(managers.size() - 1), dtype, owned);
-            step(progress);
+            NDArray norm = weightLoader(ckpt, managers.get(managers.size() - 1), dtype, owned, progress)
+                    .load("model.norm");
             return new Gemma2(config, embed, layers, norm);
         }
     }
 
-    private static void step(Progress p) {
-        if (p != null) {
-            p.step();
+    /** Loads {@code <module>.weight} of one stage's modules, counting it on the progress bar (if any). */
+    @FunctionalInterface
+    private interface WeightLoader {
+        NDArray load(String module) throws IOException;
+
+        default LoraLinear linear(String module, int layer) throws IOException {
+            return new LoraLinear(module, layer, load(module));
         }
+    }
+
+    private static WeightLoader weightLoader(HfCheckpoint ckpt, NDManager manager, DataType dtype, boolean owned,
+            Progress progress) {
+        return module -> {
+            NDArray a = ckpt.load(module + ".weight", manager, dtype, owned);
+            if (progress != null) {
+                progress.step();
+            }
+            return a;
+        };
     }
 
     // ------------------------------------------------------------------------------------------ adapters
