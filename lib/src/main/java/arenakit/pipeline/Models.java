@@ -63,19 +63,19 @@ final class Models {
                 .seed(config.train().seed()).log(log).planFor(config.loader().maxTokens(),
                         config.data().text().maxLength());
         dtype(m.dtype()).ifPresent(o::dtype);
+        boolean continued = init != null && !init.fullFineTune() && m.lora() != null
+                && lora(m.lora()).equals(lora(init.config().model().lora()));
         Path weights = base;
         if (init == null) {
             o.freshHead(true);
         } else if (init.fullFineTune()) {
             weights = init.weights();
-        } else if (m.lora() != null && lora(m.lora()).equals(lora(init.config().model().lora()))) {
-            o.adapter(init.weights(), false);
         } else {
-            o.adapter(init.weights(), true);
+            o.adapter(init.weights(), !continued); // kept separate (and trained) or merged into the base
         }
         if (m.lora() == null) {
             o.fullFineTune(true);
-        } else if (init == null || init.fullFineTune() || !lora(m.lora()).equals(lora(init.config().model().lora()))) {
+        } else if (!continued) {
             o.lora(lora(m.lora()));
         }
         return Gemma2Classifier.load(weights, o);
