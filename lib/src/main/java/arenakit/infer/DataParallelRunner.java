@@ -42,6 +42,9 @@ public final class DataParallelRunner implements BatchRunner {
                             out[b] = SingleDeviceRunner.logits(model, batches.get(b));
                             listener.done(b, Inference.tokens(batches.get(b)));
                         }
+                    } catch (RuntimeException | Error e) {
+                        next.set(batches.size()); // the other devices stop after their current batch
+                        throw e;
                     }
                     return null;
                 }));
@@ -55,7 +58,8 @@ public final class DataParallelRunner implements BatchRunner {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("inference interrupted", e);
         } finally {
-            pool.shutdownNow();
+            next.set(batches.size());
+            Inference.stop(pool);
         }
         return Arrays.asList(out);
     }

@@ -17,7 +17,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Two-device pipelining (2nd place on 2x T4): the first half of the decoder layers on one device, the second half
@@ -135,12 +134,7 @@ public final class PipelinedRunner implements BatchRunner {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("pipelined inference interrupted", e);
         } finally {
-            threads.shutdownNow();
-            try {
-                threads.awaitTermination(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            Inference.stop(threads);
             drain(queue); // after the threads stopped, so nothing is handed off behind it
         }
         return Arrays.asList(out);
