@@ -165,10 +165,13 @@ public final class Trainer {
             Double valAcc = null;
             try (Progress bar = Progress.start("train " + stageDir.getFileName(), total)) {
                 bar.stepBy(step);
+                long savedAt = -1; // the step of the last checkpoint this call wrote
                 while (step < total) {
                     if (stopAfter > 0 && step - firstStep >= stopAfter) {
-                        checkpoints.save(model, exporter, optimizer,
-                                new Checkpoints.State(step, tokens, elapsed.getAsDouble(), history, config));
+                        if (savedAt != step) { // re-saving would delete the checkpoint latest.json names first
+                            checkpoints.save(model, exporter, optimizer,
+                                    new Checkpoints.State(step, tokens, elapsed.getAsDouble(), history, config));
+                        }
                         log.accept("paused at step " + step + " of " + total
                                 + " with a checkpoint; run again to resume");
                         return new Result(step, total, tokens, elapsed.getAsDouble(), valLoss, valAcc, prior, history,
@@ -207,6 +210,7 @@ public final class Trainer {
                     if (!last && ckpt > 0 && step % ckpt == 0) {
                         checkpoints.save(model, exporter, optimizer,
                                 new Checkpoints.State(step, tokens, elapsed.getAsDouble(), history, config));
+                        savedAt = step;
                     }
                 }
             }

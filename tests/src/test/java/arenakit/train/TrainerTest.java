@@ -172,6 +172,27 @@ class TrainerTest {
                 lines.toString());
     }
 
+    /** A pause on a step that was just checkpointed keeps that checkpoint, and the next run resumes from it. */
+    @Test
+    void pauseOnACheckpointStepResumesThere() throws Exception {
+        List<Example> rows = setup.examples().subList(0, 16);
+        TrainConfig config = config("none", 4, 1, 0, 5e-3, 2); // 4 steps, a checkpoint every 2
+        Path stage = dir.resolve("pause-on-checkpoint");
+        try (Gemma2Classifier model = setup.lora(0)) {
+            Trainer t = new Trainer(model, config, setup.encoder::encode, Trainer::shuffled,
+                    (m, d) -> m.saveAdapter(d.resolve("adapter")), s -> {});
+            assertTrue(t.fit(rows, List.of(), stage, 2).stopped());
+        }
+        assertEquals(stage.resolve("checkpoints/step-000002"), new Checkpoints(stage).latest().orElseThrow());
+        List<String> lines = new ArrayList<>();
+        try (Gemma2Classifier model = setup.lora(0)) {
+            Trainer t = new Trainer(model, config, setup.encoder::encode, Trainer::shuffled,
+                    (m, d) -> m.saveAdapter(d.resolve("adapter")), lines::add);
+            assertEquals(4, t.fit(rows, List.of(), stage, 0).steps());
+        }
+        assertTrue(lines.stream().anyMatch(l -> l.contains("at step 2 of 4")), lines.toString());
+    }
+
     private static Map<String, float[]> values(SequenceClassifier model) {
         Map<String, float[]> out = new LinkedHashMap<>();
         model.trainable().forEach((k, v) -> out.put(k, v.toFloatArray()));
