@@ -22,7 +22,7 @@ import java.util.concurrent.Future;
  * Two-device pipelining (2nd place on 2x T4): the first half of the decoder layers on one device, the second half
  * on the other, and micro-batches flowing through both at once. A front thread runs the first half on batch
  * {@code i + 1} while a back thread runs the second half on batch {@code i}; the hidden states cross over through a
- * small bounded queue (two in flight at most, so device memory stays flat). Each thread has its own NDManagers and
+ * small bounded queue (at most two waiting, so device memory stays flat). Each thread has its own NDManagers and
  * grad mode off; the back thread takes ownership of the hand-off with {@code attach}.
  */
 public final class PipelinedRunner implements BatchRunner {
