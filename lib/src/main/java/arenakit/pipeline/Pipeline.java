@@ -100,12 +100,7 @@ public final class Pipeline implements AutoCloseable {
      */
     public List<StageSummary> run(List<String> only) throws IOException {
         if (only != null) {
-            for (String name : only) {
-                if (!experiment.stages().contains(name)) {
-                    throw new ConfigException(folder.where("pipeline.json") + " has no stage '" + name + "' (stages: "
-                            + experiment.stages() + ")");
-                }
-            }
+            only.forEach(this::requireStage); // every name, before anything runs
         }
         long start = System.nanoTime();
         log.accept("pipeline " + experiment.name() + " (" + folder.name() + ") -> " + out);
@@ -129,15 +124,12 @@ public final class Pipeline implements AutoCloseable {
      * steps.
      */
     public StageSummary runStage(String stage, int stopAfter) throws IOException {
+        requireStage(stage);
         Path dir = stageDir(stage);
         var existing = StageSummary.read(dir);
         if (existing.isPresent()) {
             log.accept("[" + stage + "] done earlier (" + dir.resolve(StageSummary.FILE) + "), skipped");
             return existing.get();
-        }
-        if (!experiment.stages().contains(stage)) {
-            throw new ConfigException(folder.where("pipeline.json") + " has no stage '" + stage + "' (stages: "
-                    + experiment.stages() + ")");
         }
         Files.createDirectories(dir);
         log.accept("[" + stage + "] starting");
@@ -163,6 +155,13 @@ public final class Pipeline implements AutoCloseable {
         summary.write(dir);
         log.accept("[" + stage + "] " + summary.status() + String.format(Locale.ROOT, " in %.1f s", summary.seconds()));
         return summary;
+    }
+
+    private void requireStage(String stage) {
+        if (!experiment.stages().contains(stage)) {
+            throw new ConfigException(folder.where("pipeline.json") + " has no stage '" + stage + "' (stages: "
+                    + experiment.stages() + ")");
+        }
     }
 
     /** The setup's test.csv (the embedded sample's when the setup names no data). */
