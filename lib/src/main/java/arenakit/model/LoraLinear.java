@@ -84,7 +84,7 @@ public final class LoraLinear {
         NDArray a = loraA.getDataType() == x.getDataType() ? loraA : loraA.toType(x.getDataType(), false);
         NDArray b = loraB.getDataType() == x.getDataType() ? loraB : loraB.toType(x.getDataType(), false);
         NDArray linear = Linear.linear(in, a).singletonOrThrow();
-        NDArray low = linear.mul(Gemma2.scalar(linear, (float) scaling)); // torch-owned scalar: see Gemma2.scalar
+        NDArray low = linear.mul(TorchScalar.of(linear, (float) scaling));
         return y.add(Linear.linear(low, b).singletonOrThrow());
     }
 

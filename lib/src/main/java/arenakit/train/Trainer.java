@@ -16,6 +16,7 @@ import arenakit.infer.Predictions;
 import arenakit.infer.Predictor;
 import arenakit.infer.SingleDeviceRunner;
 import arenakit.model.SequenceClassifier;
+import arenakit.model.TorchScalar;
 import arenakit.util.Engines;
 import arenakit.util.Progress;
 import java.io.IOException;
@@ -292,12 +293,17 @@ public final class Trainer {
                 NDArray t = scope.create(targets, shape).toDevice(logits.getDevice(), false);
                 NDArray teacherLogits = seqs.get(micro[0]).teacher() == null ? null
                         : scope.create(teacher, shape).toDevice(logits.getDevice(), false);
-                NDArray microLoss = Losses.objective(logits, t, teacherLogits, distill).sum().div((float) seqs.size());
+                NDArray microLoss = stepMean(Losses.objective(logits, t, teacherLogits, distill).sum(), seqs.size());
                 collector.backward(microLoss);
                 loss += microLoss.getFloat();
             }
         }
         return loss;
+    }
+
+    /** A micro-batch's summed loss as its share of the mean over the step's {@code sequences}. */
+    static NDArray stepMean(NDArray sum, int sequences) {
+        return sum.div(TorchScalar.of(sum, sequences));
     }
 
     private List<Encoded> encode(List<Example> rows) {
