@@ -8,10 +8,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
+import arenakit.model.BackwardAfterGcTest;
 import arenakit.util.Engines;
-import java.nio.ByteBuffer;
-import java.util.ArrayList;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** Loss and metric values against numbers worked out by hand (see the comments). */
@@ -68,7 +66,7 @@ class LossesAndMetricsTest {
                     NDArray loss = Trainer.stepMean(Losses.objective(logits, target, teacher,
                             new DistillConfig(5, 0.9)).sum(), 4);
                     if (churn) {
-                        churnDirectMemory();
+                        BackwardAfterGcTest.churnDirectMemory();
                     }
                     gc.backward(loss);
                 }
@@ -78,21 +76,6 @@ class LossesAndMetricsTest {
                 } else {
                     assertArrayEquals(reference, grad, 1e-6f);
                 }
-            }
-        }
-    }
-
-    /** Collects garbage and refills freed direct memory with bytes that decode to huge floats. */
-    private static void churnDirectMemory() {
-        for (int round = 0; round < 3; round++) {
-            System.gc();
-            List<ByteBuffer> junk = new ArrayList<>();
-            for (int i = 0; i < 50; i++) {
-                ByteBuffer b = ByteBuffer.allocateDirect(4096);
-                while (b.hasRemaining()) {
-                    b.put((byte) 0x7f);
-                }
-                junk.add(b);
             }
         }
     }
