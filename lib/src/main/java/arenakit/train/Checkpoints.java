@@ -104,8 +104,13 @@ public final class Checkpoints {
         return Optional.of(dir);
     }
 
+    /** What the checkpoint in {@code dir} remembers besides tensors (read before {@link #restore} to check it). */
+    public static State state(Path dir) throws IOException {
+        return Json.read(dir.resolve("state.json"), State.class);
+    }
+
     /** Loads trainable values and optimizer state from {@code dir} into the live model and optimizer. */
-    public static State restore(Path dir, SequenceClassifier model, AdamW optimizer) throws IOException {
+    public static void restore(Path dir, SequenceClassifier model, AdamW optimizer) throws IOException {
         Map<String, NDArray> live = model.trainable();
         NDManager tmp = live.values().iterator().next().getManager().newSubManager();
         try (tmp; InputStream in = Files.newInputStream(dir.resolve("trainable.ndlist")); NoGrad g = NoGrad.enter()) {
@@ -124,7 +129,6 @@ public final class Checkpoints {
         try (InputStream in = Files.newInputStream(dir.resolve("optimizer.ndlist"))) {
             optimizer.load(in);
         }
-        return Json.read(dir.resolve("state.json"), State.class);
     }
 
     /** Copies values into a live tensor in place (it keeps its identity, gradient flag and device). */

@@ -144,11 +144,12 @@ public final class Trainer {
             List<TrainLog> history = new ArrayList<>();
             Optional<Path> resume = checkpoints.latest();
             if (resume.isPresent()) {
-                Checkpoints.State state = Checkpoints.restore(resume.get(), model, optimizer);
-                if (!state.config().equals(config)) {
+                Checkpoints.State state = Checkpoints.state(resume.get());
+                if (!state.config().equals(config)) { // before restoring: a changed LoRA or head would not fit
                     throw new IllegalStateException(resume.get() + " was written under a different config; delete "
                             + stageDir.resolve("checkpoints") + " to start over");
                 }
+                Checkpoints.restore(resume.get(), model, optimizer);
                 step = state.step();
                 tokens = state.tokens();
                 secondsBefore = state.seconds();

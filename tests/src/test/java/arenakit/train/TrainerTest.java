@@ -193,6 +193,29 @@ class TrainerTest {
         assertTrue(lines.stream().anyMatch(l -> l.contains("at step 2 of 4")), lines.toString());
     }
 
+    /** A checkpoint made under another config (here another LoRA rank) is refused before any tensor is loaded. */
+    @Test
+    void resumingUnderAnotherConfigIsAClearError() throws Exception {
+        List<Example> rows = setup.examples().subList(0, 8);
+        Path stage = dir.resolve("changed-config");
+        try (Gemma2Classifier model = setup.lora(0)) {
+            new Trainer(model, config("none", 4, 1, 0, 5e-3, 0), setup.encoder::encode, Trainer::shuffled,
+                    (m, d) -> m.saveAdapter(d.resolve("adapter")), s -> {}).fit(rows, List.of(), stage, 1);
+        }
+        TrainConfig base = config("none", 4, 1, 0, 5e-3, 0);
+        TrainConfig rank2 = new TrainConfig(base.kind(), base.description(), new TrainConfig.Model("linear",
+                new TrainConfig.Lora(2, 4, 0, List.of("q_proj", "v_proj"), false), null, "float32"), base.data(),
+                base.optimizer(), base.schedule(), base.loader(), base.train(), null);
+        try (Gemma2Classifier model = Gemma2Classifier.load(setup.checkpoint, Gemma2Classifier.Options.defaults()
+                .freshHead(true).log(s -> {}).lora(arenakit.model.LoraConfig.of(2, 4, 0)))) {
+            Trainer t = new Trainer(model, rank2, setup.encoder::encode, Trainer::shuffled,
+                    (m, d) -> m.saveAdapter(d.resolve("adapter")), s -> {});
+            var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                    () -> t.fit(rows, List.of(), stage, 0));
+            assertTrue(e.getMessage().contains("was written under a different config"), e.getMessage());
+        }
+    }
+
     private static Map<String, float[]> values(SequenceClassifier model) {
         Map<String, float[]> out = new LinkedHashMap<>();
         model.trainable().forEach((k, v) -> out.put(k, v.toFloatArray()));
