@@ -38,8 +38,15 @@ public final class Checkpoints {
         this.root = stageDir.resolve("checkpoints");
     }
 
-    /** What a checkpoint remembers about the run besides tensors. */
-    public record State(long step, long tokens, double seconds, List<TrainLog> history, TrainConfig config) {
+    /**
+     * What a checkpoint remembers about the run besides tensors.
+     *
+     * @param lossSum the summed training loss of the steps since the last history line ({@code sinceLine} of them),
+     *     so the next line averages the same steps as in an uninterrupted run
+     * @param gradNormSum their summed gradient norms
+     */
+    public record State(long step, long tokens, double seconds, List<TrainLog> history, TrainConfig config,
+            double lossSum, double gradNormSum, int sinceLine) {
         public State {
             history = List.copyOf(history);
         }

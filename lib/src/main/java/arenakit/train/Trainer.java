@@ -142,6 +142,9 @@ public final class Trainer {
             long tokens = 0;
             double secondsBefore = 0;
             List<TrainLog> history = new ArrayList<>();
+            double lossSum = 0;
+            double normSum = 0;
+            int lossCount = 0;
             Optional<Path> resume = checkpoints.latest();
             if (resume.isPresent()) {
                 Checkpoints.State state = Checkpoints.state(resume.get());
@@ -154,15 +157,15 @@ public final class Trainer {
                 tokens = state.tokens();
                 secondsBefore = state.seconds();
                 history.addAll(state.history());
+                lossSum = state.lossSum();
+                normSum = state.gradNormSum();
+                lossCount = state.sinceLine();
                 log.accept("resuming from " + resume.get() + " at step " + step + " of " + total);
             }
             long start = System.nanoTime();
             double before = secondsBefore;
             java.util.function.DoubleSupplier elapsed = () -> before + (System.nanoTime() - start) / 1e9;
             long firstStep = step;
-            double lossSum = 0;
-            double normSum = 0;
-            int lossCount = 0;
             Double valLoss = null;
             Double valAcc = null;
             try (Progress bar = Progress.start("train " + stageDir.getFileName(), total)) {
@@ -172,7 +175,8 @@ public final class Trainer {
                     if (stopAfter > 0 && step - firstStep >= stopAfter) {
                         if (savedAt != step) { // re-saving would delete the checkpoint latest.json names first
                             checkpoints.save(model, exporter, optimizer,
-                                    new Checkpoints.State(step, tokens, elapsed.getAsDouble(), history, config));
+                                    new Checkpoints.State(step, tokens, elapsed.getAsDouble(), history, config,
+                                            lossSum, normSum, lossCount));
                         }
                         log.accept("paused at step " + step + " of " + total
                                 + " with a checkpoint; run again to resume");
@@ -211,7 +215,8 @@ public final class Trainer {
                     int ckpt = config.train().checkpointEvery();
                     if (!last && ckpt > 0 && step % ckpt == 0) {
                         checkpoints.save(model, exporter, optimizer,
-                                new Checkpoints.State(step, tokens, elapsed.getAsDouble(), history, config));
+                                new Checkpoints.State(step, tokens, elapsed.getAsDouble(), history, config,
+                                        lossSum, normSum, lossCount));
                         savedAt = step;
                     }
                 }

@@ -140,12 +140,14 @@ class TrainerTest {
         List<Example> rows = setup.examples().subList(0, 24);
         TrainConfig config = config("random", 4, 2, 0, 5e-3, 2); // 12 steps, dropout 0.1
         Map<String, float[]> straight;
+        TrainLog straightEnd;
         try (Gemma2Classifier model = setup.lora(0.1)) {
             Trainer t = new Trainer(model, config, setup.encoder::encode, Trainer::balanced,
                     (m, d) -> m.saveAdapter(d.resolve("adapter")), s -> {});
             Trainer.Result r = t.fit(rows, List.of(), dir.resolve("straight"), 0);
             assertEquals(12, r.steps());
             straight = values(model);
+            straightEnd = r.history().get(r.history().size() - 1);
         }
         Path resumed = dir.resolve("resumed");
         try (Gemma2Classifier model = setup.lora(0.1)) {
@@ -167,6 +169,11 @@ class TrainerTest {
             for (String name : straight.keySet()) {
                 assertArrayEquals(straight.get(name), after.get(name), 1e-5f, name);
             }
+            // the history line after the resume averages the same 12 steps as the uninterrupted run's
+            TrainLog end = r.history().get(r.history().size() - 1);
+            assertEquals(straightEnd.step(), end.step());
+            assertEquals(straightEnd.trainLoss(), end.trainLoss(), 1e-5);
+            assertEquals(straightEnd.gradNorm(), end.gradNorm(), 1e-4);
         }
         assertTrue(lines.stream().anyMatch(l -> l.contains("resuming from") && l.contains("at step 5 of 12")),
                 lines.toString());
