@@ -112,9 +112,7 @@ public final class DataBenchCommand implements Callable<Integer> {
             return 0;
         } finally {
             if (temp) {
-                try (var s = Files.walk(folder)) {
-                    s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-                }
+                Cli.deleteTree(folder);
             }
             out.flush();
         }

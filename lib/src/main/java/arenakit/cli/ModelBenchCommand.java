@@ -3,6 +3,7 @@ package arenakit.cli;
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import arenakit.infer.MicroBatches;
 import arenakit.model.Gemma2Classifier;
 import arenakit.model.Gemma2Config;
 import arenakit.model.Placement;
@@ -18,7 +19,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
@@ -126,7 +126,9 @@ public final class ModelBenchCommand implements Callable<Integer> {
             }
             seqs.add(ids);
         }
-        List<List<Integer>> batches = plan(seqs);
+        // the batching inference uses: longest first, packed while (count x longest) fits the budget
+        List<List<Integer>> batches = MicroBatches.pack(seqs, batchTokens).stream()
+                .map(b -> Arrays.stream(b).boxed().toList()).toList();
         long realTokens = seqs.stream().mapToLong(s -> s.length).sum();
         long paddedTokens = batches.stream().mapToLong(b -> (long) b.size() * seqs.get(b.get(0)).length).sum();
         writePlan(seqs, batches);
@@ -182,27 +184,6 @@ public final class ModelBenchCommand implements Callable<Integer> {
         double[] sorted = values.clone();
         Arrays.sort(sorted);
         return sorted[sorted.length / 2];
-    }
-
-    /** Longest first, greedily packed while (count x longest) fits the token budget. */
-    private List<List<Integer>> plan(List<int[]> seqs) {
-        List<Integer> order = new ArrayList<>();
-        for (int i = 0; i < seqs.size(); i++) {
-            order.add(i);
-        }
-        order.sort(Comparator.comparingInt((Integer i) -> -seqs.get(i).length));
-        List<List<Integer>> batches = new ArrayList<>();
-        List<Integer> cur = new ArrayList<>();
-        for (int i : order) {
-            int longest = cur.isEmpty() ? seqs.get(i).length : seqs.get(cur.get(0)).length;
-            if (!cur.isEmpty() && (long) (cur.size() + 1) * longest > batchTokens) {
-                batches.add(cur);
-                cur = new ArrayList<>();
-            }
-            cur.add(i);
-        }
-        batches.add(cur);
-        return batches;
     }
 
     private void writePlan(List<int[]> seqs, List<List<Integer>> batches) throws IOException {
@@ -263,8 +244,8 @@ public final class ModelBenchCommand implements Callable<Integer> {
                 }
             }
         } finally {
-            deleteTree(bf16);
-            deleteTree(f32);
+            Cli.deleteTree(bf16);
+            Cli.deleteTree(f32);
         }
     }
 
@@ -301,16 +282,5 @@ public final class ModelBenchCommand implements Callable<Integer> {
 
     private static String gb(double bytes) {
         return String.format(Locale.ROOT, "%.2f GB", bytes / 1e9);
-    }
-
-    private static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> files = Files.walk(p)) {
-            for (Path f : files.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(f);
-            }
-        }
     }
 }

@@ -51,10 +51,10 @@ public final class SubmitCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         try (Pipeline pipeline = setup.open()) {
             SubmissionConfig base = pipeline.submissionConfig();
-            boolean overridden = test != null || models != null || tta != null || devices != null || mode != null
-                    || output != null;
+            boolean overridden = test != null || sampleSubmission != null || models != null || tta != null
+                    || devices != null || mode != null || output != null;
             if (!overridden) {
-                pipeline.runStage(stageName(pipeline), 0);
+                pipeline.runStage(pipeline.submissionStage(), 0);
                 return 0;
             }
             InferenceConfig inference = base.inference();
@@ -62,10 +62,7 @@ public final class SubmitCommand implements Callable<Integer> {
                 inference = inference.withTta(tta);
             }
             if (devices != null || mode != null) {
-                List<String> devs = devices != null ? devices : inference.devices();
-                String m = mode != null ? mode : devs.size() == 1 ? InferenceConfig.SINGLE
-                        : inference.mode().equals(InferenceConfig.SINGLE) ? InferenceConfig.PIPELINE : inference.mode();
-                inference = inference.withDevices(devs, m);
+                inference = inference.withDevices(devices != null ? devices : inference.devices(), mode);
             }
             SubmissionConfig cfg = new SubmissionConfig(base.kind(), base.description(),
                     models != null ? models : base.models(), base.maxLength(), inference);
@@ -78,16 +75,6 @@ public final class SubmitCommand implements Callable<Integer> {
             System.out.println("wrote " + target.toAbsolutePath());
         }
         return 0;
-    }
-
-    private static String stageName(Pipeline pipeline) {
-        String name = null;
-        for (String s : pipeline.experiment().stages()) {
-            if (pipeline.isSubmissionStage(s)) {
-                name = s;
-            }
-        }
-        return name;
     }
 
     public static void main(String... args) {

@@ -112,11 +112,7 @@ public final class TrainBenchCommand implements Callable<Integer> {
             train(ckpt, seqs, tokens);
             infer(ckpt, seqs, tokens);
         } finally {
-            try (var walk = Files.walk(dir)) {
-                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(p);
-                }
-            }
+            Cli.deleteTree(dir);
         }
         return 0;
     }
@@ -153,8 +149,8 @@ public final class TrainBenchCommand implements Callable<Integer> {
         InferenceConfig inference = new InferenceConfig(false, List.of("cpu"), InferenceConfig.SINGLE, null,
                 batchTokens, null, Integer.MAX_VALUE);
         System.out.printf(Locale.ROOT, "inference: %d micro-batches%n", MicroBatches.pack(seqs, batchTokens).size());
-        Device d0 = InferenceConfig.device(devices.get(0));
-        Device d1 = InferenceConfig.device(devices.get(1));
+        Device d0 = Placement.device(devices.get(0));
+        Device d1 = Placement.device(devices.get(1));
         try (Gemma2Classifier single = load(ckpt, Placement.single(d0))) {
             report("single device", new SingleDeviceRunner(single), inference, seqs, tokens);
         }

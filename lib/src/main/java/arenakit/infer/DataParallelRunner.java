@@ -1,5 +1,6 @@
 package arenakit.infer;
 
+import arenakit.model.NoGrad;
 import arenakit.model.SequenceClassifier;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -41,6 +42,9 @@ public final class DataParallelRunner implements BatchRunner {
                             out[b] = SingleDeviceRunner.logits(model, batches.get(b));
                             listener.done(b, Inference.tokens(batches.get(b)));
                         }
+                    } catch (RuntimeException | Error e) {
+                        next.set(batches.size()); // the other devices stop after their current batch
+                        throw e;
                     }
                     return null;
                 }));
@@ -54,7 +58,8 @@ public final class DataParallelRunner implements BatchRunner {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("inference interrupted", e);
         } finally {
-            pool.shutdownNow();
+            next.set(batches.size());
+            Inference.stop(pool);
         }
         return Arrays.asList(out);
     }

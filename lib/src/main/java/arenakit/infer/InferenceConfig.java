@@ -1,6 +1,6 @@
 package arenakit.infer;
 
-import ai.djl.Device;
+import arenakit.model.Placement;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import java.util.List;
@@ -10,7 +10,7 @@ import java.util.Locale;
  * How predictions are made (pseudo-labels, submission, evaluation).
  *
  * @param tta average f(A,B) with the swapped-back f(B,A)
- * @param devices DJL device names ("cpu", "gpu(0)", "gpu(1)")
+ * @param devices device names ("cpu", "gpu(0)" or "gpu0", "gpu(1)"; see {@link Placement#device})
  * @param mode "single" (one device), "pipeline" (layers split across two devices, micro-batches flowing through
  *     both at once) or "data_parallel" (one full model per device, the batches shared between them)
  * @param splitLayer first decoder layer of the second device in pipeline mode (null = half the layers)
@@ -32,6 +32,7 @@ public record InferenceConfig(boolean tta, List<String> devices, String mode, In
         if (!List.of(SINGLE, PIPELINE, DATA_PARALLEL).contains(mode)) {
             throw new IllegalArgumentException("inference.mode must be single, pipeline or data_parallel, got " + mode);
         }
+        devices.forEach(Placement::device); // a misspelt device fails when the config is read, not after training
         int needed = mode.equals(SINGLE) ? 1 : 2;
         if (devices.size() != needed) {
             throw new IllegalArgumentException("inference.mode " + mode + " needs " + needed + " device(s), got "
@@ -45,26 +46,17 @@ public record InferenceConfig(boolean tta, List<String> devices, String mode, In
         }
     }
 
-    /** A DJL device from a config name: {@code cpu}, {@code gpu(0)} (or {@code gpu0}). */
-    public static Device device(String name) {
-        String n = name.trim().toLowerCase(Locale.ROOT);
-        if (n.equals("cpu") || n.equals("cpu()")) {
-            return Device.cpu();
-        }
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("gpu\\(?(\\d+)\\)?").matcher(n);
-        if (m.matches()) {
-            return Device.gpu(Integer.parseInt(m.group(1)));
-        }
-        throw new IllegalArgumentException("unknown device '" + name + "' (cpu, gpu(0), gpu(1), ...)");
-    }
-
     /** The same settings with TTA switched on or off. */
     public InferenceConfig withTta(boolean on) {
         return new InferenceConfig(on, devices, mode, splitLayer, maxTokens, postprocess, estimateAfterBatches);
     }
 
-    /** The same settings on other devices (mode follows the count: one device single, two pipeline unless set). */
+    /**
+     * The same settings on other devices in {@code newMode}; with {@code newMode} null the mode follows the device
+     * count: single for one device, and for two the configured two-device mode (pipeline if it was single).
+     */
     public InferenceConfig withDevices(List<String> names, String newMode) {
-        return new InferenceConfig(tta, names, newMode, splitLayer, maxTokens, postprocess, estimateAfterBatches);
+        String m = newMode != null ? newMode : names.size() == 1 ? SINGLE : mode.equals(SINGLE) ? PIPELINE : mode;
+        return new InferenceConfig(tta, names, m, splitLayer, maxTokens, postprocess, estimateAfterBatches);
     }
 }

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import arenakit.model.Gemma2Classifier;
+import arenakit.model.NoGrad;
 import arenakit.model.Placement;
 import arenakit.model.TokenBatch;
 import arenakit.util.Engines;
@@ -16,13 +17,12 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Two-device pipelining (2nd place on 2x T4): the first half of the decoder layers on one device, the second half
  * on the other, and micro-batches flowing through both at once. A front thread runs the first half on batch
  * {@code i + 1} while a back thread runs the second half on batch {@code i}; the hidden states cross over through a
- * small bounded queue (two in flight at most, so device memory stays flat). Each thread has its own NDManagers and
+ * small bounded queue (at most two waiting, so device memory stays flat). Each thread has its own NDManagers and
  * grad mode off; the back thread takes ownership of the hand-off with {@code attach}.
  */
 public final class PipelinedRunner implements BatchRunner {
@@ -86,7 +86,7 @@ public final class PipelinedRunner implements BatchRunner {
                         try {
                             NDList hidden = front.forward(scope, batches.get(b), null);
                             queue.put(new Handoff(b, scope, hidden, null));
-                        } catch (RuntimeException | Error e) {
+                        } catch (Throwable e) { // also an interrupted put: the hidden states were never handed off
                             scope.close();
                             throw e;
                         }
@@ -134,13 +134,8 @@ public final class PipelinedRunner implements BatchRunner {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("pipelined inference interrupted", e);
         } finally {
-            threads.shutdownNow();
-            drain(queue);
-            try {
-                threads.awaitTermination(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            Inference.stop(threads);
+            drain(queue); // after the threads stopped, so nothing is handed off behind it
         }
         return Arrays.asList(out);
     }

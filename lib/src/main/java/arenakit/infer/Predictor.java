@@ -29,7 +29,16 @@ public final class Predictor {
         this.log = log;
     }
 
+    /** Probabilities of {@code rows}, encoded with {@code encoder}; {@code task} names the progress bars. */
     public Predictions predict(List<Conversation> rows, Function<Conversation, int[]> encoder, String task) {
+        return predict(rows, encode(rows, encoder, task), task);
+    }
+
+    /**
+     * The sequences {@link #predict(List, List, String)} runs for {@code rows}: each row's token ids and, with TTA,
+     * its swapped copy's. Rows predicted more than once (a held-out fold at every evaluation) are encoded once.
+     */
+    public List<int[]> encode(List<Conversation> rows, Function<Conversation, int[]> encoder, String task) {
         List<int[]> sequences = new ArrayList<>();
         try (Progress p = Progress.start(task + ": tokenize", rows.size())) {
             for (Conversation row : rows) {
@@ -40,8 +49,17 @@ public final class Predictor {
                 p.step();
             }
         }
-        float[][] logits = logits(sequences, task);
+        return sequences;
+    }
+
+    /** Probabilities of {@code rows} from their {@link #encode}d sequences. */
+    public Predictions predict(List<Conversation> rows, List<int[]> sequences, String task) {
         int copies = config.tta() ? 2 : 1;
+        if (sequences.size() != rows.size() * copies) {
+            throw new IllegalArgumentException(sequences.size() + " sequences for " + rows.size() + " rows"
+                    + (config.tta() ? " with TTA" : "") + ": encode them with this predictor");
+        }
+        float[][] logits = logits(sequences, task);
         double[][] probs = new double[rows.size()][];
         double[][] logs = new double[rows.size()][];
         for (int i = 0; i < rows.size(); i++) {

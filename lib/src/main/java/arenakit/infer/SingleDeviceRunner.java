@@ -3,6 +3,7 @@ package arenakit.infer;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import arenakit.model.NoGrad;
 import arenakit.model.SequenceClassifier;
 import arenakit.util.Engines;
 import java.util.ArrayList;

@@ -9,8 +9,8 @@ import java.util.List;
  * post-processed, clipped and written in sample_submission's row order.
  *
  * @param models stage names (or adapter folders); more than one = an ensemble (average of probabilities)
- * @param maxLength input token budget at inference; null = what the first model was trained with (a longer budget
- *     at inference is a common, cheap gain)
+ * @param maxLength input token budget of every model at inference; null = each model's own training budget (a
+ *     longer budget at inference is a common, cheap gain); format and truncation always come from the model
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record SubmissionConfig(String kind, String description, List<String> models, Integer maxLength,

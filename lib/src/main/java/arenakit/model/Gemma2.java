@@ -270,8 +270,8 @@ public final class Gemma2 {
     /** Gemma2RMSNorm: {@code x * rsqrt(mean(x^2) + eps) * (1 + w)}, the statistic in float32. */
     public NDArray rmsNorm(NDArray x, NDArray w) {
         NDArray x32 = x.getDataType() == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
-        NDArray inv = x32.norm(2, LAST_AXIS, true).square().div(scalar(x32, config.hiddenSize()))
-                .add(config.rmsNormEps()).pow(scalar(x32, -0.5f));
+        NDArray inv = x32.norm(2, LAST_AXIS, true).square().div(TorchScalar.of(x32, config.hiddenSize()))
+                .add(config.rmsNormEps()).pow(TorchScalar.of(x32, -0.5f));
         if (x32 != x) {
             inv = inv.toType(x.getDataType(), false);
         }
@@ -302,7 +302,7 @@ public final class Gemma2 {
         }
 
         NDArray mul(NDArray a, float b) {
-            return inPlace ? a.muli(b) : consume(a, x -> x.mul(scalar(x, b)));
+            return inPlace ? a.muli(b) : consume(a, x -> x.mul(TorchScalar.of(x, b)));
         }
 
         NDArray add(NDArray a, NDArray b) {
@@ -312,16 +312,6 @@ public final class Gemma2 {
         NDArray add(NDArray a, float b) {
             return inPlace ? a.addi(b) : consume(a, x -> x.add(b));
         }
-    }
-
-    /**
-     * {@code value} as a 0-d array of {@code like}'s type on its device, in memory PyTorch owns. Scalar arithmetic
-     * ({@code x.mul(2f)}) would make the scalar from a Java direct buffer instead, which is freed once the array is
-     * closed (the layer scopes close it) and garbage collected; autograd keeps the scalar of a mul, div or pow for
-     * the backward pass, which then reads freed memory (non-finite or garbage gradients, out-of-range indices).
-     */
-    static NDArray scalar(NDArray like, float value) {
-        return like.getManager().full(new Shape(), value, like.getDataType()).toDevice(like.getDevice(), false);
     }
 
     /**
@@ -381,7 +371,7 @@ public final class Gemma2 {
             NDArray sinHalf = angle.sin();
             NDArray cos = cosHalf.concat(cosHalf, 1).reshape(n, 1, d);
             NDArray sin = sinHalf.neg().concat(sinHalf, 1).reshape(n, 1, d); // rotate_half's sign folded in
-            NDArray scale = scalar(cos, qScale);
+            NDArray scale = TorchScalar.of(cos, qScale);
             this.cosQ = cos.mul(scale).toType(dtype, false);
             this.sinQ = sin.mul(scale).toType(dtype, false);
             this.cosK = cos.toType(dtype, false);

@@ -7,7 +7,6 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.pytorch.jni.JniUtils;
 import arenakit.model.SafetensorsFile.DType;
 import arenakit.util.Engines;
 import arenakit.util.Progress;
@@ -15,6 +14,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -290,42 +290,46 @@ public final class Gemma2Classifier implements SequenceClassifier {
             List<NDManager> managers, DataType dtype, boolean owned, boolean showProgress) throws IOException {
         int total = Gemma2.tensorShapes(config).size();
         try (Progress progress = showProgress ? Progress.start("load " + ckpt.dir().getFileName(), total) : null) {
-            NDArray embed = ckpt.load("model.embed_tokens.weight", managers.get(0), dtype, owned);
-            step(progress);
+            WeightLoader first = weightLoader(ckpt, managers.get(0), dtype, owned, progress);
+            NDArray embed = first.load("model.embed_tokens");
             List<Gemma2.Layer> layers = new ArrayList<>();
             for (int s = 0; s < stages.size(); s++) {
-                NDManager m = managers.get(s);
+                WeightLoader w = weightLoader(ckpt, managers.get(s), dtype, owned, progress);
                 for (int i = stages.get(s).from(); i < stages.get(s).to(); i++) {
                     String p = "model.layers." + i + ".";
-                    NDArray[] norms = new NDArray[4];
-                    String[] normNames = {"input_layernorm", "post_attention_layernorm", "pre_feedforward_layernorm",
-                        "post_feedforward_layernorm"};
-                    for (int k = 0; k < 4; k++) {
-                        norms[k] = ckpt.load(p + normNames[k] + ".weight", m, dtype, owned);
-                        step(progress);
-                    }
-                    String[] projNames = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj",
-                        "self_attn.o_proj", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"};
-                    LoraLinear[] proj = new LoraLinear[7];
-                    for (int k = 0; k < 7; k++) {
-                        proj[k] = new LoraLinear(p + projNames[k], i, ckpt.load(p + projNames[k] + ".weight", m, dtype,
-                                owned));
-                        step(progress);
-                    }
-                    layers.add(new Gemma2.Layer(i, stages.get(s).device(), norms[0], proj[0], proj[1], proj[2], proj[3],
-                            norms[1], norms[2], proj[4], proj[5], proj[6], norms[3]));
+                    layers.add(new Gemma2.Layer(i, stages.get(s).device(), w.load(p + "input_layernorm"),
+                            w.linear(p + "self_attn.q_proj", i), w.linear(p + "self_attn.k_proj", i),
+                            w.linear(p + "self_attn.v_proj", i), w.linear(p + "self_attn.o_proj", i),
+                            w.load(p + "post_attention_layernorm"), w.load(p + "pre_feedforward_layernorm"),
+                            w.linear(p + "mlp.gate_proj", i), w.linear(p + "mlp.up_proj", i),
+                            w.linear(p + "mlp.down_proj", i), w.load(p + "post_feedforward_layernorm")));
                 }
             }
-            NDArray norm = ckpt.load("model.norm.weight", managers.get(managers.size() - 1), dtype, owned);
-            step(progress);
+            NDArray norm = weightLoader(ckpt, managers.get(managers.size() - 1), dtype, owned, progress)
+                    .load("model.norm");
             return new Gemma2(config, embed, layers, norm);
         }
     }
 
-    private static void step(Progress p) {
-        if (p != null) {
-            p.step();
+    /** Loads {@code <module>.weight} of one stage's modules, counting it on the progress bar (if any). */
+    @FunctionalInterface
+    private interface WeightLoader {
+        NDArray load(String module) throws IOException;
+
+        default LoraLinear linear(String module, int layer) throws IOException {
+            return new LoraLinear(module, layer, load(module));
         }
+    }
+
+    private static WeightLoader weightLoader(HfCheckpoint ckpt, NDManager manager, DataType dtype, boolean owned,
+            Progress progress) {
+        return module -> {
+            NDArray a = ckpt.load(module + ".weight", manager, dtype, owned);
+            if (progress != null) {
+                progress.step();
+            }
+            return a;
+        };
     }
 
     // ------------------------------------------------------------------------------------------ adapters
@@ -423,35 +427,12 @@ public final class Gemma2Classifier implements SequenceClassifier {
             throw new IllegalStateException("adapters are already attached; merge them first (mergeAdapters())");
         }
         Random random = new Random(seed);
-        double scaling = cfg.scaling();
         int adapted = 0;
         for (Gemma2.Layer layer : decoder.layers()) {
-            NDManager m = managerOf(layer.index());
             for (LoraLinear p : layer.projections()) {
-                if (!cfg.targets(p.path(), layer.index())) {
-                    continue;
-                }
-                adapted++;
-                if (cfg.init() == LoraConfig.Init.PISSA) {
-                    Pissa.Init init = Pissa.decompose(p.weight(), cfg.r(), scaling, cfg.pissaIterations(), random);
-                    NDArray residual;
-                    try (NDScope scope = new NDScope()) {
-                        NDArray delta = init.b().matMul(init.a()).mul(scaling).toType(p.weight().getDataType(), false);
-                        residual = p.weight().stopGradient().sub(delta);
-                        NDScope.unregister(residual);
-                    }
-                    p.replaceWeight(residual);
-                    p.rememberPissaStart(init.a().duplicate(), init.b().duplicate());
-                    p.attach(init.a(), init.b(), scaling, cfg.dropout());
-                } else {
-                    int in = (int) p.inFeatures();
-                    float[] a = new float[cfg.r() * in];
-                    double bound = 1 / Math.sqrt(in);
-                    for (int i = 0; i < a.length; i++) {
-                        a[i] = (float) ((random.nextDouble() * 2 - 1) * bound);
-                    }
-                    p.attach(m.create(a, new Shape(cfg.r(), in)),
-                            m.zeros(new Shape(p.outFeatures(), cfg.r()), DataType.FLOAT32), scaling, cfg.dropout());
+                if (cfg.targets(p.path(), layer.index())) {
+                    p.addAdapter(cfg, random);
+                    adapted++;
                 }
             }
         }
@@ -497,19 +478,10 @@ public final class Gemma2Classifier implements SequenceClassifier {
      */
     @Override
     public Map<String, NDArray> trainable() {
-        Map<String, NDArray> out = new LinkedHashMap<>();
         if (fullFineTune) {
-            out.put("model.embed_tokens.weight", decoder.embedTokens());
-            for (Gemma2.Layer layer : decoder.layers()) {
-                out.putAll(layer.norms());
-                for (LoraLinear p : layer.projections()) {
-                    out.put(p.path() + ".weight", p.weight());
-                }
-            }
-            out.put("model.norm.weight", decoder.norm());
-            head.parameters().forEach((k, v) -> out.put(HEAD + k, v));
-            return Collections.unmodifiableMap(out);
+            return Collections.unmodifiableMap(checkpointWeights());
         }
+        Map<String, NDArray> out = new LinkedHashMap<>();
         for (Gemma2.Layer layer : decoder.layers()) {
             for (LoraLinear p : layer.projections()) {
                 if (p.hasAdapter()) {
@@ -544,15 +516,9 @@ public final class Gemma2Classifier implements SequenceClassifier {
                     if (!p.hasAdapter()) {
                         continue;
                     }
-                    NDArray a = p.loraA().stopGradient();
-                    NDArray b = p.loraB().stopGradient();
-                    if (p.pissaA0() != null) {
-                        pissa = true;
-                        a = a.concat(p.pissaA0(), 0);
-                        b = b.concat(p.pissaB0().neg(), 1);
-                    }
-                    tensors.add(SafetensorsWriter.Tensor.of(PeftAdapter.loraKey(p.path(), 'A'), a));
-                    tensors.add(SafetensorsWriter.Tensor.of(PeftAdapter.loraKey(p.path(), 'B'), b));
+                    pissa |= p.pissa();
+                    tensors.add(SafetensorsWriter.Tensor.of(PeftAdapter.loraKey(p.path(), 'A'), p.savedA()));
+                    tensors.add(SafetensorsWriter.Tensor.of(PeftAdapter.loraKey(p.path(), 'B'), p.savedB()));
                 }
             }
             head.parameters().forEach((k, v) ->
@@ -569,17 +535,29 @@ public final class Gemma2Classifier implements SequenceClassifier {
      * {@code score.*}): the way to keep a fully fine-tuned model, or to ship a merged one.
      */
     public void saveCheckpoint(Path dir, DType fileType, int shards) throws IOException {
-        List<SafetensorsWriter.Tensor> tensors = new ArrayList<>();
-        tensors.add(SafetensorsWriter.Tensor.of("model.embed_tokens.weight", decoder.embedTokens()));
+        Map<String, LoraLinear> adapted = new HashMap<>();
         for (Gemma2.Layer layer : decoder.layers()) {
-            layer.norms().forEach((k, v) -> tensors.add(SafetensorsWriter.Tensor.of(k, v)));
+            layer.projections().stream().filter(LoraLinear::hasAdapter).forEach(p -> adapted.put(p.path() + ".weight", p));
+        }
+        List<SafetensorsWriter.Tensor> tensors = new ArrayList<>();
+        checkpointWeights().forEach((name, w) -> tensors.add(adapted.containsKey(name) ? mergedLazily(adapted.get(name))
+                : SafetensorsWriter.Tensor.of(name, w)));
+        HfCheckpoint.write(dir, config, fileType, shards, tensors);
+    }
+
+    /** Every weight by its name in a transformers checkpoint, in checkpoint order; the head as {@code score.*}. */
+    private Map<String, NDArray> checkpointWeights() {
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        out.put("model.embed_tokens.weight", decoder.embedTokens());
+        for (Gemma2.Layer layer : decoder.layers()) {
+            out.putAll(layer.norms());
             for (LoraLinear p : layer.projections()) {
-                tensors.add(p.hasAdapter() ? mergedLazily(p) : SafetensorsWriter.Tensor.of(p.path() + ".weight", p.weight()));
+                out.put(p.path() + ".weight", p.weight());
             }
         }
-        tensors.add(SafetensorsWriter.Tensor.of("model.norm.weight", decoder.norm()));
-        head.parameters().forEach((k, v) -> tensors.add(SafetensorsWriter.Tensor.of(HEAD + k, v)));
-        HfCheckpoint.write(dir, config, fileType, shards, tensors);
+        out.put("model.norm.weight", decoder.norm());
+        head.parameters().forEach((k, v) -> out.put(HEAD + k, v));
+        return out;
     }
 
     /** W + scaling B A, computed when the writer reaches the tensor and freed after its last block. */
@@ -724,12 +702,8 @@ public final class Gemma2Classifier implements SequenceClassifier {
         if (training) {
             return body.get();
         }
-        boolean before = JniUtils.isGradMode();
-        JniUtils.setGradMode(false);
-        try {
+        try (NoGrad g = NoGrad.enter()) {
             return body.get();
-        } finally {
-            JniUtils.setGradMode(before);
         }
     }
 

@@ -51,10 +51,6 @@ public record LoraConfig(int r, double alpha, double dropout, List<String> targe
         return new LoraConfig(r, alpha, dropout, targets, targetRegex, layers, useRslora, how, pissaIterations);
     }
 
-    public LoraConfig withLayers(List<Integer> which) {
-        return new LoraConfig(r, alpha, dropout, targets, targetRegex, which, useRslora, init, pissaIterations);
-    }
-
     public double scaling() {
         return useRslora ? alpha / Math.sqrt(r) : alpha / r;
     }

@@ -1,9 +1,13 @@
 package arenakit.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
+import java.util.Random;
 
 /**
  * A bias-free {@code nn.Linear} of the decoder ({@code q_proj} ... {@code down_proj}) with an optional LoRA adapter,
@@ -80,7 +84,7 @@ public final class LoraLinear {
         NDArray a = loraA.getDataType() == x.getDataType() ? loraA : loraA.toType(x.getDataType(), false);
         NDArray b = loraB.getDataType() == x.getDataType() ? loraB : loraB.toType(x.getDataType(), false);
         NDArray linear = Linear.linear(in, a).singletonOrThrow();
-        NDArray low = linear.mul(Gemma2.scalar(linear, (float) scaling)); // torch-owned scalar: see Gemma2.scalar
+        NDArray low = linear.mul(TorchScalar.of(linear, (float) scaling));
         return y.add(Linear.linear(low, b).singletonOrThrow());
     }
 
@@ -97,25 +101,65 @@ public final class LoraLinear {
         this.dropout = (float) dropoutRate;
     }
 
-    /** Replaces W (e.g. by PiSSA's residual); the old array is closed. */
-    void replaceWeight(NDArray next) {
+    /**
+     * Attaches a fresh trainable adapter of {@code cfg}'s rank, scaling and dropout, started as PEFT starts it: by
+     * default A uniform in ±1/sqrt(in) and B zero; with PiSSA A and B from the top-r singular directions of W, which
+     * becomes the residual {@code W - scaling B A}. Either way the layer computes what it did before.
+     */
+    void addAdapter(LoraConfig cfg, Random random) {
+        double scaling = cfg.scaling();
+        if (cfg.init() == LoraConfig.Init.PISSA) {
+            Pissa.Init init = Pissa.decompose(weight, cfg.r(), scaling, cfg.pissaIterations(), random);
+            NDArray residual;
+            try (NDScope scope = new NDScope()) {
+                NDArray delta = init.b().matMul(init.a()).mul(scaling).toType(weight.getDataType(), false);
+                residual = weight.stopGradient().sub(delta);
+                NDScope.unregister(residual);
+            }
+            replaceWeight(residual);
+            // the starting A0/B0: the trained adapter is saved relative to the original W (see savedA/savedB)
+            pissaA0 = init.a().duplicate();
+            pissaB0 = init.b().duplicate();
+            attach(init.a(), init.b(), scaling, cfg.dropout());
+            return;
+        }
+        int in = (int) inFeatures();
+        float[] a = new float[cfg.r() * in];
+        double bound = 1 / Math.sqrt(in);
+        for (int i = 0; i < a.length; i++) {
+            a[i] = (float) ((random.nextDouble() * 2 - 1) * bound);
+        }
+        NDManager m = weight.getManager();
+        attach(m.create(a, new Shape(cfg.r(), in)), m.zeros(new Shape(outFeatures(), cfg.r()), DataType.FLOAT32),
+                scaling, cfg.dropout());
+    }
+
+    /** Whether the adapter started from PiSSA (so it is saved at twice its rank). */
+    boolean pissa() {
+        return pissaA0 != null;
+    }
+
+    /**
+     * A as PEFT saves it, relative to the original W: A, or {@code [A; A0]} for PiSSA (rank 2r), as PEFT's
+     * {@code path_initial_model_for_weight_conversion} does, because the residual base exists only here. The caller
+     * scopes the result.
+     */
+    NDArray savedA() {
+        NDArray a = loraA.stopGradient();
+        return pissaA0 == null ? a : a.concat(pissaA0, 0);
+    }
+
+    /** B as PEFT saves it: B, or {@code [B, -B0]} for PiSSA (see {@link #savedA}). */
+    NDArray savedB() {
+        NDArray b = loraB.stopGradient();
+        return pissaB0 == null ? b : b.concat(pissaB0.neg(), 1);
+    }
+
+    /** Replaces W (by PiSSA's residual, or the merged weight); the old array is closed. */
+    private void replaceWeight(NDArray next) {
         NDArray old = weight;
         weight = next;
         old.close();
-    }
-
-    /** Remembers PiSSA's starting A0/B0, needed to save the trained adapter relative to the original W. */
-    void rememberPissaStart(NDArray a0, NDArray b0) {
-        this.pissaA0 = a0;
-        this.pissaB0 = b0;
-    }
-
-    NDArray pissaA0() {
-        return pissaA0;
-    }
-
-    NDArray pissaB0() {
-        return pissaB0;
     }
 
     /** {@code scaling * B A} in float32, {@code [out, in]}; the caller scopes the temporaries. */

@@ -3,6 +3,9 @@ package arenakit.model;
 import ai.djl.Device;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Which device holds which decoder layers: one stage per device, in order; the embedding lives with the first
@@ -13,6 +16,8 @@ public final class Placement {
 
     /** Layers {@code [from, to)} on {@code device}. */
     public record Stage(Device device, int from, int to) {}
+
+    private static final Pattern DEVICE = Pattern.compile("(cpu)(?:\\(\\))?|gpu(?:(\\d+)|\\((\\d+)\\))?");
 
     private final List<Device> devices;
     private final int[] boundaries;
@@ -61,13 +66,20 @@ public final class Placement {
         return split(cuts.stream().mapToInt(Integer::intValue).toArray(), devs.toArray(new Device[0]));
     }
 
-    /** cpu, gpu0 / gpu(0), gpu1, ...; parsed without starting an engine. */
-    private static Device device(String name) {
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(cpu|gpu)\\(?(\\d*)\\)?").matcher(name);
-        if (!m.matches() || (m.group(1).equals("cpu") && !m.group(2).isEmpty())) {
-            throw new IllegalArgumentException("unknown device " + name + " (cpu, gpu0, gpu1, ...)");
+    /**
+     * A device by name: {@code cpu}, {@code gpu0} or DJL's {@code gpu(0)}, {@code gpu1}, ... ({@code gpu} alone is
+     * the first GPU); parsed without starting an engine, so configs can be checked before anything runs.
+     */
+    public static Device device(String name) {
+        Matcher m = DEVICE.matcher(name.trim().toLowerCase(Locale.ROOT));
+        if (!m.matches()) {
+            throw new IllegalArgumentException("unknown device '" + name + "' (cpu, gpu0 or gpu(0), gpu1, ...)");
         }
-        return m.group(1).equals("cpu") ? Device.cpu() : Device.gpu(m.group(2).isEmpty() ? 0 : Integer.parseInt(m.group(2)));
+        if (m.group(1) != null) {
+            return Device.cpu();
+        }
+        String index = m.group(2) != null ? m.group(2) : m.group(3);
+        return Device.gpu(index == null ? 0 : Integer.parseInt(index));
     }
 
     public List<Device> devices() {

@@ -18,7 +18,7 @@ final class EdaStage {
 
     static StageSummary run(Pipeline p, String stage) throws IOException {
         Inputs in = p.inputs();
-        List<Conversation> train = arenakit.data.KaggleCsv.readTrain(in.files().train()).rows();
+        List<Conversation> train = in.train();
         List<Conversation> test = in.test().rows();
         EdaOptions options = EdaOptions.defaults();
         for (String s : p.experiment().stages()) {

@@ -24,6 +24,7 @@ final class Inputs {
     private static final long SIDE_SEED = 42;
     private final Files files;
     private final Consumer<String> log;
+    private List<Conversation> train;
     private List<Conversation> labeled;
     private final Set<Conversation> external = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     private List<Conversation> unlabeled;
@@ -46,10 +47,18 @@ final class Inputs {
         return files;
     }
 
+    /** The rows of train.csv. */
+    synchronized List<Conversation> train() {
+        if (train == null) {
+            train = KaggleCsv.readTrain(files.train()).rows();
+        }
+        return train;
+    }
+
     /** Labeled rows of train.csv, then of the external files. */
     synchronized List<Conversation> labeled() {
         if (labeled == null) {
-            List<Conversation> rows = new ArrayList<>(KaggleCsv.readTrain(files.train()).rows());
+            List<Conversation> rows = new ArrayList<>(train());
             for (Path p : files.external()) {
                 List<Conversation> kept = dedupAgainst(rows, KaggleCsv.readExternal(p), p);
                 rows.addAll(kept);

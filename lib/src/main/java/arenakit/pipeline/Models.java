@@ -63,19 +63,19 @@ final class Models {
                 .seed(config.train().seed()).log(log).planFor(config.loader().maxTokens(),
                         config.data().text().maxLength());
         dtype(m.dtype()).ifPresent(o::dtype);
+        boolean continued = init != null && !init.fullFineTune() && m.lora() != null
+                && lora(m.lora()).equals(lora(init.config().model().lora()));
         Path weights = base;
         if (init == null) {
             o.freshHead(true);
         } else if (init.fullFineTune()) {
             weights = init.weights();
-        } else if (m.lora() != null && lora(m.lora()).equals(lora(init.config().model().lora()))) {
-            o.adapter(init.weights(), false);
         } else {
-            o.adapter(init.weights(), true);
+            o.adapter(init.weights(), !continued); // kept separate (and trained) or merged into the base
         }
         if (m.lora() == null) {
             o.fullFineTune(true);
-        } else if (init == null || init.fullFineTune() || !lora(m.lora()).equals(lora(init.config().model().lora()))) {
+        } else if (!continued) {
             o.lora(lora(m.lora()));
         }
         return Gemma2Classifier.load(weights, o);
@@ -103,7 +103,7 @@ final class Models {
     /** Loads a trained model for inference the way {@code inference} says (one device, pipelined, data parallel). */
     static Inference forInference(Path base, TrainedModel model, InferenceConfig inference, Consumer<String> log)
             throws IOException {
-        List<Device> devices = inference.devices().stream().map(InferenceConfig::device).toList();
+        List<Device> devices = inference.devices().stream().map(Placement::device).toList();
         switch (inference.mode()) {
             case InferenceConfig.SINGLE -> {
                 Gemma2Classifier g = load(base, model, Placement.single(devices.get(0)), inference, log);

@@ -100,12 +100,7 @@ public final class Pipeline implements AutoCloseable {
      */
     public List<StageSummary> run(List<String> only) throws IOException {
         if (only != null) {
-            for (String name : only) {
-                if (!experiment.stages().contains(name)) {
-                    throw new ConfigException(folder.where("pipeline.json") + " has no stage '" + name + "' (stages: "
-                            + experiment.stages() + ")");
-                }
-            }
+            only.forEach(this::requireStage); // every name, before anything runs
         }
         long start = System.nanoTime();
         log.accept("pipeline " + experiment.name() + " (" + folder.name() + ") -> " + out);
@@ -129,15 +124,12 @@ public final class Pipeline implements AutoCloseable {
      * steps.
      */
     public StageSummary runStage(String stage, int stopAfter) throws IOException {
+        requireStage(stage);
         Path dir = stageDir(stage);
         var existing = StageSummary.read(dir);
         if (existing.isPresent()) {
             log.accept("[" + stage + "] done earlier (" + dir.resolve(StageSummary.FILE) + "), skipped");
             return existing.get();
-        }
-        if (!experiment.stages().contains(stage)) {
-            throw new ConfigException(folder.where("pipeline.json") + " has no stage '" + stage + "' (stages: "
-                    + experiment.stages() + ")");
         }
         Files.createDirectories(dir);
         log.accept("[" + stage + "] starting");
@@ -165,6 +157,13 @@ public final class Pipeline implements AutoCloseable {
         return summary;
     }
 
+    private void requireStage(String stage) {
+        if (!experiment.stages().contains(stage)) {
+            throw new ConfigException(folder.where("pipeline.json") + " has no stage '" + stage + "' (stages: "
+                    + experiment.stages() + ")");
+        }
+    }
+
     /** The setup's test.csv (the embedded sample's when the setup names no data). */
     public Path testFile() throws IOException {
         return inputs().files().test();
@@ -175,23 +174,23 @@ public final class Pipeline implements AutoCloseable {
         return inputs().files().sampleSubmission();
     }
 
-    /** Whether {@code stage} is a submission stage of this setup. */
-    public boolean isSubmissionStage(String stage) {
-        return stageConfigs.get(stage) instanceof SubmissionConfig;
-    }
-
-    /** The config of the setup's submission stage (the last stage of kind submission). */
-    public SubmissionConfig submissionConfig() {
-        SubmissionConfig found = null;
+    /** The name of the setup's submission stage (the last stage of kind submission). */
+    public String submissionStage() {
+        String found = null;
         for (String stage : experiment.stages()) {
-            if (stageConfigs.get(stage) instanceof SubmissionConfig s) {
-                found = s;
+            if (stageConfigs.get(stage) instanceof SubmissionConfig) {
+                found = stage;
             }
         }
         if (found == null) {
             throw new ConfigException(folder.where("pipeline.json") + " has no stage of kind submission");
         }
         return found;
+    }
+
+    /** The config of the setup's {@link #submissionStage}. */
+    public SubmissionConfig submissionConfig() {
+        return (SubmissionConfig) stageConfigs.get(submissionStage());
     }
 
     /**

@@ -148,7 +148,8 @@ public final class StageReports {
         return Math.round(v * 10000) / 10000.0;
     }
 
-    private static void appendOrMissing(DoubleColumn c, Double v) {
+    /** Appends {@code v} rounded to 4 decimals, or a missing value for null. */
+    static void appendOrMissing(DoubleColumn c, Double v) {
         if (v == null) {
             c.appendMissing();
         } else {

@@ -69,19 +69,11 @@ public record StageSummary(String stage, String kind, String status, long rows, 
                 steps.append(s.steps());
             }
             seconds.append(Math.round(s.seconds() * 10) / 10.0);
-            appendRounded(val, s.valLogLoss());
-            appendRounded(prior, s.priorLogLoss());
-            appendRounded(acc, s.valAccuracy());
-            appendRounded(test, s.testLogLoss());
+            StageReports.appendOrMissing(val, s.valLogLoss());
+            StageReports.appendOrMissing(prior, s.priorLogLoss());
+            StageReports.appendOrMissing(acc, s.valAccuracy());
+            StageReports.appendOrMissing(test, s.testLogLoss());
         }
         return Table.create("pipeline summary", stage, status, rows, steps, seconds, val, prior, acc, test);
-    }
-
-    private static void appendRounded(DoubleColumn c, Double v) {
-        if (v == null) {
-            c.appendMissing();
-        } else {
-            c.append(Math.round(v * 10000) / 10000.0);
-        }
     }
 }

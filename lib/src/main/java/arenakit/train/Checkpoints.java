@@ -3,7 +3,7 @@ package arenakit.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import arenakit.infer.NoGrad;
+import arenakit.model.NoGrad;
 import arenakit.model.SequenceClassifier;
 import arenakit.util.Json;
 import java.io.IOException;
@@ -38,8 +38,15 @@ public final class Checkpoints {
         this.root = stageDir.resolve("checkpoints");
     }
 
-    /** What a checkpoint remembers about the run besides tensors. */
-    public record State(long step, long tokens, double seconds, List<TrainLog> history, TrainConfig config) {
+    /**
+     * What a checkpoint remembers about the run besides tensors.
+     *
+     * @param lossSum the summed training loss of the steps since the last history line ({@code sinceLine} of them),
+     *     so the next line averages the same steps as in an uninterrupted run
+     * @param gradNormSum their summed gradient norms
+     */
+    public record State(long step, long tokens, double seconds, List<TrainLog> history, TrainConfig config,
+            double lossSum, double gradNormSum, int sinceLine) {
         public State {
             history = List.copyOf(history);
         }
@@ -104,8 +111,13 @@ public final class Checkpoints {
         return Optional.of(dir);
     }
 
+    /** What the checkpoint in {@code dir} remembers besides tensors (read before {@link #restore} to check it). */
+    public static State state(Path dir) throws IOException {
+        return Json.read(dir.resolve("state.json"), State.class);
+    }
+
     /** Loads trainable values and optimizer state from {@code dir} into the live model and optimizer. */
-    public static State restore(Path dir, SequenceClassifier model, AdamW optimizer) throws IOException {
+    public static void restore(Path dir, SequenceClassifier model, AdamW optimizer) throws IOException {
         Map<String, NDArray> live = model.trainable();
         NDManager tmp = live.values().iterator().next().getManager().newSubManager();
         try (tmp; InputStream in = Files.newInputStream(dir.resolve("trainable.ndlist")); NoGrad g = NoGrad.enter()) {
@@ -124,7 +136,6 @@ public final class Checkpoints {
         try (InputStream in = Files.newInputStream(dir.resolve("optimizer.ndlist"))) {
             optimizer.load(in);
         }
-        return Json.read(dir.resolve("state.json"), State.class);
     }
 
     /** Copies values into a live tensor in place (it keeps its identity, gradient flag and device). */

@@ -1,10 +1,12 @@
 package arenakit.train;
 
 import ai.djl.ndarray.NDArray;
+import arenakit.model.TorchScalar;
 
 /**
  * Training losses over logits {@code [n, classes]}. Each returns the per-example loss {@code [n]} so the trainer
- * can weight micro-batches of one optimizer step by their share of the step's rows.
+ * can weight micro-batches of one optimizer step by their share of the step's rows. Scalars on the student's side
+ * are {@link TorchScalar}s: autograd keeps them for the backward pass.
  */
 public final class Losses {
     private Losses() {}
@@ -24,9 +26,9 @@ public final class Losses {
     public static NDArray distillation(NDArray logits, NDArray teacherLogits, double temperature) {
         float t = (float) temperature;
         NDArray teacherLog = teacherLogits.div(t).logSoftmax(-1);
-        NDArray studentLog = logits.div(t).logSoftmax(-1);
+        NDArray studentLog = logits.div(TorchScalar.of(logits, t)).logSoftmax(-1);
         NDArray kl = teacherLog.exp().mul(teacherLog.sub(studentLog)).sum(new int[] {-1});
-        return kl.mul(t * t);
+        return kl.mul(TorchScalar.of(kl, t * t));
     }
 
     /**
@@ -39,6 +41,7 @@ public final class Losses {
             return ce;
         }
         float w = (float) distill.softWeight();
-        return distillation(logits, teacherLogits, distill.temperature()).mul(w).add(ce.mul(1 - w));
+        NDArray soft = distillation(logits, teacherLogits, distill.temperature());
+        return soft.mul(TorchScalar.of(soft, w)).add(ce.mul(TorchScalar.of(ce, 1 - w)));
     }
 }

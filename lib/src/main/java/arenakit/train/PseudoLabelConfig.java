@@ -10,7 +10,8 @@ import java.util.List;
  *
  * @param models stage names (or adapter folders) whose predictions are averaged (probabilities; with TTA each
  *     model's own swap average first)
- * @param maxLength input token budget; null = what the first model was trained with
+ * @param maxLength input token budget of every model; null = each model's own training budget (format and
+ *     truncation always come from the model's training config)
  * @param chunkRows rows per resumable chunk: an interrupted run redoes at most one chunk per model
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)

@@ -16,6 +16,7 @@ import arenakit.infer.Predictions;
 import arenakit.infer.Predictor;
 import arenakit.infer.SingleDeviceRunner;
 import arenakit.model.SequenceClassifier;
+import arenakit.model.TorchScalar;
 import arenakit.util.Engines;
 import arenakit.util.Progress;
 import java.io.IOException;
@@ -46,6 +47,7 @@ public final class Trainer {
     private final Ordering ordering;
     private final Checkpoints.Exporter exporter;
     private final Consumer<String> log;
+    private final Predictor evaluator;
 
     /** The row order of one epoch (a permutation of 0..n-1). */
     @FunctionalInterface
@@ -75,6 +77,9 @@ public final class Trainer {
         this.ordering = ordering;
         this.exporter = exporter;
         this.log = log;
+        InferenceConfig inference = new InferenceConfig(config.train().evalTta(), List.of("cpu"),
+                InferenceConfig.SINGLE, null, config.loader().maxTokens(), null, Integer.MAX_VALUE);
+        this.evaluator = new Predictor(new SingleDeviceRunner(model), inference, s -> {});
     }
 
     /** A seeded shuffle, different every epoch. */
@@ -127,41 +132,52 @@ public final class Trainer {
         long total = plan.totalSteps();
         LrSchedule schedule = new LrSchedule(config.optimizer().lr(), total, config.schedule());
         Checkpoints checkpoints = new Checkpoints(stageDir);
-        Double prior = holdout.isEmpty() ? null : priorLogLoss(holdout);
+        HeldOut heldOut = holdout.isEmpty() ? null : heldOut(holdout);
+        // the bar to beat: predicting the fold's own class shares for every row (the same in every stage on the fold)
+        Double prior = heldOut == null ? null
+                : Metrics.priorLogLoss(Metrics.prior(heldOut.labels(), Winner.values().length), heldOut.labels());
 
         try (AdamW optimizer = new AdamW(model.trainable(), config.optimizer())) {
             long step = 0;
             long tokens = 0;
             double secondsBefore = 0;
             List<TrainLog> history = new ArrayList<>();
+            double lossSum = 0;
+            double normSum = 0;
+            int lossCount = 0;
             Optional<Path> resume = checkpoints.latest();
             if (resume.isPresent()) {
-                Checkpoints.State state = Checkpoints.restore(resume.get(), model, optimizer);
-                if (!state.config().equals(config)) {
+                Checkpoints.State state = Checkpoints.state(resume.get());
+                if (!state.config().equals(config)) { // before restoring: a changed LoRA or head would not fit
                     throw new IllegalStateException(resume.get() + " was written under a different config; delete "
                             + stageDir.resolve("checkpoints") + " to start over");
                 }
+                Checkpoints.restore(resume.get(), model, optimizer);
                 step = state.step();
                 tokens = state.tokens();
                 secondsBefore = state.seconds();
                 history.addAll(state.history());
+                lossSum = state.lossSum();
+                normSum = state.gradNormSum();
+                lossCount = state.sinceLine();
                 log.accept("resuming from " + resume.get() + " at step " + step + " of " + total);
             }
             long start = System.nanoTime();
             double before = secondsBefore;
             java.util.function.DoubleSupplier elapsed = () -> before + (System.nanoTime() - start) / 1e9;
             long firstStep = step;
-            double lossSum = 0;
-            double normSum = 0;
-            int lossCount = 0;
             Double valLoss = null;
             Double valAcc = null;
             try (Progress bar = Progress.start("train " + stageDir.getFileName(), total)) {
                 bar.stepBy(step);
+                long savedAt = -1; // the step of the last checkpoint this call wrote
                 while (step < total) {
                     if (stopAfter > 0 && step - firstStep >= stopAfter) {
-                        checkpoints.save(model, exporter, optimizer,
-                                new Checkpoints.State(step, tokens, elapsed.getAsDouble(), history, config));
+                        if (savedAt != step) { // re-saving would delete the checkpoint latest.json names first
+                            checkpoints.save(model, exporter, optimizer,
+                                    new Checkpoints.State(step, tokens, elapsed.getAsDouble(), history, config,
+                                            lossSum, normSum, lossCount));
+                        }
                         log.accept("paused at step " + step + " of " + total
                                 + " with a checkpoint; run again to resume");
                         return new Result(step, total, tokens, elapsed.getAsDouble(), valLoss, valAcc, prior, history,
@@ -183,8 +199,8 @@ public final class Trainer {
                     boolean last = step == total;
                     int every = config.train().evalEvery();
                     if (last || (every > 0 && step % every == 0)) {
-                        if (!holdout.isEmpty()) {
-                            double[] m = evaluate(holdout);
+                        if (heldOut != null) {
+                            double[] m = evaluate(heldOut);
                             valLoss = m[0];
                             valAcc = m[1];
                         }
@@ -199,7 +215,9 @@ public final class Trainer {
                     int ckpt = config.train().checkpointEvery();
                     if (!last && ckpt > 0 && step % ckpt == 0) {
                         checkpoints.save(model, exporter, optimizer,
-                                new Checkpoints.State(step, tokens, elapsed.getAsDouble(), history, config));
+                                new Checkpoints.State(step, tokens, elapsed.getAsDouble(), history, config,
+                                        lossSum, normSum, lossCount));
+                        savedAt = step;
                     }
                 }
             }
@@ -209,21 +227,20 @@ public final class Trainer {
 
     /** Log loss and accuracy on labeled rows (with TTA when {@code train.eval_tta}). */
     public double[] evaluate(List<Conversation> holdout) {
-        InferenceConfig inference = new InferenceConfig(config.train().evalTta(), List.of("cpu"),
-                InferenceConfig.SINGLE, null, config.loader().maxTokens(), null, Integer.MAX_VALUE);
-        Predictions p = new Predictor(new SingleDeviceRunner(model), inference, s -> {})
-                .predict(holdout, encoder, "evaluate");
-        int[] labels = holdout.stream().mapToInt(c -> c.winner().ordinal()).toArray();
-        return new double[] {Metrics.logLoss(p.probs(), labels), Metrics.accuracy(p.probs(), labels)};
+        return evaluate(heldOut(holdout));
     }
 
-    /**
-     * The constant-prior baseline on the held-out fold: the log loss of predicting the fold's own class shares for
-     * every row (the same number in every stage that shares the fold, whatever it trains on).
-     */
-    private static Double priorLogLoss(List<Conversation> holdout) {
-        int[] labels = holdout.stream().mapToInt(c -> c.winner().ordinal()).toArray();
-        return Metrics.priorLogLoss(Metrics.prior(labels, Winner.values().length), labels);
+    /** Labeled rows to evaluate on, tokenized once for all the evaluations of a run. */
+    private record HeldOut(List<Conversation> rows, List<int[]> sequences, int[] labels) {}
+
+    private HeldOut heldOut(List<Conversation> rows) {
+        return new HeldOut(rows, evaluator.encode(rows, encoder, "evaluate"),
+                rows.stream().mapToInt(c -> c.winner().ordinal()).toArray());
+    }
+
+    private double[] evaluate(HeldOut h) {
+        Predictions p = evaluator.predict(h.rows(), h.sequences(), "evaluate");
+        return new double[] {Metrics.logLoss(p.probs(), h.labels()), Metrics.accuracy(p.probs(), h.labels())};
     }
 
     private static String describe(TrainLog line, Double prior) {
@@ -282,12 +299,17 @@ public final class Trainer {
                 NDArray t = scope.create(targets, shape).toDevice(logits.getDevice(), false);
                 NDArray teacherLogits = seqs.get(micro[0]).teacher() == null ? null
                         : scope.create(teacher, shape).toDevice(logits.getDevice(), false);
-                NDArray microLoss = Losses.objective(logits, t, teacherLogits, distill).sum().div((float) seqs.size());
+                NDArray microLoss = stepMean(Losses.objective(logits, t, teacherLogits, distill).sum(), seqs.size());
                 collector.backward(microLoss);
                 loss += microLoss.getFloat();
             }
         }
         return loss;
+    }
+
+    /** A micro-batch's summed loss as its share of the mean over the step's {@code sequences}. */
+    static NDArray stepMean(NDArray sum, int sequences) {
+        return sum.div(TorchScalar.of(sum, sequences));
     }
 
     private List<Encoded> encode(List<Example> rows) {

@@ -3,18 +3,13 @@ package arenakit.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import arenakit.cli.JbangRun.Result;
 import arenakit.data.SampleGenerator;
-import arenakit.util.ArenaHome;
 import arenakit.util.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,37 +19,16 @@ import org.junit.jupiter.api.io.TempDir;
  * environment/setup.sh (skipped with a message when the machine is not set up).
  */
 class JbangScriptsTest {
-    static Path home;
-
     @TempDir
     Path tmp;
 
     @BeforeAll
     static void needJbang() {
-        home = ArenaHome.find().orElseThrow();
-        Path lib = Path.of(System.getProperty("user.home"), ".m2", "repository", "org", "arenakit", "arena-kit-lib",
-                "0.1.0-SNAPSHOT", "arena-kit-lib-0.1.0-SNAPSHOT.jar");
-        try (var jars = Files.list(home.resolve(".cache").resolve("jbang"))) {
-            Assumptions.assumeTrue(jars.anyMatch(p -> p.getFileName().toString().startsWith("jbang-cli")),
-                    "JBang not installed: run bash environment/setup.sh");
-        } catch (IOException e) {
-            Assumptions.abort("JBang not installed (" + e + "): run bash environment/setup.sh");
-        }
-        Assumptions.assumeTrue(Files.isRegularFile(lib), "lib not installed in ~/.m2: run bash environment/setup.sh");
+        JbangRun.home();
     }
 
-    record Result(int code, String out) {}
-
-    Result jbang(String script, String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of("bash", home.resolve("environment/bin/jbang").toString(),
-                "--fresh", home.resolve("jbang-scripts").resolve(script).toString()));
-        cmd.addAll(List.of(args));
-        Path log = tmp.resolve(script + ".out");
-        // From the checkout root, as the README runs them: that is how scripts find .cache (tokenizer, plotly.js).
-        Process p = new ProcessBuilder(cmd).directory(home.toFile()).redirectErrorStream(true)
-                .redirectOutput(log.toFile()).start();
-        assertTrue(p.waitFor(5, TimeUnit.MINUTES), script + " timed out");
-        return new Result(p.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
+    private Result jbang(String script, String... args) throws IOException, InterruptedException {
+        return JbangRun.run(tmp, script, args);
     }
 
     @Test

@@ -16,12 +16,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -93,21 +90,10 @@ class ModelCommandsTest {
 
     @Test
     void parityScriptRunsForRealOnTheSharedFixture() throws Exception {
-        Path home = ArenaHome.find().orElseThrow();
-        Path fixture = home.resolve("../shared/fixtures/gemma2-tiny").normalize();
+        Path fixture = ArenaHome.find().orElseThrow().resolve("../shared/fixtures/gemma2-tiny").normalize();
         Assumptions.assumeTrue(Files.isDirectory(fixture), "../shared is absent: parity script not run");
-        Path lib = Path.of(System.getProperty("user.home"), ".m2/repository/org/arenakit/arena-kit-lib/0.1.0-SNAPSHOT/"
-                + "arena-kit-lib-0.1.0-SNAPSHOT.jar");
-        Assumptions.assumeTrue(Files.isRegularFile(lib) && Files.isDirectory(home.resolve(".cache/jbang")),
-                "JBang or the installed lib is missing: run bash environment/setup.sh");
-        List<String> cmd = new ArrayList<>(List.of("bash", home.resolve("environment/bin/jbang").toString(), "--fresh",
-                home.resolve("jbang-scripts/parity.java").toString(), fixture.toString()));
-        Path log = tmp.resolve("parity.out");
-        Process p = new ProcessBuilder(cmd).directory(home.toFile()).redirectErrorStream(true)
-                .redirectOutput(log.toFile()).start();
-        assertTrue(p.waitFor(5, TimeUnit.MINUTES), "parity.java timed out");
-        String out = Files.readString(log, StandardCharsets.UTF_8);
-        assertEquals(0, p.exitValue(), out);
-        assertTrue(out.contains("PARITY OK") && out.contains("train step (labels [0,1,2,0])"), out);
+        JbangRun.Result r = JbangRun.run(tmp, "parity.java", fixture.toString());
+        assertEquals(0, r.code(), r.out());
+        assertTrue(r.out().contains("PARITY OK") && r.out().contains("train step (labels [0,1,2,0])"), r.out());
     }
 }

@@ -3,19 +3,14 @@ package arenakit.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import arenakit.cli.JbangRun.Result;
 import arenakit.data.Submission;
 import arenakit.pipeline.StageSummary;
-import arenakit.util.ArenaHome;
 import arenakit.util.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,50 +22,36 @@ import org.junit.jupiter.api.io.TempDir;
  * end to end, with a valid submission at the end.
  */
 class PipelineScriptsTest {
-    private static Path home;
-
     @TempDir
     Path tmp;
 
     @BeforeAll
     static void needJbang() {
-        home = ArenaHome.find().orElseThrow();
-        Path lib = Path.of(System.getProperty("user.home"), ".m2", "repository", "org", "arenakit", "arena-kit-lib",
-                "0.1.0-SNAPSHOT", "arena-kit-lib-0.1.0-SNAPSHOT.jar");
-        Assumptions.assumeTrue(Files.isDirectory(home.resolve(".cache/jbang")) && Files.isRegularFile(lib),
-                "JBang or the installed lib is missing: run bash environment/setup.sh");
+        JbangRun.home();
     }
 
-    private record Run(int code, String out) {}
-
-    private Run jbang(String script, String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of("bash", home.resolve("environment/bin/jbang").toString(),
-                "--fresh", "-Darena.progress=off", home.resolve("jbang-scripts").resolve(script).toString()));
-        cmd.addAll(List.of(args));
-        Path log = Files.createTempFile(tmp, script, ".log");
-        Process p = new ProcessBuilder(cmd).directory(home.toFile()).redirectErrorStream(true)
-                .redirectOutput(log.toFile()).start();
-        assertTrue(p.waitFor(5, TimeUnit.MINUTES), script + " timed out");
-        return new Run(p.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
+    private Result jbang(String script, String... args) throws IOException, InterruptedException {
+        return JbangRun.run(tmp, script, args);
     }
 
     @Test
     void everyStageScriptOnTheSmokeSetup() throws Exception {
         String out = tmp.resolve("run").toString();
-        Run paused = jbang("train.java", "--config", "smoke", "--stage", "stage1", "--out", out, "--stop-after", "5");
+        Result paused = jbang("train.java", "--config", "smoke", "--stage", "stage1", "--out", out, "--stop-after",
+                "5");
         assertEquals(0, paused.code(), paused.out());
         assertTrue(paused.out().contains("paused at step 5 of 12"), paused.out());
 
-        Run resumed = jbang("train.java", "--config", "smoke", "--stage", "stage1", "--out", out);
+        Result resumed = jbang("train.java", "--config", "smoke", "--stage", "stage1", "--out", out);
         assertEquals(0, resumed.code(), resumed.out());
         assertTrue(resumed.out().contains("at step 5 of 12"), resumed.out());
         assertTrue(Files.isRegularFile(Path.of(out, "stage1", "adapter", "adapter_model.safetensors")));
 
-        Run labels = jbang("pseudo-labels.java", "--config", "smoke", "--out", out);
+        Result labels = jbang("pseudo-labels.java", "--config", "smoke", "--out", out);
         assertEquals(0, labels.code(), labels.out());
         assertTrue(labels.out().contains("60 soft labels"), labels.out());
 
-        Run pipeline = jbang("pipeline.java", "--config", "smoke", "--out", out);
+        Result pipeline = jbang("pipeline.java", "--config", "smoke", "--out", out);
         assertEquals(0, pipeline.code(), pipeline.out());
         assertTrue(pipeline.out().contains("[stage1] done earlier"), pipeline.out());
         assertTrue(pipeline.out().contains("pipeline summary"), pipeline.out());
@@ -86,8 +67,8 @@ class PipelineScriptsTest {
         assertTrue(Files.isRegularFile(Path.of(out, "eda", "eda.html")));
 
         Path other = tmp.resolve("no-tta.csv");
-        Run submit = jbang("submit.java", "--config", "smoke", "--out", out, "--model", "stage3", "--model", "stage2",
-                "--no-tta", "--devices", "cpu", "--output", other.toString());
+        Result submit = jbang("submit.java", "--config", "smoke", "--out", out, "--model", "stage3", "--model",
+                "stage2", "--no-tta", "--devices", "cpu", "--output", other.toString());
         assertEquals(0, submit.code(), submit.out());
         assertTrue(submit.out().contains("models [stage3, stage2], single on [cpu], no TTA"), submit.out());
         assertEquals(40, Submission.validate(other, data.resolve("test.csv"), data.resolve("sample_submission.csv"))
@@ -103,13 +84,13 @@ class PipelineScriptsTest {
         Path viaStage = tmp.resolve("via-stage.csv");
         Path viaPeft = tmp.resolve("via-peft.csv");
         for (String[] model : new String[][] {{"stage3", viaStage.toString()}, {peft.toString(), viaPeft.toString()}}) {
-            Run r = jbang("submit.java", "--config", "smoke", "--out", out, "--model", model[0], "--no-tta",
+            Result r = jbang("submit.java", "--config", "smoke", "--out", out, "--model", model[0], "--no-tta",
                     "--devices", "cpu", "--output", model[1]);
             assertEquals(0, r.code(), r.out());
         }
         assertEquals(Files.readString(viaStage), Files.readString(viaPeft));
 
-        Run bad = jbang("submit.java", "--config", "smoke", "--out", out, "--model", "stage9", "--output",
+        Result bad = jbang("submit.java", "--config", "smoke", "--out", out, "--model", "stage9", "--output",
                 other.toString());
         assertEquals(1, bad.code(), bad.out());
         assertTrue(bad.out().contains("error: ") && bad.out().contains("stage9"), bad.out());

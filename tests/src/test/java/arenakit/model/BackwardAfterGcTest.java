@@ -23,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  * holds them. Here the garbage collector runs (and new direct buffers reuse the memory) between the forward and the
  * backward pass: every gradient must stay finite, with LoRA and with full fine-tuning.
  */
-class BackwardAfterGcTest {
+public class BackwardAfterGcTest {
     @TempDir
     Path dir;
 
@@ -61,7 +61,7 @@ class BackwardAfterGcTest {
     }
 
     /** Collects garbage and refills freed direct memory with bytes that decode to huge floats and indices. */
-    private static void churnDirectMemory() {
+    public static void churnDirectMemory() {
         for (int round = 0; round < 3; round++) {
             System.gc();
             List<ByteBuffer> junk = new ArrayList<>();

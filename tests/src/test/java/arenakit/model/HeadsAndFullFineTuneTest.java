@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import arenakit.model.SafetensorsFile.DType;
 import arenakit.util.Engines;
@@ -72,10 +71,9 @@ class HeadsAndFullFineTuneTest {
             for (var e : params.entrySet()) {
                 assertTrue(e.getValue().getGradient().abs().sum().getFloat() > 0, e.getKey() + " got a gradient");
             }
-            boolean grad = JniUtils.isGradMode();
-            JniUtils.setGradMode(false);
-            params.values().forEach(p -> p.subi(p.getGradient().mul(0.5f)));
-            JniUtils.setGradMode(grad);
+            try (NoGrad g = NoGrad.enter()) {
+                params.values().forEach(p -> p.subi(p.getGradient().mul(0.5f)));
+            }
             trained = model.logits(scope, seqs, false).toFloatArray();
             assertFalse(Arrays.equals(before, trained));
             assertTrue(trained[0] > before[0], "one SGD step on class 0 raises its logit");

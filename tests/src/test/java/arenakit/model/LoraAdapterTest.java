@@ -9,7 +9,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.pytorch.jni.JniUtils;
 import arenakit.model.SafetensorsFile.DType;
 import arenakit.util.Engines;
 import arenakit.util.Json;
@@ -37,15 +36,11 @@ class LoraAdapterTest {
 
     /** Stands in for training: moves every trainable tensor so a round trip has something to carry. */
     static void perturb(Gemma2Classifier model, long seed) {
-        boolean grad = JniUtils.isGradMode();
-        JniUtils.setGradMode(false);
-        try (NDManager m = Engines.newManager()) {
+        try (NoGrad g = NoGrad.enter(); NDManager m = Engines.newManager()) {
             m.getEngine().setRandomSeed((int) seed);
             for (NDArray p : model.trainable().values()) {
                 p.addi(m.randomNormal(0, 0.05f, p.getShape(), DataType.FLOAT32));
             }
-        } finally {
-            JniUtils.setGradMode(grad);
         }
     }
 
@@ -124,6 +119,31 @@ class LoraAdapterTest {
         assertEquals(true, config.get("init_lora_weights").asBoolean());
         try (Gemma2Classifier reloaded = Gemma2Classifier.load(base, CheckpointLoadingTest.options().adapter(out, false))) {
             assertSame(trained, logits(reloaded), 1e-5);
+        }
+    }
+
+    /** Attached adapters merge on the fly into a saved checkpoint, in place, or when loaded onto a model later. */
+    @Test
+    void attachedAdaptersMergeIntoACheckpointAndInPlace() throws Exception {
+        Path adapter = tmp.resolve("to-merge");
+        Path merged = tmp.resolve("merged");
+        float[] trained;
+        try (Gemma2Classifier model = Gemma2Classifier.load(base, CheckpointLoadingTest.options()
+                .lora(LoraConfig.of(4, 8, 0)))) {
+            perturb(model, 3);
+            trained = logits(model);
+            model.saveAdapter(adapter);
+            model.saveCheckpoint(merged, DType.F32, 1);
+            model.mergeAdapters();
+            assertEquals(null, model.lora());
+            assertSame(trained, logits(model), 1e-5);
+        }
+        try (Gemma2Classifier reloaded = Gemma2Classifier.load(merged, CheckpointLoadingTest.options())) {
+            assertSame(trained, logits(reloaded), 1e-5);
+        }
+        try (Gemma2Classifier plain = Gemma2Classifier.load(base, CheckpointLoadingTest.options())) {
+            plain.loadAdapter(adapter, true);
+            assertSame(trained, logits(plain), 1e-5);
         }
     }
 

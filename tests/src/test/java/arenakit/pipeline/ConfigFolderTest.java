@@ -49,6 +49,18 @@ class ConfigFolderTest {
         assertTrue(e.getMessage().contains("data.swap must be none, random or full, got half"), e.getMessage());
     }
 
+    /** A misspelt device of the last stage stops the pipeline when it opens, before any training. */
+    @Test
+    void unknownDeviceFailsWhenTheConfigIsRead() throws Exception {
+        copyTiny(ConfigFolder.of("tiny").text("stage1.json"));
+        Files.writeString(dir.resolve("submission.json"), ConfigFolder.of("tiny").text("submission.json")
+                .replace("\"devices\": [\"cpu\", \"cpu\"]", "\"devices\": [\"gpu(0)\", \"gpu(O)\"]"));
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> Pipeline.open(ConfigFolder.of(dir.toString()), dir.resolve("out"), s -> {}));
+        assertTrue(e.getMessage().contains("submission.json"), e.getMessage());
+        assertTrue(e.getMessage().contains("unknown device 'gpu(O)'"), e.getMessage());
+    }
+
     private void copyTiny(String stage1) throws Exception {
         ConfigFolder tiny = ConfigFolder.of("tiny");
         for (String f : List.of("pipeline.json", "pseudo_labels.json", "stage2.json", "stage3.json",

@@ -104,6 +104,30 @@ class InferenceTest {
         }
     }
 
+    /**
+     * When a device fails, run() returns only once no thread is still inside a forward pass: the caller closes the
+     * models next, which would free weights under a running thread.
+     */
+    @Test
+    void aFailingDeviceStopsDataParallelInferenceBeforeItReturns() throws Exception {
+        List<List<int[]>> batches = new ArrayList<>();
+        for (int[] s : rows.stream().map(encoder::encode).toList()) {
+            batches.add(List.of(s, s));
+        }
+        java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger();
+        try (Gemma2Classifier broken = load(Placement.single(Device.cpu()));
+                Gemma2Classifier working = load(Placement.single(Device.cpu()))) {
+            broken.close(); // its weights are freed: every forward on it fails
+            var runner = new DataParallelRunner(List.of(broken, working), List.of("cpu", "cpu"));
+            var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                    () -> runner.run(batches, (b, tokens) -> done.incrementAndGet()));
+            assertTrue(e.getMessage().startsWith("inference failed on a device"), e.getMessage());
+            int atReturn = done.get();
+            Thread.sleep(200);
+            assertEquals(atReturn, done.get(), "a device went on predicting after run() returned");
+        }
+    }
+
     @Test
     void ttaAveragesTheSwappedBackPrediction() throws Exception {
         try (Gemma2Classifier g = load(Placement.single(Device.cpu()))) {

@@ -3,9 +3,12 @@ package arenakit.train;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import arenakit.model.BackwardAfterGcTest;
 import arenakit.util.Engines;
 import org.junit.jupiter.api.Test;
 
@@ -42,6 +45,38 @@ class LossesAndMetricsTest {
             // 0.9 * 0.0998756 + 0.1 * ln 2
             assertEquals(0.1592028, Losses.objective(student, target, uniformTeacher, d).getFloat(0), 1e-6);
             assertEquals(0.6931472, Losses.objective(student, target, null, d).getFloat(0), 1e-6);
+        }
+    }
+
+    /**
+     * The distillation objective's gradient, and the step-mean scaling the trainer applies, must not depend on what
+     * happens between forward and backward: the scalars they multiply or divide by are kept by autograd, so they
+     * must not live in Java direct buffers that the garbage collector frees (see BackwardAfterGcTest).
+     */
+    @Test
+    void lossGradientsSurviveCollectionBetweenForwardAndBackward() {
+        float[] reference = null;
+        for (boolean churn : new boolean[] {false, true, true}) {
+            try (NDManager m = Engines.newManager()) {
+                NDArray logits = m.create(new float[][] {LOGITS, {1f, -1f, 0.5f}});
+                logits.setRequiresGradient(true);
+                NDArray target = m.create(new float[][] {{0.2f, 0.7f, 0.1f}, {0.6f, 0.1f, 0.3f}});
+                NDArray teacher = m.create(new float[][] {{0f, 1f, -1f}, {2f, 0f, 1f}});
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    NDArray loss = Trainer.stepMean(Losses.objective(logits, target, teacher,
+                            new DistillConfig(5, 0.9)).sum(), 4);
+                    if (churn) {
+                        BackwardAfterGcTest.churnDirectMemory();
+                    }
+                    gc.backward(loss);
+                }
+                float[] grad = logits.getGradient().toFloatArray();
+                if (reference == null) {
+                    reference = grad;
+                } else {
+                    assertArrayEquals(reference, grad, 1e-6f);
+                }
+            }
         }
     }
 

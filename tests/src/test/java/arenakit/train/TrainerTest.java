@@ -38,13 +38,18 @@ class TrainerTest {
 
     private static TrainConfig config(String swap, int batch, int epochs, int maxSteps, double lr,
             int checkpointEvery) {
+        return config(swap, batch, epochs, maxSteps, lr, checkpointEvery, 0);
+    }
+
+    private static TrainConfig config(String swap, int batch, int epochs, int maxSteps, double lr,
+            int checkpointEvery, int evalEvery) {
         return new TrainConfig(TrainConfig.KIND, "test", new TrainConfig.Model("linear",
                 new TrainConfig.Lora(4, 8, 0.1, List.of("q_proj", "v_proj"), false), null, "float32"),
                 new TrainConfig.Data(List.of("train"), new TrainConfig.Text("rounds", "proportional", 96), null, swap,
                         true),
                 new OptimizerConfig(lr, 0.01, List.of(0.9, 0.999), 1e-8, 1.0), new ScheduleConfig(0.1, 0),
-                new TrainConfig.Loader(batch, 512), new TrainConfig.Train(7, epochs, maxSteps, 0, checkpointEvery,
-                        false), null);
+                new TrainConfig.Loader(batch, 512), new TrainConfig.Train(7, epochs, maxSteps, evalEvery,
+                        checkpointEvery, false), null);
     }
 
     private static Map<String, float[]> gradients(SequenceClassifier model, List<Trainer.Sequence> seqs,
@@ -113,17 +118,36 @@ class TrainerTest {
         assertTrue(losses[1] < losses[0] - 0.2, "loss on the rows trained on: " + losses[0] + " -> " + losses[1]);
     }
 
+    /** The held-out rows are tokenized once per run, not at every evaluation. */
+    @Test
+    void everyEvaluationReusesOneTokenizationOfTheHoldout() throws Exception {
+        List<Example> rows = setup.examples().subList(0, 8);
+        List<arenakit.data.Conversation> holdout = setup.examples().subList(8, 12).stream().map(Example::row).toList();
+        java.util.concurrent.atomic.AtomicInteger encoded = new java.util.concurrent.atomic.AtomicInteger();
+        try (Gemma2Classifier model = setup.lora(0)) {
+            Trainer t = new Trainer(model, config("none", 4, 1, 2, 1e-3, 0, 1), c -> {
+                encoded.incrementAndGet();
+                return setup.encoder.encode(c);
+            }, Trainer::shuffled, (m, d) -> m.saveAdapter(d.resolve("adapter")), s -> {});
+            Trainer.Result r = t.fit(rows, holdout, dir.resolve("evaluations"), 0);
+            assertEquals(2, r.history().stream().filter(l -> l.valLogLoss() != null).count());
+        }
+        assertEquals(rows.size() + holdout.size(), encoded.get(), "8 training rows + 4 held-out rows, once each");
+    }
+
     @Test
     void resumedRunEqualsUninterruptedRun() throws Exception {
         List<Example> rows = setup.examples().subList(0, 24);
         TrainConfig config = config("random", 4, 2, 0, 5e-3, 2); // 12 steps, dropout 0.1
         Map<String, float[]> straight;
+        TrainLog straightEnd;
         try (Gemma2Classifier model = setup.lora(0.1)) {
             Trainer t = new Trainer(model, config, setup.encoder::encode, Trainer::balanced,
                     (m, d) -> m.saveAdapter(d.resolve("adapter")), s -> {});
             Trainer.Result r = t.fit(rows, List.of(), dir.resolve("straight"), 0);
             assertEquals(12, r.steps());
             straight = values(model);
+            straightEnd = r.history().get(r.history().size() - 1);
         }
         Path resumed = dir.resolve("resumed");
         try (Gemma2Classifier model = setup.lora(0.1)) {
@@ -145,9 +169,58 @@ class TrainerTest {
             for (String name : straight.keySet()) {
                 assertArrayEquals(straight.get(name), after.get(name), 1e-5f, name);
             }
+            // the history line after the resume averages the same 12 steps as the uninterrupted run's
+            TrainLog end = r.history().get(r.history().size() - 1);
+            assertEquals(straightEnd.step(), end.step());
+            assertEquals(straightEnd.trainLoss(), end.trainLoss(), 1e-5);
+            assertEquals(straightEnd.gradNorm(), end.gradNorm(), 1e-4);
         }
         assertTrue(lines.stream().anyMatch(l -> l.contains("resuming from") && l.contains("at step 5 of 12")),
                 lines.toString());
+    }
+
+    /** A pause on a step that was just checkpointed keeps that checkpoint, and the next run resumes from it. */
+    @Test
+    void pauseOnACheckpointStepResumesThere() throws Exception {
+        List<Example> rows = setup.examples().subList(0, 16);
+        TrainConfig config = config("none", 4, 1, 0, 5e-3, 2); // 4 steps, a checkpoint every 2
+        Path stage = dir.resolve("pause-on-checkpoint");
+        try (Gemma2Classifier model = setup.lora(0)) {
+            Trainer t = new Trainer(model, config, setup.encoder::encode, Trainer::shuffled,
+                    (m, d) -> m.saveAdapter(d.resolve("adapter")), s -> {});
+            assertTrue(t.fit(rows, List.of(), stage, 2).stopped());
+        }
+        assertEquals(stage.resolve("checkpoints/step-000002"), new Checkpoints(stage).latest().orElseThrow());
+        List<String> lines = new ArrayList<>();
+        try (Gemma2Classifier model = setup.lora(0)) {
+            Trainer t = new Trainer(model, config, setup.encoder::encode, Trainer::shuffled,
+                    (m, d) -> m.saveAdapter(d.resolve("adapter")), lines::add);
+            assertEquals(4, t.fit(rows, List.of(), stage, 0).steps());
+        }
+        assertTrue(lines.stream().anyMatch(l -> l.contains("at step 2 of 4")), lines.toString());
+    }
+
+    /** A checkpoint made under another config (here another LoRA rank) is refused before any tensor is loaded. */
+    @Test
+    void resumingUnderAnotherConfigIsAClearError() throws Exception {
+        List<Example> rows = setup.examples().subList(0, 8);
+        Path stage = dir.resolve("changed-config");
+        try (Gemma2Classifier model = setup.lora(0)) {
+            new Trainer(model, config("none", 4, 1, 0, 5e-3, 0), setup.encoder::encode, Trainer::shuffled,
+                    (m, d) -> m.saveAdapter(d.resolve("adapter")), s -> {}).fit(rows, List.of(), stage, 1);
+        }
+        TrainConfig base = config("none", 4, 1, 0, 5e-3, 0);
+        TrainConfig rank2 = new TrainConfig(base.kind(), base.description(), new TrainConfig.Model("linear",
+                new TrainConfig.Lora(2, 4, 0, List.of("q_proj", "v_proj"), false), null, "float32"), base.data(),
+                base.optimizer(), base.schedule(), base.loader(), base.train(), null);
+        try (Gemma2Classifier model = Gemma2Classifier.load(setup.checkpoint, Gemma2Classifier.Options.defaults()
+                .freshHead(true).log(s -> {}).lora(arenakit.model.LoraConfig.of(2, 4, 0)))) {
+            Trainer t = new Trainer(model, rank2, setup.encoder::encode, Trainer::shuffled,
+                    (m, d) -> m.saveAdapter(d.resolve("adapter")), s -> {});
+            var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                    () -> t.fit(rows, List.of(), stage, 0));
+            assertTrue(e.getMessage().contains("was written under a different config"), e.getMessage());
+        }
     }
 
     private static Map<String, float[]> values(SequenceClassifier model) {

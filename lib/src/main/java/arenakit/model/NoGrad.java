@@ -1,4 +1,4 @@
-package arenakit.infer;
+package arenakit.model;
 
 import ai.djl.pytorch.jni.JniUtils;
 
