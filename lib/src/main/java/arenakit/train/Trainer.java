@@ -15,6 +15,7 @@ import arenakit.infer.MicroBatches;
 import arenakit.infer.Predictions;
 import arenakit.infer.Predictor;
 import arenakit.infer.SingleDeviceRunner;
+import arenakit.model.Casts;
 import arenakit.model.SequenceClassifier;
 import arenakit.model.TorchScalar;
 import arenakit.util.Engines;
@@ -294,7 +295,7 @@ public final class Trainer {
                         System.arraycopy(s.teacher(), 0, teacher, k * 3, 3);
                     }
                 }
-                NDArray logits = model.logits(scope, batch, true).toType(DataType.FLOAT32, false);
+                NDArray logits = Casts.toType(model.logits(scope, batch, true), DataType.FLOAT32);
                 Shape shape = new Shape(micro.length, 3);
                 NDArray t = scope.create(targets, shape).toDevice(logits.getDevice(), false);
                 NDArray teacherLogits = seqs.get(micro[0]).teacher() == null ? null
