@@ -132,7 +132,7 @@ public final class TrainBenchCommand implements Callable<Integer> {
                 long start = System.nanoTime();
                 try (NDScope scope = new NDScope()) {
                     try (GradientCollector c = Engine.getInstance().newGradientCollector()) {
-                        Trainer.accumulate(model, c, step, batchTokens, null);
+                        Trainer.accumulate(model, c, step, batchTokens, null, 1);
                     }
                     optimizer.step(1e-4);
                 }

@@ -727,7 +727,7 @@ public final class Gemma2Classifier implements SequenceClassifier {
         return config;
     }
 
-    /** The compute type (FLOAT32 or FLOAT16). */
+    @Override
     public DataType dtype() {
         return dtype;
     }

@@ -26,10 +26,10 @@ import java.util.stream.Stream;
  * <p>Each checkpoint is a folder {@code step-000040/} holding the model's own export (a PEFT {@code adapter/}, or
  * a full checkpoint for full fine-tuning: usable on its own), {@code trainable.ndlist} (the exact float values of
  * every trainable tensor: a resume must not lose precision to the adapter's storage dtype), {@code optimizer.ndlist}
- * (AdamW moments and step count) and
- * {@code state.json} (step, history, the config it was made under). The folder is written under a temporary name
- * and renamed into place, then {@code latest.json} is replaced atomically: a crash at any point leaves the previous
- * checkpoint intact and findable. Older checkpoint folders are removed after the new one is published.
+ * (AdamW moments and step count) and {@code state.json} (step, history, the config it was made under, the dynamic
+ * loss scale). The folder is written under a temporary name and renamed into place, then {@code latest.json} is
+ * replaced atomically: a crash at any point leaves the previous checkpoint intact and findable. Older checkpoint
+ * folders are removed after the new one is published.
  */
 public final class Checkpoints {
     private final Path root;
@@ -43,10 +43,13 @@ public final class Checkpoints {
      *
      * @param lossSum the summed training loss of the steps since the last history line ({@code sinceLine} of them),
      *     so the next line averages the same steps as in an uninterrupted run
-     * @param gradNormSum their summed gradient norms
+     * @param gradNormSum the summed gradient norms of those steps that were applied
+     * @param skippedSinceLine how many of those steps were skipped for a gradient overflow (loss scaling)
+     * @param lossScaler the dynamic loss scale and its count of finite steps; null when scaling is off (and in
+     *     checkpoints written before loss scaling existed)
      */
     public record State(long step, long tokens, double seconds, List<TrainLog> history, TrainConfig config,
-            double lossSum, double gradNormSum, int sinceLine) {
+            double lossSum, double gradNormSum, int sinceLine, int skippedSinceLine, LossScaler.State lossScaler) {
         public State {
             history = List.copyOf(history);
         }
