@@ -23,6 +23,7 @@ import arenakit.train.AdamW;
 import arenakit.train.OptimizerConfig;
 import arenakit.train.Trainer;
 import arenakit.util.Engines;
+import arenakit.util.Folders;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -112,7 +113,7 @@ public final class TrainBenchCommand implements Callable<Integer> {
             train(ckpt, seqs, tokens);
             infer(ckpt, seqs, tokens);
         } finally {
-            Cli.deleteTree(dir);
+            Folders.deleteTree(dir);
         }
         return 0;
     }

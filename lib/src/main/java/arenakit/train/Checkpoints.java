@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import arenakit.model.NoGrad;
 import arenakit.model.SequenceClassifier;
+import arenakit.util.Folders;
 import arenakit.util.Json;
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,7 +14,6 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -84,7 +84,7 @@ public final class Checkpoints {
             }
             Json.write(tmp.resolve("state.json"), state);
             Path target = root.resolve(name);
-            deleteTree(target);
+            Folders.deleteTree(target);
             try {
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
             } catch (AtomicMoveNotSupportedException e) {
@@ -93,11 +93,11 @@ public final class Checkpoints {
             Json.write(root.resolve("latest.json"), new Latest(name, state.step()));
             try (Stream<Path> old = Files.list(root)) {
                 for (Path p : old.filter(p -> Files.isDirectory(p) && !p.equals(target)).toList()) {
-                    deleteTree(p);
+                    Folders.deleteTree(p);
                 }
             }
         } finally {
-            deleteTree(tmp);
+            Folders.deleteTree(tmp);
         }
     }
 
@@ -147,16 +147,5 @@ public final class Checkpoints {
             throw new IOException(what + " has shape " + source.getShape() + ", expected " + target.getShape());
         }
         target.set(source.toType(target.getDataType(), false).toByteBuffer());
-    }
-
-    static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(p)) {
-            for (Path q : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(q);
-            }
-        }
     }
 }
