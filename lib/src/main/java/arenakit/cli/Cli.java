@@ -1,12 +1,7 @@
 package arenakit.cli;
 
-import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.function.Consumer;
-import java.util.stream.Stream;
 import picocli.CommandLine;
 
 /** What the commands share: how they run and where their log lines go. */
@@ -34,18 +29,6 @@ final class Cli {
             return 1;
         });
         return cli.execute(args);
-    }
-
-    /** Deletes a folder and everything in it (a benchmark's generated files); nothing when it does not exist. */
-    static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
     }
 
     private static String message(Throwable e) {

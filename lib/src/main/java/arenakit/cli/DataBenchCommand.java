@@ -7,6 +7,7 @@ import arenakit.data.SampleGenerator;
 import arenakit.text.PromptEncoder;
 import arenakit.text.Tokenizer;
 import arenakit.util.ArenaHome;
+import arenakit.util.Folders;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -112,7 +113,7 @@ public final class DataBenchCommand implements Callable<Integer> {
             return 0;
         } finally {
             if (temp) {
-                Cli.deleteTree(folder);
+                Folders.deleteTree(folder);
             }
             out.flush();
         }

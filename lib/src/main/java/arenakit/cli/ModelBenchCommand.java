@@ -10,6 +10,7 @@ import arenakit.model.Placement;
 import arenakit.model.SafetensorsFile.DType;
 import arenakit.model.TinyCheckpoints;
 import arenakit.util.Engines;
+import arenakit.util.Folders;
 import arenakit.util.Json;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -244,8 +245,8 @@ public final class ModelBenchCommand implements Callable<Integer> {
                 }
             }
         } finally {
-            Cli.deleteTree(bf16);
-            Cli.deleteTree(f32);
+            Folders.deleteTree(bf16);
+            Folders.deleteTree(f32);
         }
     }
 

@@ -23,6 +23,7 @@ import arenakit.train.AdamW;
 import arenakit.train.OptimizerConfig;
 import arenakit.train.Trainer;
 import arenakit.util.Engines;
+import arenakit.util.Folders;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -112,7 +113,7 @@ public final class TrainBenchCommand implements Callable<Integer> {
             train(ckpt, seqs, tokens);
             infer(ckpt, seqs, tokens);
         } finally {
-            Cli.deleteTree(dir);
+            Folders.deleteTree(dir);
         }
         return 0;
     }
@@ -132,7 +133,7 @@ public final class TrainBenchCommand implements Callable<Integer> {
                 long start = System.nanoTime();
                 try (NDScope scope = new NDScope()) {
                     try (GradientCollector c = Engine.getInstance().newGradientCollector()) {
-                        Trainer.accumulate(model, c, step, batchTokens, null);
+                        Trainer.accumulate(model, c, step, batchTokens, null, 1);
                     }
                     optimizer.step(1e-4);
                 }

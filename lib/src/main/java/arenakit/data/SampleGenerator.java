@@ -151,9 +151,16 @@ public final class SampleGenerator {
     public record Sample(List<Conversation> train, List<Conversation> test, List<Conversation> external,
             List<Conversation> preference) {}
 
-    /** The files {@link #write} made. */
+    /** The files {@link #write} makes. */
     public record SampleFiles(Path train, Path test, Path sampleSubmission, Path solution, Path external,
-            Path preference) {}
+            Path preference) {
+        /** Where {@link #write} puts them in {@code dir} (whether or not they exist yet). */
+        public static SampleFiles in(Path dir) {
+            return new SampleFiles(dir.resolve("train.csv"), dir.resolve("test.csv"),
+                    dir.resolve("sample_submission.csv"), dir.resolve("solution.csv"), dir.resolve("lmsys-33k.csv"),
+                    dir.resolve("preference.csv"));
+        }
+    }
 
     private static final String[] MODELS = {
         // stronger half first: the good side is drawn from here 70% of the time
@@ -216,8 +223,7 @@ public final class SampleGenerator {
     public static SampleFiles write(Path dir, Options options) throws IOException {
         java.nio.file.Files.createDirectories(dir);
         Sample s = generate(options);
-        SampleFiles f = new SampleFiles(dir.resolve("train.csv"), dir.resolve("test.csv"), dir.resolve("sample_submission.csv"),
-                dir.resolve("solution.csv"), dir.resolve("lmsys-33k.csv"), dir.resolve("preference.csv"));
+        SampleFiles f = SampleFiles.in(dir);
         KaggleCsv.writeTrain(f.train(), s.train());
         KaggleCsv.writeTest(f.test(), s.test());
         List<String[]> uniform = new ArrayList<>();

@@ -269,11 +269,11 @@ public final class Gemma2 {
 
     /** Gemma2RMSNorm: {@code x * rsqrt(mean(x^2) + eps) * (1 + w)}, the statistic in float32. */
     public NDArray rmsNorm(NDArray x, NDArray w) {
-        NDArray x32 = x.getDataType() == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
+        NDArray x32 = Casts.toType(x, DataType.FLOAT32);
         NDArray inv = x32.norm(2, LAST_AXIS, true).square().div(TorchScalar.of(x32, config.hiddenSize()))
                 .add(config.rmsNormEps()).pow(TorchScalar.of(x32, -0.5f));
         if (x32 != x) {
-            inv = inv.toType(x.getDataType(), false);
+            inv = Casts.toType(inv, x.getDataType());
         }
         return Elementwise.current().mul(x.mul(inv), w.add(1f));
     }

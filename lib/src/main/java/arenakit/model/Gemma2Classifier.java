@@ -669,7 +669,7 @@ public final class Gemma2Classifier implements SequenceClassifier {
                 // closed them, and the Java buffer behind a created array may be freed by then
                 NDArray lastToken = h.get(new NDIndex("{}, {}", scope.create(at[0]).duplicate().toDevice(last, false),
                         scope.create(at[1]).duplicate().toDevice(last, false)));
-                NDArray features = decoder.finalNorm(lastToken).toType(DataType.FLOAT32, false);
+                NDArray features = Casts.toType(decoder.finalNorm(lastToken), DataType.FLOAT32);
                 return keep(head.forward(features, training), scope);
             }
         });
@@ -727,7 +727,7 @@ public final class Gemma2Classifier implements SequenceClassifier {
         return config;
     }
 
-    /** The compute type (FLOAT32 or FLOAT16). */
+    @Override
     public DataType dtype() {
         return dtype;
     }

@@ -81,8 +81,8 @@ public final class LoraLinear {
             return y;
         }
         NDArray in = training && dropout > 0 ? Dropout.dropout(x, dropout, true).singletonOrThrow() : x;
-        NDArray a = loraA.getDataType() == x.getDataType() ? loraA : loraA.toType(x.getDataType(), false);
-        NDArray b = loraB.getDataType() == x.getDataType() ? loraB : loraB.toType(x.getDataType(), false);
+        NDArray a = Casts.toType(loraA, x.getDataType());
+        NDArray b = Casts.toType(loraB, x.getDataType());
         NDArray linear = Linear.linear(in, a).singletonOrThrow();
         NDArray low = linear.mul(TorchScalar.of(linear, (float) scaling));
         return y.add(Linear.linear(low, b).singletonOrThrow());

@@ -2,6 +2,7 @@ package arenakit.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -24,6 +25,9 @@ public interface SequenceClassifier extends AutoCloseable {
      * With {@code training} off the pass records no autograd graph (inference, on any thread).
      */
     NDArray logits(NDManager scope, List<int[]> sequences, boolean training);
+
+    /** The type the model computes in (FLOAT32 or FLOAT16): float16 training needs loss scaling. */
+    DataType dtype();
 
     /** The tensors an optimizer updates (LoRA A/B, head), keyed by their PEFT state-dict names. */
     Map<String, NDArray> trainable();

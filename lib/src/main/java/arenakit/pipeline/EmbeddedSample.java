@@ -34,7 +34,7 @@ final class EmbeddedSample {
         }
         SampleGenerator.Options options = options(experiment.sample());
         Path stamp = dataDir.resolve(OPTIONS_FILE);
-        SampleGenerator.SampleFiles files = files(dataDir);
+        SampleGenerator.SampleFiles files = SampleGenerator.SampleFiles.in(dataDir);
         boolean fresh = Files.isRegularFile(stamp)
                 && Json.read(stamp, SampleGenerator.Options.class).equals(options)
                 && Files.isRegularFile(files.preference());
@@ -50,13 +50,6 @@ final class EmbeddedSample {
         return new Inputs.Files(files.train(), files.test(), files.sampleSubmission(), files.solution(),
                 options.externalRows() > 0 ? List.of(files.external()) : List.of(),
                 options.preferenceRows() > 0 ? List.of(files.preference()) : List.of());
-    }
-
-    /** Where {@link SampleGenerator#write} puts its files. */
-    private static SampleGenerator.SampleFiles files(Path dir) {
-        return new SampleGenerator.SampleFiles(dir.resolve("train.csv"), dir.resolve("test.csv"),
-                dir.resolve("sample_submission.csv"), dir.resolve("solution.csv"), dir.resolve("lmsys-33k.csv"),
-                dir.resolve("preference.csv"));
     }
 
     /**

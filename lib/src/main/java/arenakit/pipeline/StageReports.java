@@ -35,7 +35,10 @@ public final class StageReports {
         return Json.read(stageDir.resolve("metrics.json"), Trainer.Result.class);
     }
 
-    /** The training history: one row per evaluation. */
+    /**
+     * The training history: one row per evaluation; with loss scaling on (float16 training) also the scale and the
+     * steps skipped for gradient overflow.
+     */
     public static Table history(Trainer.Result result, String name) {
         LongColumn step = LongColumn.create("step");
         IntColumn epoch = IntColumn.create("epoch");
@@ -45,17 +48,26 @@ public final class StageReports {
         DoubleColumn val = DoubleColumn.create("val log loss");
         DoubleColumn acc = DoubleColumn.create("val accuracy");
         DoubleColumn seconds = DoubleColumn.create("seconds");
+        DoubleColumn scale = DoubleColumn.create("loss scale");
+        IntColumn skipped = IntColumn.create("skipped steps");
         for (TrainLog l : result.history()) {
             step.append(l.step());
             epoch.append(l.epoch());
             lr.append(l.lr());
             train.append(round(l.trainLoss()));
-            norm.append(round(l.gradNorm()));
+            appendOrMissing(norm, l.gradNorm());
             appendOrMissing(val, l.valLogLoss());
             appendOrMissing(acc, l.valAccuracy());
             seconds.append(Math.round(l.seconds() * 10) / 10.0);
+            if (l.lossScale() == null) {
+                scale.appendMissing();
+            } else {
+                scale.append(l.lossScale());
+            }
+            skipped.append(l.skippedSteps());
         }
-        return Table.create(name + " history", step, epoch, lr, train, norm, val, acc, seconds);
+        Table t = Table.create(name + " history", step, epoch, lr, train, norm, val, acc, seconds);
+        return scale.countMissing() == scale.size() ? t : t.addColumns(scale, skipped);
     }
 
     /** Training loss and held-out log loss by step, with the class prior the model has to beat. */

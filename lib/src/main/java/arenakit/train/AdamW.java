@@ -52,33 +52,53 @@ public final class AdamW implements AutoCloseable {
     /**
      * Clips the accumulated gradients to {@code grad_clip}, applies one update at learning rate {@code lr}, then
      * zeroes the gradients. Call after the GradientCollector has closed, inside the step's NDScope; the update runs
-     * with grad mode off whatever the thread's setting.
+     * with grad mode off whatever the thread's setting. A non-finite gradient norm is an error.
      *
      * @return the global gradient norm before clipping
      */
     public double step(double lr) {
         try (NoGrad g = NoGrad.enter()) {
-            return update(lr);
+            return update(lr, 1, false);
         }
     }
 
-    private double update(double lr) {
+    /**
+     * {@link #step} for gradients of a loss multiplied by {@code lossScale}: they are divided by it first. When
+     * their norm is not finite (the scaled backward overflowed) nothing is updated: the gradients are zeroed, the
+     * moments and the step count stay as they were, and the non-finite norm is returned.
+     *
+     * @return the global norm of the unscaled gradients before clipping; not finite when the step was skipped
+     */
+    public double scaledStep(double lr, double lossScale) {
+        try (NoGrad g = NoGrad.enter()) {
+            return update(lr, (float) (1 / lossScale), true);
+        }
+    }
+
+    private double update(double lr, float unscale, boolean skipNonFinite) {
         Map<String, NDArray> grads = new LinkedHashMap<>();
         double sq = 0;
         for (Map.Entry<String, NDArray> e : params.entrySet()) {
             NDArray g = e.getValue().getGradient().toType(DataType.FLOAT32, false);
+            if (unscale != 1f) {
+                g = g.mul(unscale);
+            }
             grads.put(e.getKey(), g);
             sq += g.square().sum().getFloat();
         }
         double norm = Math.sqrt(sq);
         if (!Double.isFinite(norm)) {
+            if (skipNonFinite) {
+                params.values().forEach(p -> JniUtils.zeroGrad((PtNDArray) p));
+                return norm;
+            }
             List<String> bad = grads.entrySet().stream()
                     .filter(e -> !Double.isFinite(e.getValue().square().sum().getFloat()))
                     .map(Map.Entry::getKey).limit(5).toList();
             throw new IllegalStateException("gradient norm is " + norm + " at optimizer step " + (steps + 1)
                     + " (non-finite in " + bad + "): the training diverged (lower optimizer.lr, or use float32)");
         }
-        float scale = config.gradClip() > 0 && norm > config.gradClip() ? (float) (config.gradClip() / (norm + 1e-6))
+        float clip = config.gradClip() > 0 && norm > config.gradClip() ? (float) (config.gradClip() / (norm + 1e-6))
                 : 1f;
         steps++;
         float b1 = (float) config.beta1();
@@ -88,7 +108,7 @@ public final class AdamW implements AutoCloseable {
         for (Map.Entry<String, NDArray> e : params.entrySet()) {
             String name = e.getKey();
             NDArray p = e.getValue();
-            NDArray g = scale == 1f ? grads.get(name) : grads.get(name).mul(scale);
+            NDArray g = clip == 1f ? grads.get(name) : grads.get(name).mul(clip);
             m.get(name).muli(b1).addi(g.mul(1 - b1));
             v.get(name).muli(b2).addi(g.square().muli(1 - b2));
             NDArray update = m.get(name).div(v.get(name).div((float) bc2).sqrt().addi((float) config.eps()))

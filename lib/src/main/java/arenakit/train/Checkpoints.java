@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import arenakit.model.NoGrad;
 import arenakit.model.SequenceClassifier;
+import arenakit.util.Folders;
 import arenakit.util.Json;
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,7 +14,6 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,10 +26,10 @@ import java.util.stream.Stream;
  * <p>Each checkpoint is a folder {@code step-000040/} holding the model's own export (a PEFT {@code adapter/}, or
  * a full checkpoint for full fine-tuning: usable on its own), {@code trainable.ndlist} (the exact float values of
  * every trainable tensor: a resume must not lose precision to the adapter's storage dtype), {@code optimizer.ndlist}
- * (AdamW moments and step count) and
- * {@code state.json} (step, history, the config it was made under). The folder is written under a temporary name
- * and renamed into place, then {@code latest.json} is replaced atomically: a crash at any point leaves the previous
- * checkpoint intact and findable. Older checkpoint folders are removed after the new one is published.
+ * (AdamW moments and step count) and {@code state.json} (step, history, the config it was made under, the dynamic
+ * loss scale). The folder is written under a temporary name and renamed into place, then {@code latest.json} is
+ * replaced atomically: a crash at any point leaves the previous checkpoint intact and findable. Older checkpoint
+ * folders are removed after the new one is published.
  */
 public final class Checkpoints {
     private final Path root;
@@ -43,10 +43,13 @@ public final class Checkpoints {
      *
      * @param lossSum the summed training loss of the steps since the last history line ({@code sinceLine} of them),
      *     so the next line averages the same steps as in an uninterrupted run
-     * @param gradNormSum their summed gradient norms
+     * @param gradNormSum the summed gradient norms of those steps that were applied
+     * @param skippedSinceLine how many of those steps were skipped for a gradient overflow (loss scaling)
+     * @param lossScaler the dynamic loss scale and its count of finite steps; null when scaling is off (and in
+     *     checkpoints written before loss scaling existed)
      */
     public record State(long step, long tokens, double seconds, List<TrainLog> history, TrainConfig config,
-            double lossSum, double gradNormSum, int sinceLine) {
+            double lossSum, double gradNormSum, int sinceLine, int skippedSinceLine, LossScaler.State lossScaler) {
         public State {
             history = List.copyOf(history);
         }
@@ -81,7 +84,7 @@ public final class Checkpoints {
             }
             Json.write(tmp.resolve("state.json"), state);
             Path target = root.resolve(name);
-            deleteTree(target);
+            Folders.deleteTree(target);
             try {
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
             } catch (AtomicMoveNotSupportedException e) {
@@ -90,11 +93,11 @@ public final class Checkpoints {
             Json.write(root.resolve("latest.json"), new Latest(name, state.step()));
             try (Stream<Path> old = Files.list(root)) {
                 for (Path p : old.filter(p -> Files.isDirectory(p) && !p.equals(target)).toList()) {
-                    deleteTree(p);
+                    Folders.deleteTree(p);
                 }
             }
         } finally {
-            deleteTree(tmp);
+            Folders.deleteTree(tmp);
         }
     }
 
@@ -144,16 +147,5 @@ public final class Checkpoints {
             throw new IOException(what + " has shape " + source.getShape() + ", expected " + target.getShape());
         }
         target.set(source.toType(target.getDataType(), false).toByteBuffer());
-    }
-
-    static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(p)) {
-            for (Path q : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(q);
-            }
-        }
     }
 }

@@ -6,7 +6,12 @@ import com.fasterxml.jackson.databind.annotation.JsonNaming;
 /**
  * One line of a run's history: written at every evaluation (and at the end). {@code trainLoss} is the mean step
  * loss since the previous line; the validation fields are null when there is no holdout.
+ *
+ * @param gradNorm the mean gradient norm of the steps applied since the previous line (null when every one of them
+ *     was skipped for a gradient overflow)
+ * @param lossScale the dynamic loss scale at this step (null when loss scaling is off)
+ * @param skippedSteps steps since the previous line skipped because the scaled gradients overflowed
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-public record TrainLog(long step, int epoch, double lr, double trainLoss, double gradNorm, Double valLogLoss,
-        Double valAccuracy, double seconds) {}
+public record TrainLog(long step, int epoch, double lr, double trainLoss, Double gradNorm, Double valLogLoss,
+        Double valAccuracy, double seconds, Double lossScale, int skippedSteps) {}

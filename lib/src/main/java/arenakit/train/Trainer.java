@@ -15,6 +15,7 @@ import arenakit.infer.MicroBatches;
 import arenakit.infer.Predictions;
 import arenakit.infer.Predictor;
 import arenakit.infer.SingleDeviceRunner;
+import arenakit.model.Casts;
 import arenakit.model.SequenceClassifier;
 import arenakit.model.TorchScalar;
 import arenakit.util.Engines;
@@ -36,9 +37,10 @@ import java.util.function.Function;
  * adds their swapped copies as the swap mode says, sorts the step's sequences by length and runs them as
  * micro-batches under {@code loader.max_tokens}; the micro-batch gradients accumulate in one GradientCollector
  * (so with full swap the (A,B) and (B,A) copies of a row land in the same update), are clipped, and AdamW
- * applies them at the scheduled rate. Every step runs in its own {@code NDScope}; the random seed is reset from
- * (seed, step) before each step, so dropout and the data order depend only on the step number and a resumed run
- * continues exactly where the interrupted one stopped.
+ * applies them at the scheduled rate. A float16 model trains with dynamic loss scaling ({@link LossScaler}): a step
+ * whose scaled gradients overflowed is skipped and logged. Every step runs in its own {@code NDScope}; the random
+ * seed is reset from (seed, step) before each step, so dropout and the data order depend only on the step number and
+ * a resumed run continues exactly where the interrupted one stopped (loss scale included).
  */
 public final class Trainer {
     private final SequenceClassifier model;
@@ -137,6 +139,7 @@ public final class Trainer {
         Double prior = heldOut == null ? null
                 : Metrics.priorLogLoss(Metrics.prior(heldOut.labels(), Winner.values().length), heldOut.labels());
 
+        LossScaler scaler = LossScaler.of(config.optimizer(), model.dtype()).orElse(null);
         try (AdamW optimizer = new AdamW(model.trainable(), config.optimizer())) {
             long step = 0;
             long tokens = 0;
@@ -145,6 +148,7 @@ public final class Trainer {
             double lossSum = 0;
             double normSum = 0;
             int lossCount = 0;
+            int skipped = 0;
             Optional<Path> resume = checkpoints.latest();
             if (resume.isPresent()) {
                 Checkpoints.State state = Checkpoints.state(resume.get());
@@ -160,7 +164,18 @@ public final class Trainer {
                 lossSum = state.lossSum();
                 normSum = state.gradNormSum();
                 lossCount = state.sinceLine();
+                skipped = state.skippedSinceLine();
+                if (scaler != null && state.lossScaler() != null) {
+                    scaler.restore(state.lossScaler());
+                }
                 log.accept("resuming from " + resume.get() + " at step " + step + " of " + total);
+            }
+            if (scaler != null) {
+                log.accept(String.format(Locale.ROOT, "dynamic loss scaling (%s model): scale %s, x%s after %d "
+                        + "finite steps in a row, x%s and the step skipped on a gradient overflow",
+                        model.dtype().toString().toLowerCase(Locale.ROOT), LossScaler.format(scaler.scale()),
+                        LossScaler.format(LossScaler.GROWTH_FACTOR), config.optimizer().lossScaleGrowthInterval(),
+                        LossScaler.BACKOFF_FACTOR));
             }
             long start = System.nanoTime();
             double before = secondsBefore;
@@ -176,7 +191,8 @@ public final class Trainer {
                         if (savedAt != step) { // re-saving would delete the checkpoint latest.json names first
                             checkpoints.save(model, exporter, optimizer,
                                     new Checkpoints.State(step, tokens, elapsed.getAsDouble(), history, config,
-                                            lossSum, normSum, lossCount));
+                                            lossSum, normSum, lossCount, skipped,
+                                            scaler == null ? null : scaler.state()));
                         }
                         log.accept("paused at step " + step + " of " + total
                                 + " with a checkpoint; run again to resume");
@@ -186,13 +202,17 @@ public final class Trainer {
                     double lr = schedule.lr(step);
                     List<Sequence> seqs = plan.step(step);
                     Engine.getInstance().setRandomSeed((int) (config.train().seed() * 1_000_003L + step));
-                    double[] lossAndNorm = step(seqs, lr, optimizer);
+                    double[] lossAndNorm = step(seqs, lr, optimizer, scaler, step + 1);
                     for (Sequence s : seqs) {
                         tokens += s.ids().length;
                     }
                     step++;
                     lossSum += lossAndNorm[0];
-                    normSum += lossAndNorm[1];
+                    if (Double.isFinite(lossAndNorm[1])) {
+                        normSum += lossAndNorm[1];
+                    } else {
+                        skipped++;
+                    }
                     lossCount++;
                     bar.message(String.format(Locale.ROOT, "loss %.4f lr %.1e", lossSum / lossCount, lr));
                     bar.step();
@@ -205,18 +225,20 @@ public final class Trainer {
                             valAcc = m[1];
                         }
                         TrainLog line = new TrainLog(step, plan.epochOf(step - 1), lr, lossSum / lossCount,
-                                normSum / lossCount, valLoss, valAcc, elapsed.getAsDouble());
+                                lossCount > skipped ? normSum / (lossCount - skipped) : null, valLoss, valAcc,
+                                elapsed.getAsDouble(), scaler == null ? null : scaler.scale(), skipped);
                         history.add(line);
                         log.accept(describe(line, prior));
                         lossSum = 0;
                         normSum = 0;
                         lossCount = 0;
+                        skipped = 0;
                     }
                     int ckpt = config.train().checkpointEvery();
                     if (!last && ckpt > 0 && step % ckpt == 0) {
                         checkpoints.save(model, exporter, optimizer,
                                 new Checkpoints.State(step, tokens, elapsed.getAsDouble(), history, config,
-                                        lossSum, normSum, lossCount));
+                                        lossSum, normSum, lossCount, skipped, scaler == null ? null : scaler.state()));
                         savedAt = step;
                     }
                 }
@@ -244,8 +266,15 @@ public final class Trainer {
     }
 
     private static String describe(TrainLog line, Double prior) {
-        String s = String.format(Locale.ROOT, "step %d: train loss %.4f, grad norm %.3f, lr %.2e", line.step(),
-                line.trainLoss(), line.gradNorm(), line.lr());
+        String s = String.format(Locale.ROOT, "step %d: train loss %.4f, grad norm %s, lr %.2e", line.step(),
+                line.trainLoss(), line.gradNorm() == null ? "-" : String.format(Locale.ROOT, "%.3f", line.gradNorm()),
+                line.lr());
+        if (line.lossScale() != null) {
+            s += ", loss scale " + LossScaler.format(line.lossScale());
+            if (line.skippedSteps() > 0) {
+                s += " (" + line.skippedSteps() + " steps skipped for gradient overflow)";
+            }
+        }
         if (line.valLogLoss() != null) {
             s += String.format(Locale.ROOT, ", val log loss %.4f (class prior %.4f), accuracy %.3f",
                     line.valLogLoss(), prior, line.valAccuracy());
@@ -253,17 +282,36 @@ public final class Trainer {
         return s;
     }
 
-    /** One optimizer step; returns {mean loss, gradient norm}. */
-    private double[] step(List<Sequence> seqs, double lr, AdamW optimizer) {
+    /**
+     * Optimizer step {@code number} (1-based), loss-scaled when {@code scaler} is not null; returns {mean loss,
+     * gradient norm}, the norm not finite when the step was skipped for a gradient overflow.
+     */
+    private double[] step(List<Sequence> seqs, double lr, AdamW optimizer, LossScaler scaler, long number) {
         try (NDScope stepScope = new NDScope()) {
             double loss;
+            double scale = scaler == null ? 1 : scaler.scale();
             try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-                loss = accumulate(model, collector, seqs, config.loader().maxTokens(), config.distill());
+                loss = accumulate(model, collector, seqs, config.loader().maxTokens(), config.distill(),
+                        (float) scale);
             }
-            if (!Double.isFinite(loss)) {
-                throw new IllegalStateException("training loss is " + loss + " at step " + (optimizer.steps() + 1));
+            if (!Double.isFinite(loss)) { // a forward overflow or divergence: no loss scale can help
+                throw new IllegalStateException("training loss is " + loss + " at step " + number);
             }
-            double norm = optimizer.step(lr);
+            if (scaler == null) {
+                return new double[] {loss, optimizer.step(lr)};
+            }
+            double norm = optimizer.scaledStep(lr, scale);
+            boolean finite = Double.isFinite(norm);
+            if (!finite && scale <= 1) { // the gradients overflow unscaled: skipping would go on for ever
+                throw new IllegalStateException("gradient norm is " + norm + " at step " + number + " even at loss "
+                        + "scale " + LossScaler.format(scale) + ": the training diverged (lower optimizer.lr, or use "
+                        + "float32)");
+            }
+            scaler.update(finite);
+            if (!finite) {
+                log.accept("step " + number + ": gradient overflow at loss scale " + LossScaler.format(scale)
+                        + ", step skipped, scale -> " + LossScaler.format(scaler.scale()));
+            }
             return new double[] {loss, norm};
         }
     }
@@ -274,11 +322,11 @@ public final class Trainer {
     /**
      * Forward and backward over one optimizer step's sequences, packed into micro-batches under
      * {@code maxTokens}: each micro-batch's summed loss is divided by the step's sequence count, so the gradients
-     * that accumulate in the parameters are those of the step's mean loss whatever the packing. Returns that mean
-     * loss. Must run inside {@code collector}.
+     * that accumulate in the parameters are those of the step's mean loss whatever the packing (times
+     * {@code lossScale}: 1 = unscaled). Returns that mean loss, unscaled. Must run inside {@code collector}.
      */
     public static double accumulate(SequenceClassifier model, GradientCollector collector, List<Sequence> seqs,
-            int maxTokens, DistillConfig distill) {
+            int maxTokens, DistillConfig distill, float lossScale) {
         List<int[]> ids = seqs.stream().map(Sequence::ids).toList();
         double loss = 0;
         for (int[] micro : MicroBatches.pack(ids, maxTokens)) {
@@ -294,13 +342,14 @@ public final class Trainer {
                         System.arraycopy(s.teacher(), 0, teacher, k * 3, 3);
                     }
                 }
-                NDArray logits = model.logits(scope, batch, true).toType(DataType.FLOAT32, false);
+                NDArray logits = Casts.toType(model.logits(scope, batch, true), DataType.FLOAT32);
                 Shape shape = new Shape(micro.length, 3);
                 NDArray t = scope.create(targets, shape).toDevice(logits.getDevice(), false);
                 NDArray teacherLogits = seqs.get(micro[0]).teacher() == null ? null
                         : scope.create(teacher, shape).toDevice(logits.getDevice(), false);
                 NDArray microLoss = stepMean(Losses.objective(logits, t, teacherLogits, distill).sum(), seqs.size());
-                collector.backward(microLoss);
+                // the scale lives in PyTorch's memory: the backward of the mul reads it
+                collector.backward(lossScale == 1 ? microLoss : microLoss.mul(TorchScalar.of(microLoss, lossScale)));
                 loss += microLoss.getFloat();
             }
         }

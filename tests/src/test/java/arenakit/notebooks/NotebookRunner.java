@@ -2,6 +2,7 @@ package arenakit.notebooks;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
+import arenakit.util.Folders;
 import java.io.IOException;
 import java.lang.ProcessBuilder.Redirect;
 import java.nio.file.Files;
@@ -97,7 +98,7 @@ public final class NotebookRunner {
         }
         String name = notebook.getFileName().toString();
         Path dir = outDir.resolve(name.replaceFirst("\\.ipynb$", ""));
-        deleteTree(dir); // outputs of an earlier build (a stage notebook would skip its finished stages)
+        Folders.deleteTree(dir); // outputs of an earlier build (a stage notebook would skip its finished stages)
         Files.createDirectories(dir);
         Path copy = Files.copy(notebook, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING);
         Path runtime = Files.createDirectories(dir.resolve(".jupyter-runtime"));
@@ -118,16 +119,6 @@ public final class NotebookRunner {
         executed.put(notebook, done);
         System.out.printf("notebook %s executed in %.1f s%n", name, done.took.toMillis() / 1000.0);
         return done;
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        if (Files.exists(dir)) {
-            try (Stream<Path> walk = Files.walk(dir)) {
-                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                    Files.delete(p);
-                }
-            }
-        }
     }
 
     private static void checkJupyter() throws IOException, InterruptedException {

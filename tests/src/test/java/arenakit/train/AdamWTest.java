@@ -2,6 +2,8 @@ package arenakit.train;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -52,6 +54,40 @@ class AdamWTest {
                     restored.step(0.1);
                     assertArrayEquals(p.toFloatArray(), q.toFloatArray(), 1e-6f);
                 }
+            }
+        }
+    }
+
+    /**
+     * Gradients of a loss scaled by 1024 give the unscaled step; an overflow skips the step without touching weights,
+     * moments or step count; without scaling a non-finite norm stays an error.
+     */
+    @Test
+    void scaledStepUnscalesAndSkipsOverflows() {
+        try (NDManager m = Engines.newManager()) {
+            NDArray p = m.create(new float[] {1, 2}, new Shape(1, 2));
+            p.setRequiresGradient(true);
+            try (AdamW opt = new AdamW(Map.of("w", p), CONFIG)) {
+                backward(p, new float[] {0.5f * 1024, -1f * 1024});
+                assertEquals(Math.sqrt(1.25), opt.scaledStep(0.1, 1024), 1e-6);
+                assertArrayEquals(new float[] {0.899f, 2.098f}, p.toFloatArray(), 1e-6f);
+
+                float[] afterStep1 = p.toFloatArray();
+                backward(p, new float[] {Float.POSITIVE_INFINITY, 1f});
+                assertTrue(Double.isInfinite(opt.scaledStep(0.1, 1024)));
+                assertArrayEquals(afterStep1, p.toFloatArray(), 0f);
+                assertEquals(1, opt.steps());
+                assertArrayEquals(new float[] {0, 0}, p.getGradient().toFloatArray(), 0f);
+
+                // the moments are those of step 1: step 2 lands where matchesTorchAdamWAndRestoresState's does
+                backward(p, new float[] {1024f, 1024f});
+                opt.scaledStep(0.1, 1024);
+                assertArrayEquals(new float[] {0.8015828f, 2.0906388f}, p.toFloatArray(), 1e-5f);
+
+                backward(p, new float[] {Float.NaN, 1f});
+                IllegalStateException e = assertThrows(IllegalStateException.class, () -> opt.step(0.1));
+                assertTrue(e.getMessage().contains("gradient norm is NaN at optimizer step 3 (non-finite in [w])"),
+                        e.getMessage());
             }
         }
     }

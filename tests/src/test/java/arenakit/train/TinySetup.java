@@ -1,5 +1,6 @@
 package arenakit.train;
 
+import ai.djl.ndarray.types.DataType;
 import arenakit.data.Conversation;
 import arenakit.data.SampleGenerator;
 import arenakit.data.Turn;
@@ -50,8 +51,13 @@ final class TinySetup implements AutoCloseable {
 
     /** The checkpoint with fresh LoRA adapters (r = 4 on every projection, the given dropout). */
     Gemma2Classifier lora(double dropout) throws IOException {
+        return lora(dropout, DataType.FLOAT32);
+    }
+
+    /** {@link #lora(double)} computing in {@code dtype} (FLOAT16: base weights and activations; LoRA stays FLOAT32). */
+    Gemma2Classifier lora(double dropout, DataType dtype) throws IOException {
         return Gemma2Classifier.load(checkpoint, Gemma2Classifier.Options.defaults().freshHead(true).seed(5)
-                .log(s -> {}).lora(LoraConfig.of(4, 8, dropout)));
+                .dtype(dtype).log(s -> {}).lora(LoraConfig.of(4, 8, dropout)));
     }
 
     List<Example> examples() {

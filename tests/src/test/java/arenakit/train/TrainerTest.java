@@ -55,7 +55,7 @@ class TrainerTest {
     private static Map<String, float[]> gradients(SequenceClassifier model, List<Trainer.Sequence> seqs,
             int maxTokens) {
         try (GradientCollector c = Engine.getInstance().newGradientCollector()) {
-            Trainer.accumulate(model, c, seqs, maxTokens, null);
+            Trainer.accumulate(model, c, seqs, maxTokens, null, 1);
         }
         Map<String, float[]> out = new LinkedHashMap<>();
         for (Map.Entry<String, NDArray> e : model.trainable().entrySet()) {
