@@ -107,10 +107,11 @@ step_npm_assets() {
         || need "plotly.js $PLOTLY_VERSION ($CACHE/plotly/plotly.min.js)"
 }
 
-# Installs lib (and the kernel) into ~/.m2 when their sources changed since the last install.
+# Installs lib (and the kernel) into ~/.m2 when their sources (or the configs lib bundles) changed since the
+# last install. The stamp's time tells the library's stale-install warning when the install was last confirmed.
 step_mvn_install() {
     local stamp="$CACHE/mvn-install.stamp" sum
-    sum=$(cd "$HOME_DIR" && find pom.xml lib environment/kernel -path '*/target' -prune -o -type f -print \
+    sum=$(cd "$HOME_DIR" && find pom.xml lib configs environment/kernel -path '*/target' -prune -o -type f -print \
           | LC_ALL=C sort | xargs sha1sum | sha1sum | cut -d' ' -f1)
     local jar="$HOME/.m2/repository/org/arenakit/arena-kit-lib/0.1.0-SNAPSHOT/arena-kit-lib-0.1.0-SNAPSHOT.jar"
     if [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ] || [ ! -f "$jar" ]; then
@@ -128,6 +129,7 @@ step_mvn_install() {
         fi
     fi
     [ -f "$jar" ] || need "arena-kit-lib in ~/.m2 (mvn install -pl lib -am -DskipTests)"
+    if ! $CHECK_ONLY && [ "$(cat "$stamp" 2>/dev/null)" = "$sum" ]; then touch "$stamp"; fi
 }
 
 step_kernel() {

@@ -1,5 +1,6 @@
 package arenakit.cli;
 
+import arenakit.util.ArenaHome;
 import java.io.PrintStream;
 import java.util.function.Consumer;
 import picocli.CommandLine;
@@ -20,6 +21,7 @@ final class Cli {
 
     /** Runs a command; errors print as one clear message (the stack trace only with -Darena.debug=true). */
     static int execute(Object command, String... args) {
+        ArenaHome.staleInstallWarning().ifPresent(System.err::println);
         CommandLine cli = new CommandLine(command);
         cli.setExecutionExceptionHandler((e, line, parsed) -> {
             if (Boolean.getBoolean("arena.debug")) {

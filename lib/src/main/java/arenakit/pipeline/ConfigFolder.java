@@ -1,5 +1,6 @@
 package arenakit.pipeline;
 
+import arenakit.util.ArenaHome;
 import arenakit.util.Json;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
@@ -9,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collection;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
@@ -29,13 +31,22 @@ public final class ConfigFolder {
         this.bundled = bundled;
     }
 
-    /** A folder path if it exists, else the bundled setup of that name. */
+    /**
+     * A folder path if it exists; else, inside a checkout, {@code configs/<name>} of the checkout (so an edit there
+     * takes effect at once, also for jbang scripts and notebooks running the installed jar); else the bundled setup
+     * of that name.
+     */
     public static ConfigFolder of(String folderOrName) {
         Path p = Path.of(folderOrName);
         if (Files.isDirectory(p)) {
             return new ConfigFolder(p.toAbsolutePath().normalize(), null);
         }
         String name = p.getFileName() == null ? folderOrName : p.getFileName().toString();
+        Optional<Path> checkout = ArenaHome.find().map(h -> h.resolve("configs").resolve(name))
+                .filter(d -> Files.isRegularFile(d.resolve("pipeline.json")));
+        if (p.getNameCount() == 1 && checkout.isPresent()) {
+            return new ConfigFolder(checkout.get(), null);
+        }
         if (ConfigFolder.class.getClassLoader().getResource(RESOURCE_ROOT + name + "/pipeline.json") != null) {
             return new ConfigFolder(null, name);
         }

@@ -1,8 +1,12 @@
 package arenakit.util;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.stream.Stream;
 
 /**
  * Where the project's checkout and its git-ignored cache live.
@@ -52,5 +56,58 @@ public final class ArenaHome {
     /** Inlined plotly.js for offline charts, installed by environment/setup.sh from npm. */
     public static Path plotlyJs() {
         return cache().resolve("plotly").resolve("plotly.min.js");
+    }
+
+    /**
+     * A warning when the running library is an installed jar older than the checkout's library sources (and
+     * setup.sh has not confirmed it current since):
+     * jbang scripts and notebooks run the jar that environment/setup.sh installed into ~/.m2, so after an edit
+     * they would silently run the old code until setup runs again. Empty outside a checkout or when current.
+     */
+    public static Optional<String> staleInstallWarning() {
+        Optional<Path> home = find();
+        if (home.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            Path running = Path.of(ArenaHome.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            return staleInstallWarning(home.get(), running);
+        } catch (URISyntaxException | RuntimeException e) {
+            return Optional.empty(); // no readable code source: nothing to compare
+        }
+    }
+
+    /** {@link #staleInstallWarning()} for a given checkout and running jar (testable). */
+    static Optional<String> staleInstallWarning(Path home, Path runningJar) {
+        if (!Files.isRegularFile(runningJar) || runningJar.startsWith(home)
+                || !Files.isDirectory(home.resolve("lib").resolve("src"))) {
+            return Optional.empty(); // classes from the build itself, or a bundle without sources
+        }
+        try {
+            // setup.sh touches its stamp when it finds the installed jar current (same content hash).
+            Path stamp = home.resolve(".cache").resolve("mvn-install.stamp");
+            long installed = Math.max(Files.getLastModifiedTime(runningJar).toMillis(),
+                    Files.isRegularFile(stamp) ? Files.getLastModifiedTime(stamp).toMillis() : 0);
+            // configs/ is not looked at: inside a checkout setups are read from there, not from the jar
+            try (Stream<Path> files = Files.walk(home.resolve("lib").resolve("src"))) {
+                Optional<Path> newer = files.filter(Files::isRegularFile)
+                        .filter(f -> modified(f) > installed).findFirst();
+                if (newer.isPresent()) {
+                    return Optional.of("warning: " + newer.get() + " changed after the installed library "
+                            + runningJar + " was built; run bash environment/setup.sh to use the current code");
+                }
+            }
+        } catch (IOException | UncheckedIOException e) {
+            return Optional.empty();
+        }
+        return Optional.empty();
+    }
+
+    private static long modified(Path f) {
+        try {
+            return Files.getLastModifiedTime(f).toMillis();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import arenakit.train.TrainConfig;
+import arenakit.util.ArenaHome;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -59,6 +60,13 @@ class ConfigFolderTest {
                 () -> Pipeline.open(ConfigFolder.of(dir.toString()), dir.resolve("out"), s -> {}));
         assertTrue(e.getMessage().contains("submission.json"), e.getMessage());
         assertTrue(e.getMessage().contains("unknown device 'gpu(O)'"), e.getMessage());
+    }
+
+    /** Inside a checkout a setup name means the checkout's folder, so edits there need no reinstall. */
+    @Test
+    void aSetupNameInsideACheckoutIsTheCheckoutsFolder() {
+        Path home = ArenaHome.find().orElseThrow();
+        assertEquals(home.resolve("configs/tiny/stage1.json").toString(), ConfigFolder.of("tiny").where("stage1.json"));
     }
 
     private void copyTiny(String stage1) throws Exception {
