@@ -216,11 +216,7 @@ public record Gemma2Config(
         n.put("num_key_value_heads", numKeyValueHeads);
         n.put("head_dim", headDim);
         n.put("query_pre_attn_scalar", queryPreAttnScalar);
-        if (slidingWindow == null) {
-            n.putNull("sliding_window");
-        } else {
-            n.put("sliding_window", slidingWindow);
-        }
+        putNullable(n, "sliding_window", slidingWindow);
         putNullable(n, "attn_logit_softcapping", attnLogitSoftcapping);
         putNullable(n, "final_logit_softcapping", finalLogitSoftcapping);
         n.put("rope_theta", ropeTheta);
@@ -247,11 +243,8 @@ public record Gemma2Config(
         return n;
     }
 
-    private static void putNullable(ObjectNode n, String field, Double v) {
-        if (v == null) {
-            n.putNull(field);
-        } else {
-            n.put(field, v);
-        }
+    /** A number field, or JSON null as transformers writes an unset optional (Jackson keeps int vs float). */
+    private static void putNullable(ObjectNode n, String field, Number v) {
+        n.set(field, Json.MAPPER.valueToTree(v));
     }
 }
