@@ -1,30 +1,32 @@
 package arenakit.cli;
 
 import ai.djl.ndarray.types.DataType;
-import arenakit.model.Gemma2Config;
-import arenakit.model.HfCheckpoint;
 import arenakit.model.MemoryPlan;
 import arenakit.model.Placement;
+import arenakit.model.family.DecoderConfig;
+import arenakit.model.family.Families;
+import arenakit.model.io.HfCheckpoint;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 /**
- * {@code memory-plan MODEL}: bytes of weights per device and activations per micro-batch for a Gemma-2 model
- * directory (its config.json) or a preset ({@code gemma-2-9b}, {@code gemma-2-2b}), without loading anything.
+ * {@code memory-plan MODEL}: bytes of weights per device and activations per micro-batch for a model directory of
+ * any supported family (its config.json) or a preset ({@code gemma-2-9b}, {@code gemma-2-2b}, {@code llama-3-8b},
+ * {@code llama-3.1-8b}, {@code qwen2.5-7b}, {@code qwen2.5-14b}), without loading anything.
  */
 @Command(name = "memory-plan", mixinStandardHelpOptions = true,
-        description = "Print weights per device and activations per micro-batch for a Gemma-2 config or preset.")
+        description = "Print weights per device and activations per micro-batch for a model's config or a preset.")
 public final class MemoryPlanCommand implements Callable<Integer> {
 
-    @Parameters(index = "0", paramLabel = "MODEL", description = "A model directory with config.json, or a preset: "
-            + "gemma-2-9b, gemma-2-2b.")
+    @Parameters(index = "0", paramLabel = "MODEL", description = "A model directory with config.json (gemma2, llama or "
+            + "qwen2), or a preset: gemma-2-9b, gemma-2-2b, llama-3-8b, llama-3.1-8b, qwen2.5-7b, qwen2.5-14b.")
     String model;
 
     @Option(names = "--dtype", defaultValue = "fp16", description = "fp16 or fp32 (default: ${DEFAULT-VALUE}).")
@@ -54,8 +56,8 @@ public final class MemoryPlanCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         Path dir = Path.of(model);
-        Gemma2Config config = Files.isDirectory(dir) ? Gemma2Config.read(dir.resolve(HfCheckpoint.CONFIG)).withNumLabels(3)
-                : Gemma2Config.preset(model);
+        DecoderConfig config = Files.isDirectory(dir) ? Families.read(dir.resolve(HfCheckpoint.CONFIG)).withNumLabels(3)
+                : Families.preset(model);
         DataType type = switch (dtype.toLowerCase(java.util.Locale.ROOT)) {
             case "fp16", "float16" -> DataType.FLOAT16;
             case "fp32", "float32" -> DataType.FLOAT32;

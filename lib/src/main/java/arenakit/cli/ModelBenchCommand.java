@@ -4,11 +4,12 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import arenakit.infer.MicroBatches;
-import arenakit.model.Gemma2Classifier;
-import arenakit.model.Gemma2Config;
+import arenakit.model.DecoderClassifier;
 import arenakit.model.Placement;
-import arenakit.model.SafetensorsFile.DType;
 import arenakit.model.TinyCheckpoints;
+import arenakit.model.family.DecoderConfig;
+import arenakit.model.family.Families;
+import arenakit.model.io.SafetensorsFile.DType;
 import arenakit.util.Engines;
 import arenakit.util.Folders;
 import arenakit.util.Json;
@@ -25,10 +26,10 @@ import java.util.Locale;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 /**
  * {@code bench-model}: the model's benchmarks (docs/benchmarks.md).
@@ -45,6 +46,9 @@ public final class ModelBenchCommand implements Callable<Integer> {
 
     @Option(names = "--dir", required = true, description = "Where the checkpoint, plan and results go.")
     Path dir;
+
+    @Option(names = "--model-type", description = "The family: gemma2, llama or qwen2 (default ${DEFAULT-VALUE}).")
+    String modelType = "gemma2";
 
     @Option(names = "--hidden", description = "hidden_size (default ${DEFAULT-VALUE}).")
     int hidden = 512;
@@ -110,18 +114,18 @@ public final class ModelBenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    private Gemma2Config config() {
-        return Gemma2Config.of(vocab, hidden, intermediate, layers, heads, kvHeads, headDim);
+    private DecoderConfig config(int numLayers) {
+        return Families.tiny(modelType, vocab, hidden, intermediate, numLayers, heads, kvHeads, headDim);
     }
 
     private void forwardBenchmark(PrintWriter out) throws IOException {
-        Gemma2Config config = config();
+        DecoderConfig config = config(layers);
         Path model = TinyCheckpoints.write(dir.resolve("model"), config, DType.BF16, 1, 1);
         Random random = new Random(7);
         List<int[]> seqs = new ArrayList<>();
         for (int i = 0; i < sequences; i++) {
             int[] ids = new int[minLength + random.nextInt(maxLength - minLength + 1)];
-            ids[0] = config.bosTokenId();
+            ids[0] = config.bosTokenId() == null ? 1 : config.bosTokenId();
             for (int t = 1; t < ids.length; t++) {
                 ids[t] = 3 + random.nextInt(vocab - 3);
             }
@@ -147,7 +151,7 @@ public final class ModelBenchCommand implements Callable<Integer> {
             double[] seconds = new double[repeats];
             double[] cpuSeconds = new double[repeats];
             float[][] logits = new float[seqs.size()][];
-            try (Gemma2Classifier m = Gemma2Classifier.load(model, Gemma2Classifier.Options.defaults()
+            try (DecoderClassifier m = DecoderClassifier.load(model, DecoderClassifier.Options.defaults()
                     .placement(Placement.single(Device.cpu())).dtype(DataType.FLOAT32).packed(packed)
                     .log(out::println))) {
                 runPlan(m, seqs, batches, null); // warm-up pass
@@ -203,7 +207,7 @@ public final class ModelBenchCommand implements Callable<Integer> {
         Json.write(dir.resolve("plan.json"), plan);
     }
 
-    private static void runPlan(Gemma2Classifier model, List<int[]> seqs, List<List<Integer>> batches,
+    private static void runPlan(DecoderClassifier model, List<int[]> seqs, List<List<Integer>> batches,
             float[][] logits) {
         for (List<Integer> batch : batches) {
             try (NDManager scope = Engines.newManager()) {
@@ -220,7 +224,7 @@ public final class ModelBenchCommand implements Callable<Integer> {
     private void loadBenchmark(PrintWriter out) throws IOException {
         long perLayer = 2L * hidden * heads * headDim + 2L * hidden * kvHeads * headDim + 3L * hidden * intermediate;
         int n = (int) Math.max(1, Math.round((loadGb * 1e9 / 2 - (double) vocab * hidden) / perLayer));
-        Gemma2Config config = Gemma2Config.of(vocab, hidden, intermediate, n, heads, kvHeads, headDim);
+        DecoderConfig config = config(n);
         Path bf16 = dir.resolve("load-bf16");
         Path f32 = dir.resolve("load-f32");
         try {
@@ -235,7 +239,7 @@ public final class ModelBenchCommand implements Callable<Integer> {
                     long heapBefore = usedHeap();
                     long rssBefore = rss();
                     long t1 = System.nanoTime();
-                    try (Gemma2Classifier m = Gemma2Classifier.load(ckpt, Gemma2Classifier.Options.defaults()
+                    try (DecoderClassifier m = DecoderClassifier.load(ckpt, DecoderClassifier.Options.defaults()
                             .placement(Placement.single(Device.cpu())).dtype(DataType.FLOAT32).log(s -> { }))) {
                         double secs = (System.nanoTime() - t1) / 1e9;
                         out.printf(Locale.ROOT, "load %-9s -> f32 CPU: %.2f s (%s/s); Java heap +%s, process RSS +%s%n",

@@ -7,10 +7,13 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
-import arenakit.model.Gemma2Classifier;
-import arenakit.model.PeftAdapter;
+import arenakit.model.DecoderClassifier;
 import arenakit.model.Placement;
-import arenakit.model.SafetensorsFile;
+import arenakit.model.family.DecoderConfig;
+import arenakit.model.family.Families;
+import arenakit.model.io.HfCheckpoint;
+import arenakit.model.io.SafetensorsFile;
+import arenakit.model.lora.PeftAdapter;
 import arenakit.util.Engines;
 import arenakit.util.Json;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -23,24 +26,26 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 /**
- * {@code parity DIR}: checks the Java Gemma-2 classifier against reference values computed by transformers (and
- * PEFT) for a fixture directory laid out like ../shared/fixtures/gemma2-tiny: config.json, safetensors (single or
- * sharded), {@code expected.json} (cases with input_ids, logits, optionally logits_with_adapter), optionally
- * {@code adapter/} and {@code expected_train_step.json} + {@code adapter/expected_grads.safetensors}.
+ * {@code parity DIR}: checks the Java classifier against reference values computed by transformers (and PEFT) for a
+ * fixture directory laid out like ../shared/fixtures/gemma2-tiny: config.json (any supported model_type: gemma2,
+ * llama, qwen2), safetensors (single or sharded), {@code expected.json} (cases with input_ids, logits, optionally
+ * logits_with_adapter), optionally {@code adapter/} and {@code expected_train_step.json} +
+ * {@code adapter/expected_grads.safetensors}.
  *
- * <p>Prints the max absolute logit difference per case, alone and batched, without and with the adapter (merged
- * and kept separate), and the train step's loss and gradient differences. Exit code 0 when every difference is
+ * <p>Prints the max absolute logit difference per case, alone and batched (packed and right-padded), without and
+ * with the adapter (merged and kept separate), and the train step's loss and gradient differences in both layouts. Exit code 0 when every difference is
  * within the tolerance, 1 otherwise (or on bad input), 2 for usage errors.
  */
 @Command(name = "parity", mixinStandardHelpOptions = true,
-        description = "Compare the Java Gemma-2 classifier with transformers' reference outputs for a fixture directory.")
+        description = "Compare the Java classifier (Gemma-2, Llama or Qwen2) with transformers' reference outputs for a "
+                + "fixture directory.")
 public final class ParityCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "DIR", description = "Fixture directory (config.json, safetensors, "
@@ -68,7 +73,9 @@ public final class ParityCommand implements Callable<Integer> {
         Path adapter = dir.resolve("adapter");
         boolean hasAdapter = Files.isRegularFile(adapter.resolve(PeftAdapter.CONFIG_FILE))
                 && cases.stream().allMatch(c -> c.withAdapter() != null);
-        out.printf(Locale.ROOT, "parity of %s: %d cases, tolerance %.1e (fp32, CPU)%n", dir, cases.size(), tolerance);
+        DecoderConfig family = Families.read(dir.resolve(HfCheckpoint.CONFIG));
+        out.printf(Locale.ROOT, "parity of %s (%s, model_type %s): %d cases, tolerance %.1e (fp32, CPU)%n", dir,
+                family.familyName(), family.modelType(), cases.size(), tolerance);
         out.printf(Locale.ROOT, "%-6s %7s %14s %16s %18s%n", "case", "tokens", "base", "adapter merged",
                 "adapter separate");
         List<String> columns = new ArrayList<>(List.of("base"));
@@ -76,59 +83,69 @@ public final class ParityCommand implements Callable<Integer> {
             columns.add("merged");
             columns.add("separate");
         }
-        double[][] alone = new double[cases.size() + 1][columns.size()];
+        // rows: each case alone, then all cases batched packed and batched right-padded
+        double[][] diffs = new double[cases.size() + 2][columns.size()];
         for (int col = 0; col < columns.size(); col++) {
-            Gemma2Classifier.Options o = options();
-            if (!columns.get(col).equals("base")) {
-                o.adapter(adapter, columns.get(col).equals("merged"));
-            }
-            try (Gemma2Classifier model = Gemma2Classifier.load(dir, o); NDManager scope = Engines.newManager()) {
-                for (int i = 0; i < cases.size(); i++) {
-                    float[] got = model.logits(scope, List.of(cases.get(i).ids()), false).toFloatArray();
-                    alone[i][col] = maxDiff(expected(cases.get(i), col), got, 0);
+            for (boolean packed : new boolean[] {true, false}) {
+                DecoderClassifier.Options o = options().packed(packed);
+                if (!columns.get(col).equals("base")) {
+                    o.adapter(adapter, columns.get(col).equals("merged"));
                 }
-                float[] batched = model.logits(scope, cases.stream().map(Case::ids).toList(), false).toFloatArray();
-                for (int i = 0; i < cases.size(); i++) {
-                    alone[cases.size()][col] = Math.max(alone[cases.size()][col],
-                            maxDiff(expected(cases.get(i), col), batched, i * model.numLabels()));
+                try (DecoderClassifier model = DecoderClassifier.load(dir, o); NDManager scope = Engines.newManager()) {
+                    for (int i = 0; packed && i < cases.size(); i++) {
+                        float[] got = model.logits(scope, List.of(cases.get(i).ids()), false).toFloatArray();
+                        diffs[i][col] = maxDiff(expected(cases.get(i), col), got, 0);
+                    }
+                    int row = cases.size() + (packed ? 0 : 1);
+                    float[] batched = model.logits(scope, cases.stream().map(Case::ids).toList(), false)
+                            .toFloatArray();
+                    for (int i = 0; i < cases.size(); i++) {
+                        diffs[row][col] = Math.max(diffs[row][col],
+                                maxDiff(expected(cases.get(i), col), batched, i * model.numLabels()));
+                    }
                 }
             }
         }
         boolean ok = true;
-        for (int i = 0; i <= cases.size(); i++) {
-            String name = i < cases.size() ? Integer.toString(i) : "batch";
+        int total = cases.stream().mapToInt(c -> c.ids().length).sum();
+        for (int i = 0; i < diffs.length; i++) {
+            String name = i < cases.size() ? Integer.toString(i) : i == cases.size() ? "packed" : "padded";
             int tokens = i < cases.size() ? cases.get(i).ids().length
-                    : cases.stream().mapToInt(c -> c.ids().length).sum();
-            out.printf(Locale.ROOT, "%-6s %7d %14s %16s %18s%n", name, tokens, cell(alone[i], 0),
-                    hasAdapter ? cell(alone[i], 1) : "-", hasAdapter ? cell(alone[i], 2) : "-");
-            for (double d : alone[i]) {
+                    : i == cases.size() ? total : cases.size() * cases.stream().mapToInt(c -> c.ids().length).max()
+                            .orElse(0);
+            out.printf(Locale.ROOT, "%-6s %7d %14s %16s %18s%n", name, tokens, cell(diffs[i], 0),
+                    hasAdapter ? cell(diffs[i], 1) : "-", hasAdapter ? cell(diffs[i], 2) : "-");
+            for (double d : diffs[i]) {
                 ok &= d <= tolerance;
             }
         }
         Path step = dir.resolve("expected_train_step.json");
         Path grads = adapter.resolve("expected_grads.safetensors");
         if (hasAdapter && Files.isRegularFile(step) && Files.isRegularFile(grads)) {
-            ok &= trainStep(out, cases, Json.MAPPER.readTree(step.toFile()), SafetensorsFile.open(grads));
+            for (boolean packed : new boolean[] {true, false}) {
+                ok &= trainStep(out, cases, Json.MAPPER.readTree(step.toFile()), SafetensorsFile.open(grads), packed);
+            }
         }
         out.println(ok ? "PARITY OK" : "PARITY FAILED: a difference exceeds the tolerance");
         out.flush();
         return ok ? 0 : 1;
     }
 
-    private Gemma2Classifier.Options options() {
-        return Gemma2Classifier.Options.defaults().placement(Placement.single(Device.cpu())).dtype(DataType.FLOAT32)
+    private DecoderClassifier.Options options() {
+        return DecoderClassifier.Options.defaults().placement(Placement.single(Device.cpu())).dtype(DataType.FLOAT32)
                 .log(s -> spec.commandLine().getOut().println(s));
     }
 
     /** One LoRA training step (adapter separate, no dropout): loss and every gradient against PEFT's. */
-    private boolean trainStep(PrintWriter out, List<Case> cases, JsonNode step, SafetensorsFile grads)
-            throws IOException {
+    private boolean trainStep(PrintWriter out, List<Case> cases, JsonNode step, SafetensorsFile grads,
+            boolean packed) throws IOException {
         JsonNode labelsNode = step.get("labels");
         long[] labels = new long[labelsNode.size()];
         for (int i = 0; i < labels.length; i++) {
             labels[i] = labelsNode.get(i).asLong();
         }
-        try (Gemma2Classifier model = Gemma2Classifier.load(dir, options().adapter(dir.resolve("adapter"), false));
+        try (DecoderClassifier model = DecoderClassifier.load(dir, options().packed(packed)
+                .adapter(dir.resolve("adapter"), false));
                 NDManager scope = Engines.newManager()) {
             Map<String, NDArray> trainable = model.trainable();
             float loss;
@@ -163,8 +180,9 @@ public final class ParityCommand implements Callable<Integer> {
                     worstName = key;
                 }
             }
-            out.printf(Locale.ROOT, "train step (labels %s): loss %.7f, |loss diff| %.2e; %d gradients, worst "
-                    + "relative diff %.2e (%s)%n", labelsNode, loss, lossDiff, grads.entries().size(), worst, worstName);
+            out.printf(Locale.ROOT, "train step (labels %s), %s: loss %.7f, |loss diff| %.2e; %d gradients, worst "
+                    + "relative diff %.2e (%s)%n", labelsNode, packed ? "packed" : "padded", loss, lossDiff,
+                    grads.entries().size(), worst, worstName);
             return lossDiff <= tolerance && worst <= tolerance;
         }
     }

@@ -12,13 +12,14 @@ import arenakit.infer.MicroBatches;
 import arenakit.infer.PipelinedRunner;
 import arenakit.infer.Predictor;
 import arenakit.infer.SingleDeviceRunner;
-import arenakit.model.Gemma2Classifier;
-import arenakit.model.Gemma2Config;
-import arenakit.model.LoraConfig;
+import arenakit.model.DecoderClassifier;
 import arenakit.model.Placement;
-import arenakit.model.SafetensorsFile;
 import arenakit.model.SequenceClassifier;
 import arenakit.model.TinyCheckpoints;
+import arenakit.model.family.DecoderConfig;
+import arenakit.model.family.Families;
+import arenakit.model.io.SafetensorsFile;
+import arenakit.model.lora.LoraConfig;
 import arenakit.train.AdamW;
 import arenakit.train.OptimizerConfig;
 import arenakit.train.Trainer;
@@ -44,6 +45,9 @@ import picocli.CommandLine.Option;
 @Command(name = "bench-train", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Time LoRA training steps and single / pipelined / data-parallel inference (tokens/s).")
 public final class TrainBenchCommand implements Callable<Integer> {
+    @Option(names = "--model-type", description = "the family: gemma2, llama or qwen2 (default ${DEFAULT-VALUE})")
+    String modelType = "gemma2";
+
     @Option(names = "--hidden", description = "hidden_size (default ${DEFAULT-VALUE})")
     int hidden = 64;
 
@@ -94,7 +98,8 @@ public final class TrainBenchCommand implements Callable<Integer> {
         Engines.pytorch();
         Path dir = Files.createTempDirectory("bench-train");
         try {
-            Gemma2Config config = Gemma2Config.of(vocab, hidden, intermediate, layers, heads, kvHeads, headDim);
+            DecoderConfig config = Families.tiny(modelType, vocab, hidden, intermediate, layers, heads, kvHeads,
+                    headDim);
             Path ckpt = TinyCheckpoints.write(dir.resolve("model"), config, SafetensorsFile.DType.F32, 1, 1);
             Random random = new Random(3);
             List<int[]> seqs = new ArrayList<>();
@@ -125,7 +130,7 @@ public final class TrainBenchCommand implements Callable<Integer> {
             target[i % 3] = 1;
             step.add(new Trainer.Sequence(seqs.get(i), target, null));
         }
-        try (Gemma2Classifier model = Gemma2Classifier.load(ckpt, Gemma2Classifier.Options.defaults().freshHead(true)
+        try (DecoderClassifier model = DecoderClassifier.load(ckpt, DecoderClassifier.Options.defaults().freshHead(true)
                 .log(s -> {}).lora(LoraConfig.of(loraR, 2.0 * loraR, 0)));
                 AdamW optimizer = new AdamW(model.trainable(), new OptimizerConfig(1e-4, 0.01, null, 0, 1))) {
             double seconds = 0;
@@ -152,23 +157,23 @@ public final class TrainBenchCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "inference: %d micro-batches%n", MicroBatches.pack(seqs, batchTokens).size());
         Device d0 = Placement.device(devices.get(0));
         Device d1 = Placement.device(devices.get(1));
-        try (Gemma2Classifier single = load(ckpt, Placement.single(d0))) {
+        try (DecoderClassifier single = load(ckpt, Placement.single(d0))) {
             report("single device", new SingleDeviceRunner(single), inference, seqs, tokens);
         }
-        try (Gemma2Classifier split = load(ckpt, Placement.split(d0, d1))) {
+        try (DecoderClassifier split = load(ckpt, Placement.split(d0, d1))) {
             report("pipelined, layers split over two devices", PipelinedRunner.of(split), inference,
                     seqs, tokens);
         }
-        try (Gemma2Classifier a = load(ckpt, Placement.single(d0));
-                Gemma2Classifier b = load(ckpt, Placement.single(d1))) {
+        try (DecoderClassifier a = load(ckpt, Placement.single(d0));
+                DecoderClassifier b = load(ckpt, Placement.single(d1))) {
             List<SequenceClassifier> replicas = List.of(a, b);
             report("data parallel, a model per device", new DataParallelRunner(replicas, devices), inference, seqs,
                     tokens);
         }
     }
 
-    private static Gemma2Classifier load(Path ckpt, Placement placement) throws Exception {
-        return Gemma2Classifier.load(ckpt, Gemma2Classifier.Options.defaults().placement(placement).log(s -> {}));
+    private static DecoderClassifier load(Path ckpt, Placement placement) throws Exception {
+        return DecoderClassifier.load(ckpt, DecoderClassifier.Options.defaults().placement(placement).log(s -> {}));
     }
 
     private void report(String mode, BatchRunner runner, InferenceConfig inference, List<int[]> seqs, long tokens) {

@@ -1,7 +1,7 @@
 package arenakit.infer;
 
-import arenakit.model.NoGrad;
 import arenakit.model.SequenceClassifier;
+import arenakit.model.tensor.NoGrad;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

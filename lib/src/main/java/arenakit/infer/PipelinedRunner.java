@@ -3,10 +3,10 @@ package arenakit.infer;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import arenakit.model.Gemma2Classifier;
-import arenakit.model.NoGrad;
+import arenakit.model.DecoderClassifier;
 import arenakit.model.Placement;
-import arenakit.model.TokenBatch;
+import arenakit.model.layers.TokenBatch;
+import arenakit.model.tensor.NoGrad;
 import arenakit.util.Engines;
 import java.util.Arrays;
 import java.util.List;
@@ -47,7 +47,7 @@ public final class PipelinedRunner implements BatchRunner {
      * The model's two layer stages as pipeline halves: embedding + the first device's layers, then the second
      * device's layers + final norm + head.
      */
-    public static PipelinedRunner of(Gemma2Classifier g) {
+    public static PipelinedRunner of(DecoderClassifier g) {
         List<Placement.Stage> stages = g.stages();
         if (stages.size() != 2) {
             throw new IllegalArgumentException("pipelining needs a model placed on two devices, got " + stages);

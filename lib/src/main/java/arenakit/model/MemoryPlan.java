@@ -1,30 +1,36 @@
 package arenakit.model;
 
 import ai.djl.ndarray.types.DataType;
+import arenakit.model.family.DecoderConfig;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
- * How much memory a Gemma-2 classifier needs per device, before anything is loaded: weights exactly (from the
- * config), activations as an estimate of the peak inside one decoder layer for a micro-batch of
- * {@code tokens} tokens padded to {@code maxLength} (eager attention keeps {@code heads x length^2} scores per
- * sequence, which dominates for long inputs), and for LoRA training the adapters with their Adam state plus the
- * activations autograd keeps for the backward pass.
+ * How much memory a decoder classifier of any family needs per device, before anything is loaded: weights exactly
+ * (from the family's tensor shapes, biases and norms included), activations as an estimate of the peak inside one
+ * decoder layer for a micro-batch of {@code tokens} tokens padded to {@code maxLength} (eager attention keeps
+ * {@code heads x length^2} scores per sequence, which dominates for long inputs), and for LoRA training the adapters
+ * with their Adam state plus the activations autograd keeps for the backward pass.
  *
  * @param tokens token budget of one micro-batch (padded tokens count)
  * @param maxLength the padded sequence length
  * @param loraRank LoRA r on all seven projections for the training estimate, 0 for inference only
  */
-public record MemoryPlan(Gemma2Config config, DataType dtype, List<Placement.Stage> stages, long tokens, int maxLength,
-        int loraRank) {
+public record MemoryPlan(DecoderConfig config, DataType dtype, List<Placement.Stage> stages, long tokens,
+        int maxLength, int loraRank) {
+
+    private static final String EMBEDDING = "model.embed_tokens.weight";
+    private static final String LAYERS = "model.layers.";
 
     /** Bytes of one stage's weights (embedding on the first stage, final norm and score head on the last). */
     public long weightBytes(int stage) {
         Placement.Stage s = stages.get(stage);
-        long params = (long) (s.to() - s.from()) * layerParams();
+        Map<String, long[]> shapes = config.tensorShapes();
+        long params = layerParams(shapes, s.from(), s.to());
         if (stage == 0) {
-            params += (long) config.vocabSize() * config.hiddenSize();
+            params += numel(shapes.get(EMBEDDING));
         }
         long bytes = params * dtype.getNumOfBytes();
         if (stage == stages.size() - 1) {
@@ -42,10 +48,32 @@ public record MemoryPlan(Gemma2Config config, DataType dtype, List<Placement.Sta
         return sum;
     }
 
-    /** Parameters of one decoder layer. */
+    /** Parameters of decoder layer 0 (every layer of these families has the same tensors). */
     public long layerParams() {
-        long h = config.hiddenSize();
-        return h * config.qDim() * 2 + h * config.kvDim() * 2 + 3 * h * config.intermediateSize() + 4 * h;
+        return layerParams(config.tensorShapes(), 0, 1);
+    }
+
+    /** Parameters of layers {@code [from, to)}: the tensors named {@code model.layers.<i>.*}. */
+    private static long layerParams(Map<String, long[]> shapes, int from, int to) {
+        long n = 0;
+        for (Map.Entry<String, long[]> e : shapes.entrySet()) {
+            String name = e.getKey();
+            if (name.startsWith(LAYERS)) {
+                int layer = Integer.parseInt(name.substring(LAYERS.length(), name.indexOf('.', LAYERS.length())));
+                if (layer >= from && layer < to) {
+                    n += numel(e.getValue());
+                }
+            }
+        }
+        return n;
+    }
+
+    private static long numel(long[] shape) {
+        long n = 1;
+        for (long d : shape) {
+            n *= d;
+        }
+        return n;
     }
 
     /** Estimated peak activation bytes of one micro-batch inside a layer (inference, no autograd). */
@@ -78,10 +106,10 @@ public record MemoryPlan(Gemma2Config config, DataType dtype, List<Placement.Sta
     @Override
     public String toString() {
         StringBuilder b = new StringBuilder();
-        b.append(String.format(Locale.ROOT, "Memory plan: Gemma-2 %d layers, hidden %d, heads %d/%d x %d, vocab %d, %s;"
-                + " micro-batch %d tokens, length <= %d%n", config.numHiddenLayers(), config.hiddenSize(),
-                config.numAttentionHeads(), config.numKeyValueHeads(), config.headDim(), config.vocabSize(),
-                dtype, tokens, maxLength));
+        b.append(String.format(Locale.ROOT, "Memory plan: %s %d layers, hidden %d, heads %d/%d x %d, vocab %d, %s;"
+                + " micro-batch %d tokens, length <= %d%n", config.familyName(), config.numHiddenLayers(),
+                config.hiddenSize(), config.numAttentionHeads(), config.numKeyValueHeads(), config.headDim(),
+                config.vocabSize(), dtype, tokens, maxLength));
         for (int i = 0; i < stages.size(); i++) {
             Placement.Stage s = stages.get(i);
             b.append(String.format(Locale.ROOT, "  %-8s layers [%d, %d): weights %s, inference activations ~%s%n",
@@ -102,9 +130,13 @@ public record MemoryPlan(Gemma2Config config, DataType dtype, List<Placement.Sta
         return b.toString();
     }
 
+    /** Every parameter: the decoder's tensors and the score head. */
     public long totalParams() {
-        return (long) config.numHiddenLayers() * layerParams() + (long) config.vocabSize() * config.hiddenSize()
-                + config.hiddenSize() + (long) config.hiddenSize() * config.numLabels();
+        long n = (long) config.hiddenSize() * config.numLabels();
+        for (long[] shape : config.tensorShapes().values()) {
+            n += numel(shape);
+        }
+        return n;
     }
 
     static String gib(long bytes) {

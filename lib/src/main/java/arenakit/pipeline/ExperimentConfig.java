@@ -41,7 +41,7 @@ public record ExperimentConfig(String name, String description, BaseModel baseMo
 
     /**
      * Exactly one of: a Hugging Face checkpoint folder (config.json + safetensors), or the sizes of a tiny random
-     * Gemma-2 that the pipeline writes once in HF layout and then loads through the same path.
+     * model (Gemma-2, Llama or Qwen2) that the pipeline writes once in HF layout and then loads through the same path.
      */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record BaseModel(String checkpoint, TinyModel tiny) {
@@ -52,10 +52,23 @@ public record ExperimentConfig(String name, String description, BaseModel baseMo
         }
     }
 
-    /** Sizes of a tiny random Gemma-2 (vocabulary size comes from the tokenizer). */
+    /**
+     * Sizes of a tiny random model (vocabulary size comes from the tokenizer).
+     *
+     * @param modelType its family: {@code gemma2} (default), {@code llama} or {@code qwen2}
+     */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-    public record TinyModel(int hiddenSize, int intermediateSize, int numHiddenLayers, int numAttentionHeads,
-            int numKeyValueHeads, int headDim, long seed) {}
+    public record TinyModel(String modelType, int hiddenSize, int intermediateSize, int numHiddenLayers,
+            int numAttentionHeads, int numKeyValueHeads, int headDim, long seed) {
+        public TinyModel {
+            modelType = modelType == null ? "gemma2" : modelType;
+            try {
+                arenakit.model.family.Families.requireSupported(modelType);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("base_model.tiny." + e.getMessage());
+            }
+        }
+    }
 
     /**
      * @param train Kaggle train.csv (labeled)

@@ -8,14 +8,15 @@ import arenakit.infer.InferenceConfig;
 import arenakit.infer.PipelinedRunner;
 import arenakit.infer.SingleDeviceRunner;
 import arenakit.model.ClassifierHead;
-import arenakit.model.Gemma2Classifier;
-import arenakit.model.Gemma2Config;
-import arenakit.model.HfCheckpoint;
-import arenakit.model.LoraConfig;
+import arenakit.model.DecoderClassifier;
 import arenakit.model.Placement;
-import arenakit.model.SafetensorsFile;
 import arenakit.model.SequenceClassifier;
 import arenakit.model.TinyCheckpoints;
+import arenakit.model.family.DecoderConfig;
+import arenakit.model.family.Families;
+import arenakit.model.io.HfCheckpoint;
+import arenakit.model.io.SafetensorsFile;
+import arenakit.model.lora.LoraConfig;
 import arenakit.text.Tokenizer;
 import arenakit.train.TrainConfig;
 import java.io.IOException;
@@ -30,24 +31,24 @@ import java.util.function.Consumer;
 final class Models {
     private Models() {}
 
-    /** The base checkpoint: the configured folder, or a tiny random Gemma-2 written once into {@code dir}. */
+    /** The base checkpoint: the configured folder, or a tiny random model (of its model_type) written once into {@code dir}. */
     static Path baseCheckpoint(ExperimentConfig.BaseModel spec, Tokenizer tokenizer, Path dir, Consumer<String> log)
             throws IOException {
         if (spec.checkpoint() != null) {
             return Path.of(spec.checkpoint()).toAbsolutePath().normalize();
         }
         ExperimentConfig.TinyModel t = spec.tiny();
-        Gemma2Config config = Gemma2Config.of(tokenizer.vocabSize(), t.hiddenSize(), t.intermediateSize(),
+        DecoderConfig config = Families.tiny(t.modelType(), tokenizer.vocabSize(), t.hiddenSize(), t.intermediateSize(),
                 t.numHiddenLayers(), t.numAttentionHeads(), t.numKeyValueHeads(), t.headDim());
         if (Files.isRegularFile(dir.resolve(HfCheckpoint.CONFIG))) {
-            Gemma2Config written = HfCheckpoint.open(dir).config();
+            DecoderConfig written = Families.read(dir.resolve(HfCheckpoint.CONFIG));
             if (written.equals(config.withNumLabels(written.numLabels()))) {
                 return dir; // written by an earlier run of this setup
             }
         }
         TinyCheckpoints.write(dir, config, SafetensorsFile.DType.F32, 1, t.seed());
-        log.accept(String.format(Locale.ROOT, "tiny random Gemma-2: %d layers, hidden %d, vocabulary %d -> %s",
-                t.numHiddenLayers(), t.hiddenSize(), tokenizer.vocabSize(), dir));
+        log.accept(String.format(Locale.ROOT, "tiny random %s: %d layers, hidden %d, vocabulary %d -> %s",
+                config.familyName(), t.numHiddenLayers(), t.hiddenSize(), tokenizer.vocabSize(), dir));
         return dir;
     }
 
@@ -59,7 +60,7 @@ final class Models {
     static SequenceClassifier forTraining(Path base, TrainConfig config, TrainedModel init, Consumer<String> log)
             throws IOException {
         TrainConfig.Model m = config.model();
-        Gemma2Classifier.Options o = Gemma2Classifier.Options.defaults().head(head(m.head()))
+        DecoderClassifier.Options o = DecoderClassifier.Options.defaults().head(head(m.head()))
                 .seed(config.train().seed()).log(log).planFor(config.loader().maxTokens(),
                         config.data().text().maxLength());
         dtype(m.dtype()).ifPresent(o::dtype);
@@ -78,12 +79,12 @@ final class Models {
         } else if (!continued) {
             o.lora(lora(m.lora()));
         }
-        return Gemma2Classifier.load(weights, o);
+        return DecoderClassifier.load(weights, o);
     }
 
     /** Writes a trained model into a stage (or checkpoint) folder: {@code model/} or {@code adapter/}. */
     static void export(SequenceClassifier model, Path dir) throws IOException {
-        Gemma2Classifier g = (Gemma2Classifier) model;
+        DecoderClassifier g = (DecoderClassifier) model;
         if (g.fullFineTune()) {
             g.saveCheckpoint(dir.resolve(TrainedModel.CHECKPOINT), SafetensorsFile.DType.F32, 1);
         } else {
@@ -106,7 +107,7 @@ final class Models {
         List<Device> devices = inference.devices().stream().map(Placement::device).toList();
         switch (inference.mode()) {
             case InferenceConfig.SINGLE -> {
-                Gemma2Classifier g = load(base, model, Placement.single(devices.get(0)), inference, log);
+                DecoderClassifier g = load(base, model, Placement.single(devices.get(0)), inference, log);
                 return new Inference(new SingleDeviceRunner(g), List.of(g));
             }
             case InferenceConfig.DATA_PARALLEL -> {
@@ -125,22 +126,22 @@ final class Models {
                 Device[] two = devices.toArray(new Device[0]);
                 Placement placement = inference.splitLayer() == null ? Placement.split(two)
                         : Placement.split(new int[] {inference.splitLayer()}, two);
-                Gemma2Classifier g = load(base, model, placement, inference, log);
+                DecoderClassifier g = load(base, model, placement, inference, log);
                 return new Inference(PipelinedRunner.of(g), List.of(g));
             }
         }
     }
 
-    private static Gemma2Classifier load(Path base, TrainedModel model, Placement placement, InferenceConfig inference,
+    private static DecoderClassifier load(Path base, TrainedModel model, Placement placement, InferenceConfig inference,
             Consumer<String> log) throws IOException {
-        Gemma2Classifier.Options o = Gemma2Classifier.Options.defaults().placement(placement)
+        DecoderClassifier.Options o = DecoderClassifier.Options.defaults().placement(placement)
                 .head(head(model.config().model().head())).log(log).planFor(inference.maxTokens(),
                         model.config().data().text().maxLength());
         dtype(model.config().model().dtype()).ifPresent(o::dtype);
         if (model.fullFineTune()) {
-            return Gemma2Classifier.load(model.weights(), o);
+            return DecoderClassifier.load(model.weights(), o);
         }
-        return Gemma2Classifier.load(base, o.adapter(model.weights(), true));
+        return DecoderClassifier.load(base, o.adapter(model.weights(), true));
     }
 
     private static java.util.Optional<DataType> dtype(String name) {

@@ -6,7 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
-import arenakit.model.NoGrad;
+import arenakit.model.tensor.NoGrad;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

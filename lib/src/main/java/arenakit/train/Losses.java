@@ -1,7 +1,7 @@
 package arenakit.train;
 
 import ai.djl.ndarray.NDArray;
-import arenakit.model.TorchScalar;
+import arenakit.model.tensor.TorchScalar;
 
 /**
  * Training losses over logits {@code [n, classes]}. Each returns the per-example loss {@code [n]} so the trainer

@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
-import arenakit.model.Gemma2Classifier;
+import arenakit.model.DecoderClassifier;
 import arenakit.model.Placement;
-import arenakit.model.SafetensorsFile.DType;
 import arenakit.model.TinyCheckpoints;
+import arenakit.model.io.SafetensorsFile.DType;
 import arenakit.util.ArenaHome;
 import arenakit.util.Engines;
 import arenakit.util.Json;
@@ -45,7 +45,7 @@ class ModelCommandsTest {
         Path dir = TinyCheckpoints.write(tmp.resolve("fixture"), TinyCheckpoints.testConfig(64), DType.BF16, 2, 4);
         List<int[]> seqs = List.of(new int[] {2, 5, 9}, new int[] {2, 7, 7, 1, 30, 12, 40, 41, 42, 8, 3});
         float[] logits;
-        try (Gemma2Classifier model = Gemma2Classifier.load(dir, Gemma2Classifier.Options.defaults()
+        try (DecoderClassifier model = DecoderClassifier.load(dir, DecoderClassifier.Options.defaults()
                 .placement(Placement.single(Device.cpu())).log(s -> { })); NDManager scope = Engines.newManager()) {
             logits = model.logits(scope, seqs, false).toFloatArray();
         }

@@ -6,6 +6,9 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
+import arenakit.model.family.Gemma2Config;
+import arenakit.model.io.SafetensorsFile;
+import arenakit.model.lora.LoraConfig;
 import arenakit.util.Engines;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -33,13 +36,13 @@ public class BackwardAfterGcTest {
         TinyCheckpoints.write(dir, config, SafetensorsFile.DType.F32, 1, 1);
         for (boolean lora : new boolean[] {true, false}) {
             for (int run = 0; run < 3; run++) {
-                Gemma2Classifier.Options o = Gemma2Classifier.Options.defaults().freshHead(true).log(s -> {});
+                DecoderClassifier.Options o = DecoderClassifier.Options.defaults().freshHead(true).log(s -> {});
                 if (lora) {
                     o.lora(LoraConfig.of(4, 8, 0));
                 } else {
                     o.fullFineTune(true);
                 }
-                try (Gemma2Classifier model = Gemma2Classifier.load(dir, o); NDManager scope = Engines.newManager()) {
+                try (DecoderClassifier model = DecoderClassifier.load(dir, o); NDManager scope = Engines.newManager()) {
                     Random random = new Random(run);
                     List<int[]> seqs = new ArrayList<>();
                     for (int k = 0; k < 4; k++) {

@@ -9,7 +9,13 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import arenakit.model.SafetensorsFile.DType;
+import arenakit.model.family.Families;
+import arenakit.model.family.Gemma2Config;
+import arenakit.model.io.HfCheckpoint;
+import arenakit.model.io.SafetensorsFile.DType;
+import arenakit.model.io.SafetensorsFile;
+import arenakit.model.io.SafetensorsWriter;
+import arenakit.model.tensor.HalfFloats;
 import arenakit.util.Engines;
 import arenakit.util.Json;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -39,7 +45,7 @@ class CheckpointLoadingTest {
         HfCheckpoint a = HfCheckpoint.open(f32);
         HfCheckpoint b = HfCheckpoint.open(f16);
         HfCheckpoint c = HfCheckpoint.open(bf16);
-        assertEquals(CONFIG.withNumLabels(3), a.config());
+        assertEquals(CONFIG.withNumLabels(3), Families.read(f32.resolve(HfCheckpoint.CONFIG)));
         try (NDManager m = Engines.newManager()) {
             for (String name : a.names()) {
                 float[] exact = a.load(name, m, DataType.FLOAT32, false).toFloatArray();
@@ -80,7 +86,7 @@ class CheckpointLoadingTest {
     void missingUnexpectedAndMisshapedTensorsAreNamed() throws Exception {
         Path dir = tmp.resolve("bad");
         List<SafetensorsWriter.Tensor> tensors = new ArrayList<>();
-        Gemma2.tensorShapes(CONFIG).forEach((name, shape) -> {
+        CONFIG.tensorShapes().forEach((name, shape) -> {
             if (name.equals("model.layers.1.mlp.up_proj.weight")) {
                 return; // missing
             }
@@ -88,8 +94,8 @@ class CheckpointLoadingTest {
             tensors.add(SafetensorsWriter.Tensor.of(name, s, new float[(int) (s.length == 1 ? s[0] : s[0] * s[1])]));
         });
         tensors.add(SafetensorsWriter.Tensor.of("model.layers.0.self_attn.q_norm.weight", new long[] {16}, new float[16]));
-        HfCheckpoint.write(dir, CONFIG, DType.F32, 2, tensors);
-        IOException e = assertThrows(IOException.class, () -> Gemma2Classifier.load(dir, options()));
+        HfCheckpoint.write(dir, CONFIG::toJson, DType.F32, 2, tensors);
+        IOException e = assertThrows(IOException.class, () -> DecoderClassifier.load(dir, options()));
         String msg = e.getMessage();
         assertTrue(msg.contains("3 problems"), msg);
         assertTrue(msg.contains("missing tensor model.layers.1.mlp.up_proj.weight (expected shape [128, 64])"), msg);
@@ -115,7 +121,7 @@ class CheckpointLoadingTest {
         ObjectNode config = (ObjectNode) Json.MAPPER.readTree(single.resolve("config.json").toFile());
         config.remove("num_key_value_heads");
         Json.write(single.resolve("config.json"), config);
-        IOException noField = assertThrows(IOException.class, () -> HfCheckpoint.open(single));
+        IOException noField = assertThrows(IOException.class, () -> DecoderClassifier.load(single, options()));
         assertTrue(noField.getMessage().contains("config.json: missing field num_key_value_heads"), noField.getMessage());
 
         Path empty = Files.createDirectories(tmp.resolve("empty"));
@@ -128,12 +134,12 @@ class CheckpointLoadingTest {
     void aCausalLmCheckpointGetsAFreshHeadAndIgnoresLmHead() throws Exception {
         Path dir = tmp.resolve("lm");
         List<SafetensorsWriter.Tensor> tensors = new ArrayList<>();
-        Gemma2.tensorShapes(CONFIG).forEach((name, shape) -> tensors.add(SafetensorsWriter.Tensor.of(name, shape,
+        CONFIG.tensorShapes().forEach((name, shape) -> tensors.add(SafetensorsWriter.Tensor.of(name, shape,
                 new float[(int) java.util.Arrays.stream(shape).reduce(1, (x, y) -> x * y)])));
         tensors.add(SafetensorsWriter.Tensor.of("lm_head.weight", new long[] {128, 64}, new float[128 * 64]));
-        HfCheckpoint.write(dir, CONFIG, DType.BF16, 1, tensors);
+        HfCheckpoint.write(dir, CONFIG::toJson, DType.BF16, 1, tensors);
         List<String> notices = new ArrayList<>();
-        try (Gemma2Classifier model = Gemma2Classifier.load(dir, options().log(notices::add))) {
+        try (DecoderClassifier model = DecoderClassifier.load(dir, options().log(notices::add))) {
             assertEquals(ClassifierHead.Kind.SCORE, model.head().kind());
             assertTrue(notices.get(0).contains("fresh SCORE head"), notices.toString());
             Map<String, NDArray> head = model.head().parameters();
@@ -141,7 +147,7 @@ class CheckpointLoadingTest {
         }
     }
 
-    static Gemma2Classifier.Options options() {
-        return Gemma2Classifier.Options.defaults().placement(Placement.single(Device.cpu())).log(s -> { });
+    static DecoderClassifier.Options options() {
+        return DecoderClassifier.Options.defaults().placement(Placement.single(Device.cpu())).log(s -> { });
     }
 }

@@ -9,6 +9,12 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
+import arenakit.model.family.Gemma2Config;
+import arenakit.model.io.SafetensorsFile;
+import arenakit.model.lora.LoraConfig;
+import arenakit.model.tensor.Casts;
+import arenakit.model.tensor.NoGrad;
+import arenakit.model.tensor.TorchScalar;
 import arenakit.util.Engines;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -67,7 +73,7 @@ class Float16GradientsTest {
 
     /** Every trainable tensor's gradient of one backward, LoRA B set non-zero so that A gets a gradient too. */
     private Map<String, float[]> gradients(DataType dtype) throws Exception {
-        try (Gemma2Classifier model = Gemma2Classifier.load(dir, Gemma2Classifier.Options.defaults().dtype(dtype)
+        try (DecoderClassifier model = DecoderClassifier.load(dir, DecoderClassifier.Options.defaults().dtype(dtype)
                 .freshHead(true).seed(3).log(s -> {}).lora(LoraConfig.of(4, 8, 0)));
                 NDManager scope = Engines.newManager()) {
             Random random = new Random(11);

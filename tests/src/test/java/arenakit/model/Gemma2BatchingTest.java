@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import arenakit.model.SafetensorsFile.DType;
+import arenakit.model.family.Gemma2Config;
+import arenakit.model.io.SafetensorsFile.DType;
+import arenakit.model.layers.TokenBatch;
 import arenakit.util.Engines;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -48,7 +50,7 @@ class Gemma2BatchingTest {
     void paddedAndPackedBatchesGiveEachSequenceItsSingleLogits() throws Exception {
         // lengths around and beyond the sliding window (8), the longest last and first
         List<int[]> seqs = sequences(1, 3, 30, 9, 1, 17, 8);
-        try (Gemma2Classifier model = Gemma2Classifier.load(dir, CheckpointLoadingTest.options());
+        try (DecoderClassifier model = DecoderClassifier.load(dir, CheckpointLoadingTest.options());
                 NDManager scope = Engines.newManager()) {
             TokenBatch padded = TokenBatch.padded(seqs, CONFIG.padTokenId());
             TokenBatch packed = TokenBatch.packed(seqs);
@@ -70,10 +72,10 @@ class Gemma2BatchingTest {
     @Test
     void stagesRunSeparatelyAndOverTwoCpuDevicesGiveTheSameLogits() throws Exception {
         List<int[]> seqs = sequences(2, 12, 5, 20);
-        Gemma2Classifier.Options split = CheckpointLoadingTest.options()
+        DecoderClassifier.Options split = CheckpointLoadingTest.options()
                 .placement(Placement.split(Device.cpu(), Device.cpu()));
-        try (Gemma2Classifier one = Gemma2Classifier.load(dir, CheckpointLoadingTest.options());
-                Gemma2Classifier two = Gemma2Classifier.load(dir, split);
+        try (DecoderClassifier one = DecoderClassifier.load(dir, CheckpointLoadingTest.options());
+                DecoderClassifier two = DecoderClassifier.load(dir, split);
                 NDManager scope = Engines.newManager()) {
             assertEquals(List.of(new Placement.Stage(Device.cpu(), 0, 2), new Placement.Stage(Device.cpu(), 2, 4)),
                     two.stages());
@@ -92,9 +94,9 @@ class Gemma2BatchingTest {
     @Test
     void twoThreadsPipelineMicroBatchesOverTheTwoStages() throws Exception {
         List<List<int[]>> microBatches = List.of(sequences(7, 10, 3), sequences(8, 21, 6, 9), sequences(9, 2));
-        Gemma2Classifier.Options split = CheckpointLoadingTest.options()
+        DecoderClassifier.Options split = CheckpointLoadingTest.options()
                 .placement(Placement.split(Device.cpu(), Device.cpu()));
-        try (Gemma2Classifier model = Gemma2Classifier.load(dir, split); NDManager base = Engines.newManager()) {
+        try (DecoderClassifier model = DecoderClassifier.load(dir, split); NDManager base = Engines.newManager()) {
             List<float[]> expected = new ArrayList<>();
             for (List<int[]> mb : microBatches) {
                 try (NDManager scope = base.newSubManager()) {
@@ -148,9 +150,9 @@ class Gemma2BatchingTest {
     @Test
     void longLoopsLeakNoArrays() throws Exception {
         List<int[]> seqs = sequences(3, 25, 7, 14, 2);
-        try (Gemma2Classifier model = Gemma2Classifier.load(dir, CheckpointLoadingTest.options());
+        try (DecoderClassifier model = DecoderClassifier.load(dir, CheckpointLoadingTest.options());
                 NDManager base = Engines.newManager()) {
-            int weightsBefore = model.decoder().embedTokens().getManager().getManagedArrays().size();
+            int weightsBefore = model.decoder().tensors().get("model.embed_tokens.weight").getManager().getManagedArrays().size();
             for (int i = 0; i < 12; i++) {
                 try (NDManager scope = base.newSubManager()) {
                     model.logits(scope, seqs, i % 2 == 0);
@@ -158,14 +160,14 @@ class Gemma2BatchingTest {
                     assertTrue(scope.getManagedArrays().size() <= 6, "arrays kept: " + scope.getManagedArrays().size());
                 }
             }
-            assertEquals(weightsBefore, model.decoder().embedTokens().getManager().getManagedArrays().size());
+            assertEquals(weightsBefore, model.decoder().tensors().get("model.embed_tokens.weight").getManager().getManagedArrays().size());
             assertEquals(0, base.getManagedArrays().size());
         }
     }
 
     @Test
     void tokenIdsOutsideTheVocabularyAreRejected() throws Exception {
-        try (Gemma2Classifier model = Gemma2Classifier.load(dir, CheckpointLoadingTest.options());
+        try (DecoderClassifier model = DecoderClassifier.load(dir, CheckpointLoadingTest.options());
                 NDManager scope = Engines.newManager()) {
             var e = assertThrows(IllegalArgumentException.class,
                     () -> model.logits(scope, List.of(new int[] {2, 5}, new int[] {2, 7, 256}), false));

@@ -19,10 +19,10 @@ class Gemma2ParityTest {
     void baseModelMatchesTransformersOneByOneAndBatchedPackedOrPadded() throws Exception {
         Path dir = SharedFixture.gemma2Tiny();
         List<SharedFixture.Case> cases = SharedFixture.cases(dir);
-        try (Gemma2Classifier padded = Gemma2Classifier.load(dir, options().packed(false))) {
+        try (DecoderClassifier padded = DecoderClassifier.load(dir, options().packed(false))) {
             check(padded, cases, SharedFixture.Case::logits);
         }
-        try (Gemma2Classifier model = Gemma2Classifier.load(dir, options().packed(true))) {
+        try (DecoderClassifier model = DecoderClassifier.load(dir, options().packed(true))) {
             check(model, cases, SharedFixture.Case::logits);
             try (NDManager scope = Engines.newManager()) {
                 NDArray hidden = model.hiddenStates(scope, cases.stream().map(SharedFixture.Case::ids).toList());
@@ -41,7 +41,7 @@ class Gemma2ParityTest {
         Path dir = SharedFixture.gemma2Tiny();
         List<SharedFixture.Case> cases = SharedFixture.cases(dir);
         for (boolean merge : new boolean[] {true, false}) {
-            try (Gemma2Classifier model = Gemma2Classifier.load(dir, options().adapter(dir.resolve("adapter"), merge))) {
+            try (DecoderClassifier model = DecoderClassifier.load(dir, options().adapter(dir.resolve("adapter"), merge))) {
                 check(model, cases, SharedFixture.Case::logitsWithAdapter);
             }
         }
@@ -51,17 +51,17 @@ class Gemma2ParityTest {
     void twoStagesOnTheCpuGiveTheSameLogits() throws Exception {
         Path dir = SharedFixture.gemma2Tiny();
         List<SharedFixture.Case> cases = SharedFixture.cases(dir);
-        Gemma2Classifier.Options o = options().placement(Placement.split(new int[] {1}, Device.cpu(), Device.cpu()));
-        try (Gemma2Classifier model = Gemma2Classifier.load(dir, o)) {
+        DecoderClassifier.Options o = options().placement(Placement.split(new int[] {1}, Device.cpu(), Device.cpu()));
+        try (DecoderClassifier model = DecoderClassifier.load(dir, o)) {
             check(model, cases, SharedFixture.Case::logits);
         }
     }
 
-    static Gemma2Classifier.Options options() {
-        return Gemma2Classifier.Options.defaults().placement(Placement.single(Device.cpu()));
+    static DecoderClassifier.Options options() {
+        return DecoderClassifier.Options.defaults().placement(Placement.single(Device.cpu()));
     }
 
-    private static void check(Gemma2Classifier model, List<SharedFixture.Case> cases,
+    private static void check(DecoderClassifier model, List<SharedFixture.Case> cases,
             Function<SharedFixture.Case, float[]> expected) {
         try (NDManager scope = Engines.newManager()) {
             for (SharedFixture.Case c : cases) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import arenakit.model.tensor.HalfFloats;
 import arenakit.util.Engines;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

@@ -9,7 +9,9 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
-import arenakit.model.SafetensorsFile.DType;
+import arenakit.model.family.Gemma2Config;
+import arenakit.model.io.SafetensorsFile.DType;
+import arenakit.model.tensor.NoGrad;
 import arenakit.util.Engines;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -35,7 +37,7 @@ class HeadsAndFullFineTuneTest {
     void everyHeadGivesThreeLogitsAndDropoutOnlyWhenTraining() throws Exception {
         List<int[]> seqs = Gemma2BatchingTest.sequences(4, 6, 13);
         for (ClassifierHead.Kind kind : ClassifierHead.Kind.values()) {
-            try (Gemma2Classifier model = Gemma2Classifier.load(base, CheckpointLoadingTest.options()
+            try (DecoderClassifier model = DecoderClassifier.load(base, CheckpointLoadingTest.options()
                     .head(kind).freshHead(true)); NDManager scope = Engines.newManager()) {
                 assertEquals(kind, model.head().kind());
                 NDArray eval = model.logits(scope, seqs, false);
@@ -49,7 +51,7 @@ class HeadsAndFullFineTuneTest {
 
     @Test
     void aHeadLayoutTheCheckpointDoesNotHoldNeedsAFreshStart() {
-        var e = assertThrows(IllegalArgumentException.class, () -> Gemma2Classifier.load(base,
+        var e = assertThrows(IllegalArgumentException.class, () -> DecoderClassifier.load(base,
                 CheckpointLoadingTest.options().head(ClassifierHead.Kind.MLP3)));
         assertTrue(e.getMessage().contains("holds score.* tensors [weight], not a MLP3 head"), e.getMessage());
     }
@@ -59,10 +61,10 @@ class HeadsAndFullFineTuneTest {
         List<int[]> seqs = Gemma2BatchingTest.sequences(6, 9, 4, 15);
         Path saved = tmp.resolve("full");
         float[] trained;
-        try (Gemma2Classifier model = Gemma2Classifier.load(base, CheckpointLoadingTest.options().fullFineTune(true));
+        try (DecoderClassifier model = DecoderClassifier.load(base, CheckpointLoadingTest.options().fullFineTune(true));
                 NDManager scope = Engines.newManager()) {
             Map<String, NDArray> params = model.trainable();
-            assertEquals(Gemma2.tensorShapes(CONFIG).size() + 1, params.size());
+            assertEquals(CONFIG.tensorShapes().size() + 1, params.size());
             float[] before = model.logits(scope, seqs, false).toFloatArray();
             try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
                 NDArray logits = model.logits(scope, seqs, true);
@@ -80,7 +82,7 @@ class HeadsAndFullFineTuneTest {
             model.saveCheckpoint(saved, DType.F32, 2);
             assertThrows(IllegalStateException.class, () -> model.saveAdapter(tmp.resolve("none")));
         }
-        try (Gemma2Classifier reloaded = Gemma2Classifier.load(saved, CheckpointLoadingTest.options());
+        try (DecoderClassifier reloaded = DecoderClassifier.load(saved, CheckpointLoadingTest.options());
                 NDManager scope = Engines.newManager()) {
             LoraAdapterTest.assertSame(trained, reloaded.logits(scope, seqs, false).toFloatArray(), 1e-5);
         }

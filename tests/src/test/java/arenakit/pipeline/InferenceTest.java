@@ -9,16 +9,16 @@ import arenakit.data.Conversation;
 import arenakit.data.SampleGenerator;
 import arenakit.infer.DataParallelRunner;
 import arenakit.infer.InferenceConfig;
-import arenakit.infer.Predictions;
 import arenakit.infer.PipelinedRunner;
+import arenakit.infer.Predictions;
 import arenakit.infer.Predictor;
 import arenakit.infer.SingleDeviceRunner;
-import arenakit.model.Gemma2Classifier;
-import arenakit.model.Gemma2Config;
+import arenakit.model.DecoderClassifier;
 import arenakit.model.Placement;
-import arenakit.model.SafetensorsFile;
 import arenakit.model.SequenceClassifier;
 import arenakit.model.TinyCheckpoints;
+import arenakit.model.family.Gemma2Config;
+import arenakit.model.io.SafetensorsFile;
 import arenakit.text.PromptEncoder;
 import arenakit.text.Tokenizer;
 import arenakit.text.WordLevelTokenizer;
@@ -68,8 +68,8 @@ class InferenceTest {
         tokenizer.close();
     }
 
-    private static Gemma2Classifier load(Placement placement) throws Exception {
-        return Gemma2Classifier.load(checkpoint, Gemma2Classifier.Options.defaults().placement(placement).log(s -> {}));
+    private static DecoderClassifier load(Placement placement) throws Exception {
+        return DecoderClassifier.load(checkpoint, DecoderClassifier.Options.defaults().placement(placement).log(s -> {}));
     }
 
     private static InferenceConfig inference(boolean tta, int maxTokens) {
@@ -81,11 +81,11 @@ class InferenceTest {
         List<int[]> seqs = rows.stream().map(encoder::encode).toList();
         InferenceConfig small = inference(false, 400); // several micro-batches in flight
         float[][] plain;
-        try (Gemma2Classifier g = load(Placement.single(Device.cpu()))) {
+        try (DecoderClassifier g = load(Placement.single(Device.cpu()))) {
             plain = new Predictor(new SingleDeviceRunner(g), small, s -> {}).logits(seqs, "plain");
         }
         List<String> log = new ArrayList<>();
-        try (Gemma2Classifier g = load(Placement.split(new int[] {1}, Device.cpu(), Device.cpu()))) {
+        try (DecoderClassifier g = load(Placement.split(new int[] {1}, Device.cpu(), Device.cpu()))) {
             float[][] piped = new Predictor(PipelinedRunner.of(g), small, log::add).logits(seqs, "pipelined");
             for (int i = 0; i < seqs.size(); i++) {
                 assertArrayEquals(plain[i], piped[i], 1e-5f, "row " + i);
@@ -93,8 +93,8 @@ class InferenceTest {
         }
         assertTrue(log.stream().anyMatch(l -> l.contains("pipeline cpu() layers [0, 1) -> cpu() layers [1, 4)")
                 && l.contains("tokens/s")), log.toString());
-        try (Gemma2Classifier a = load(Placement.single(Device.cpu()));
-                Gemma2Classifier b = load(Placement.single(Device.cpu()))) {
+        try (DecoderClassifier a = load(Placement.single(Device.cpu()));
+                DecoderClassifier b = load(Placement.single(Device.cpu()))) {
             List<SequenceClassifier> replicas = List.of(a, b);
             float[][] parallel = new Predictor(new DataParallelRunner(replicas, List.of("cpu", "cpu")), small, s -> {})
                     .logits(seqs, "data parallel");
@@ -115,8 +115,8 @@ class InferenceTest {
             batches.add(List.of(s, s));
         }
         java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger();
-        try (Gemma2Classifier broken = load(Placement.single(Device.cpu()));
-                Gemma2Classifier working = load(Placement.single(Device.cpu()))) {
+        try (DecoderClassifier broken = load(Placement.single(Device.cpu()));
+                DecoderClassifier working = load(Placement.single(Device.cpu()))) {
             broken.close(); // its weights are freed: every forward on it fails
             var runner = new DataParallelRunner(List.of(broken, working), List.of("cpu", "cpu"));
             var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
@@ -130,7 +130,7 @@ class InferenceTest {
 
     @Test
     void ttaAveragesTheSwappedBackPrediction() throws Exception {
-        try (Gemma2Classifier g = load(Placement.single(Device.cpu()))) {
+        try (DecoderClassifier g = load(Placement.single(Device.cpu()))) {
             SingleDeviceRunner runner = new SingleDeviceRunner(g);
             Predictions tta = new Predictor(runner, inference(true, 4096), s -> {})
                     .predict(rows, encoder::encode, "tta");

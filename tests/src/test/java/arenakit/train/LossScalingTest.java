@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.types.DataType;
 import arenakit.data.Conversation;
-import arenakit.model.Gemma2Classifier;
+import arenakit.model.DecoderClassifier;
 import arenakit.model.SequenceClassifier;
 import arenakit.util.Json;
 import java.io.InputStream;
@@ -65,7 +65,7 @@ class LossScalingTest {
     void float32WithDynamicScalingTrainsTheSameWeightsAsWithout() throws Exception {
         List<Example> rows = setup.examples().subList(0, 16);
         Map<String, float[]> unscaled;
-        try (Gemma2Classifier model = setup.lora(0.1)) {
+        try (DecoderClassifier model = setup.lora(0.1)) {
             List<String> log = new ArrayList<>();
             Trainer.Result r = trainer(model, config(4, 7, "off", 65536, 2000), log).fit(rows, List.of(),
                     dir.resolve("off"), 0);
@@ -74,13 +74,13 @@ class LossScalingTest {
             unscaled = values(model);
         }
         // auto on a float32 model is off
-        try (Gemma2Classifier model = setup.lora(0.1)) {
+        try (DecoderClassifier model = setup.lora(0.1)) {
             Trainer.Result r = trainer(model, config(4, 7, "auto", 65536, 2000), new ArrayList<>()).fit(rows,
                     List.of(), dir.resolve("auto"), 0);
             assertNull(r.history().get(0).lossScale());
             assertWeights(unscaled, values(model));
         }
-        try (Gemma2Classifier model = setup.lora(0.1)) {
+        try (DecoderClassifier model = setup.lora(0.1)) {
             List<String> log = new ArrayList<>();
             Trainer.Result r = trainer(model, config(4, 7, "dynamic", 1024, 2), log).fit(rows, List.of(),
                     dir.resolve("dynamic"), 0);
@@ -108,7 +108,7 @@ class LossScalingTest {
         String[][] runs = {{"float32", "off"}, {"float16", "off"}, {"float16", "auto"}};
         for (int k = 0; k < runs.length; k++) {
             DataType dtype = runs[k][0].equals("float32") ? DataType.FLOAT32 : DataType.FLOAT16;
-            try (Gemma2Classifier model = setup.lora(0, dtype)) {
+            try (DecoderClassifier model = setup.lora(0, dtype)) {
                 Trainer.Result r = trainer(model, config(8, 20, runs[k][1], 1024, 2000), new ArrayList<>())
                         .fit(rows, holdout, dir.resolve("like-float32-" + k), 0);
                 assertEquals(runs[k][1].equals("auto") ? 1024.0 : null, r.history().get(0).lossScale());
@@ -136,7 +136,7 @@ class LossScalingTest {
         Path stage = dir.resolve("overflow");
         List<String> log = new ArrayList<>();
         double before;
-        try (Gemma2Classifier model = setup.lora(0, DataType.FLOAT16)) {
+        try (DecoderClassifier model = setup.lora(0, DataType.FLOAT16)) {
             Map<String, float[]> initial = values(model);
             Trainer t = trainer(model, config, log);
             before = t.evaluate(holdout)[0];
@@ -157,7 +157,7 @@ class LossScalingTest {
                     + ", step skipped, scale -> " + (1 << (23 - k));
             assertEquals(expected, log.get(k + 1));
         }
-        try (Gemma2Classifier model = setup.lora(0, DataType.FLOAT16)) {
+        try (DecoderClassifier model = setup.lora(0, DataType.FLOAT16)) {
             Trainer.Result r = trainer(model, config, log).fit(rows, holdout, stage, 0);
             assertEquals(20, r.steps());
             TrainLog end = r.history().get(0);
@@ -176,7 +176,7 @@ class LossScalingTest {
         TrainConfig config = config(4, 12, "dynamic", 1 << 20, 3);
         Map<String, float[]> straight;
         TrainLog straightEnd;
-        try (Gemma2Classifier model = setup.lora(0.1, DataType.FLOAT16)) {
+        try (DecoderClassifier model = setup.lora(0.1, DataType.FLOAT16)) {
             List<String> log = new ArrayList<>();
             Trainer.Result r = trainer(model, config, log).fit(rows, List.of(), dir.resolve("straight"), 0);
             straight = values(model);
@@ -190,13 +190,13 @@ class LossScalingTest {
         LossScaler.State[] expected = {new LossScaler.State(32768, 0), new LossScaler.State(8192, 2)};
         int[] pauses = {5, 4};
         for (int k = 0; k < pauses.length; k++) {
-            try (Gemma2Classifier model = setup.lora(0.1, DataType.FLOAT16)) {
+            try (DecoderClassifier model = setup.lora(0.1, DataType.FLOAT16)) {
                 assertTrue(trainer(model, config, new ArrayList<>()).fit(rows, List.of(), resumed, pauses[k])
                         .stopped());
             }
             assertEquals(expected[k], Checkpoints.state(new Checkpoints(resumed).latest().orElseThrow()).lossScaler());
         }
-        try (Gemma2Classifier model = setup.lora(0.1, DataType.FLOAT16)) {
+        try (DecoderClassifier model = setup.lora(0.1, DataType.FLOAT16)) {
             Trainer.Result r = trainer(model, config, new ArrayList<>()).fit(rows, List.of(), resumed, 0);
             assertFalse(r.stopped());
             assertWeights(straight, values(model));

@@ -4,11 +4,11 @@ import ai.djl.ndarray.types.DataType;
 import arenakit.data.Conversation;
 import arenakit.data.SampleGenerator;
 import arenakit.data.Turn;
-import arenakit.model.Gemma2Classifier;
-import arenakit.model.Gemma2Config;
-import arenakit.model.LoraConfig;
-import arenakit.model.SafetensorsFile;
+import arenakit.model.DecoderClassifier;
 import arenakit.model.TinyCheckpoints;
+import arenakit.model.family.Gemma2Config;
+import arenakit.model.io.SafetensorsFile;
+import arenakit.model.lora.LoraConfig;
 import arenakit.text.PromptEncoder;
 import arenakit.text.Tokenizer;
 import arenakit.text.WordLevelTokenizer;
@@ -50,13 +50,13 @@ final class TinySetup implements AutoCloseable {
     }
 
     /** The checkpoint with fresh LoRA adapters (r = 4 on every projection, the given dropout). */
-    Gemma2Classifier lora(double dropout) throws IOException {
+    DecoderClassifier lora(double dropout) throws IOException {
         return lora(dropout, DataType.FLOAT32);
     }
 
     /** {@link #lora(double)} computing in {@code dtype} (FLOAT16: base weights and activations; LoRA stays FLOAT32). */
-    Gemma2Classifier lora(double dropout, DataType dtype) throws IOException {
-        return Gemma2Classifier.load(checkpoint, Gemma2Classifier.Options.defaults().freshHead(true).seed(5)
+    DecoderClassifier lora(double dropout, DataType dtype) throws IOException {
+        return DecoderClassifier.load(checkpoint, DecoderClassifier.Options.defaults().freshHead(true).seed(5)
                 .dtype(dtype).log(s -> {}).lora(LoraConfig.of(4, 8, dropout)));
     }
 

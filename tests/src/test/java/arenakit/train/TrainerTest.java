@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.training.GradientCollector;
-import arenakit.model.Gemma2Classifier;
+import arenakit.model.DecoderClassifier;
 import arenakit.model.SequenceClassifier;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -72,7 +72,7 @@ class TrainerTest {
         Example swapped = row.swapped();
         Trainer.Sequence ab = new Trainer.Sequence(setup.encoder.encode(row.row()), row.target(), null);
         Trainer.Sequence ba = new Trainer.Sequence(setup.encoder.encode(swapped.row()), swapped.target(), null);
-        try (Gemma2Classifier model = setup.lora(0)) {
+        try (DecoderClassifier model = setup.lora(0)) {
             // a budget of one sequence per micro-batch: the two orders run as separate micro-batches
             Map<String, float[]> both = gradients(model, List.of(ab, ba), 1);
             Map<String, float[]> onlyAb = gradients(model, List.of(ab), 1);
@@ -98,7 +98,7 @@ class TrainerTest {
         double[] losses = new double[2];
         Throwable[] failure = new Throwable[1];
         Thread worker = new Thread(() -> {
-            try (Gemma2Classifier model = setup.lora(0)) {
+            try (DecoderClassifier model = setup.lora(0)) {
                 Trainer trainer = new Trainer(model, config("none", 8, 20, 0, 5e-3, 0), setup.encoder::encode,
                         Trainer::balanced, (m, d) -> m.saveAdapter(d.resolve("adapter")), s -> {});
                 List<arenakit.data.Conversation> holdout = rows.stream().map(Example::row).toList();
@@ -124,7 +124,7 @@ class TrainerTest {
         List<Example> rows = setup.examples().subList(0, 8);
         List<arenakit.data.Conversation> holdout = setup.examples().subList(8, 12).stream().map(Example::row).toList();
         java.util.concurrent.atomic.AtomicInteger encoded = new java.util.concurrent.atomic.AtomicInteger();
-        try (Gemma2Classifier model = setup.lora(0)) {
+        try (DecoderClassifier model = setup.lora(0)) {
             Trainer t = new Trainer(model, config("none", 4, 1, 2, 1e-3, 0, 1), c -> {
                 encoded.incrementAndGet();
                 return setup.encoder.encode(c);
@@ -141,7 +141,7 @@ class TrainerTest {
         TrainConfig config = config("random", 4, 2, 0, 5e-3, 2); // 12 steps, dropout 0.1
         Map<String, float[]> straight;
         TrainLog straightEnd;
-        try (Gemma2Classifier model = setup.lora(0.1)) {
+        try (DecoderClassifier model = setup.lora(0.1)) {
             Trainer t = new Trainer(model, config, setup.encoder::encode, Trainer::balanced,
                     (m, d) -> m.saveAdapter(d.resolve("adapter")), s -> {});
             Trainer.Result r = t.fit(rows, List.of(), dir.resolve("straight"), 0);
@@ -150,7 +150,7 @@ class TrainerTest {
             straightEnd = r.history().get(r.history().size() - 1);
         }
         Path resumed = dir.resolve("resumed");
-        try (Gemma2Classifier model = setup.lora(0.1)) {
+        try (DecoderClassifier model = setup.lora(0.1)) {
             Trainer t = new Trainer(model, config, setup.encoder::encode, Trainer::balanced,
                     (m, d) -> m.saveAdapter(d.resolve("adapter")), s -> {});
             Trainer.Result paused = t.fit(rows, List.of(), resumed, 5);
@@ -159,7 +159,7 @@ class TrainerTest {
         }
         assertTrue(resumed.resolve("checkpoints/step-000005/adapter/adapter_model.safetensors").toFile().isFile());
         List<String> lines = new ArrayList<>();
-        try (Gemma2Classifier model = setup.lora(0.1)) { // a new process would start from the same fresh model
+        try (DecoderClassifier model = setup.lora(0.1)) { // a new process would start from the same fresh model
             Trainer t = new Trainer(model, config, setup.encoder::encode, Trainer::balanced,
                     (m, d) -> m.saveAdapter(d.resolve("adapter")), lines::add);
             Trainer.Result r = t.fit(rows, List.of(), resumed, 0);
@@ -185,14 +185,14 @@ class TrainerTest {
         List<Example> rows = setup.examples().subList(0, 16);
         TrainConfig config = config("none", 4, 1, 0, 5e-3, 2); // 4 steps, a checkpoint every 2
         Path stage = dir.resolve("pause-on-checkpoint");
-        try (Gemma2Classifier model = setup.lora(0)) {
+        try (DecoderClassifier model = setup.lora(0)) {
             Trainer t = new Trainer(model, config, setup.encoder::encode, Trainer::shuffled,
                     (m, d) -> m.saveAdapter(d.resolve("adapter")), s -> {});
             assertTrue(t.fit(rows, List.of(), stage, 2).stopped());
         }
         assertEquals(stage.resolve("checkpoints/step-000002"), new Checkpoints(stage).latest().orElseThrow());
         List<String> lines = new ArrayList<>();
-        try (Gemma2Classifier model = setup.lora(0)) {
+        try (DecoderClassifier model = setup.lora(0)) {
             Trainer t = new Trainer(model, config, setup.encoder::encode, Trainer::shuffled,
                     (m, d) -> m.saveAdapter(d.resolve("adapter")), lines::add);
             assertEquals(4, t.fit(rows, List.of(), stage, 0).steps());
@@ -205,7 +205,7 @@ class TrainerTest {
     void resumingUnderAnotherConfigIsAClearError() throws Exception {
         List<Example> rows = setup.examples().subList(0, 8);
         Path stage = dir.resolve("changed-config");
-        try (Gemma2Classifier model = setup.lora(0)) {
+        try (DecoderClassifier model = setup.lora(0)) {
             new Trainer(model, config("none", 4, 1, 0, 5e-3, 0), setup.encoder::encode, Trainer::shuffled,
                     (m, d) -> m.saveAdapter(d.resolve("adapter")), s -> {}).fit(rows, List.of(), stage, 1);
         }
@@ -213,8 +213,8 @@ class TrainerTest {
         TrainConfig rank2 = new TrainConfig(base.kind(), base.description(), new TrainConfig.Model("linear",
                 new TrainConfig.Lora(2, 4, 0, List.of("q_proj", "v_proj"), false), null, "float32"), base.data(),
                 base.optimizer(), base.schedule(), base.loader(), base.train(), null);
-        try (Gemma2Classifier model = Gemma2Classifier.load(setup.checkpoint, Gemma2Classifier.Options.defaults()
-                .freshHead(true).log(s -> {}).lora(arenakit.model.LoraConfig.of(2, 4, 0)))) {
+        try (DecoderClassifier model = DecoderClassifier.load(setup.checkpoint, DecoderClassifier.Options.defaults()
+                .freshHead(true).log(s -> {}).lora(arenakit.model.lora.LoraConfig.of(2, 4, 0)))) {
             Trainer t = new Trainer(model, rank2, setup.encoder::encode, Trainer::shuffled,
                     (m, d) -> m.saveAdapter(d.resolve("adapter")), s -> {});
             var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,

@@ -1,4 +1,4 @@
-package arenakit.model;
+package arenakit.model.io;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import arenakit.model.tensor.HalfFloats;
 import arenakit.util.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
@@ -76,8 +77,8 @@ public final class SafetensorsFile {
 
     private static final long MAX_HEADER = 100L << 20;
     private static final int CONVERT_BLOCK = 1 << 20;
-    /** Largest piece mapped or converted at once (package-private so tests can force many blocks). */
-    static long blockBytes = 64L << 20;
+    /** Largest piece mapped or converted at once (tests lower it to force many blocks). */
+    public static long blockBytes = 64L << 20;
     private static final ThreadLocal<ByteBuffer> STAGING = new ThreadLocal<>();
 
     private final Path path;

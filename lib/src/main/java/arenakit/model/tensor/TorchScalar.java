@@ -1,4 +1,4 @@
-package arenakit.model;
+package arenakit.model.tensor;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;

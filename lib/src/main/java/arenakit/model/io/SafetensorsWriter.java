@@ -1,10 +1,11 @@
-package arenakit.model;
+package arenakit.model.io;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
-import arenakit.model.SafetensorsFile.DType;
+import arenakit.model.io.SafetensorsFile.DType;
+import arenakit.model.tensor.HalfFloats;
 import arenakit.util.AtomicFiles;
 import arenakit.util.Json;
 import com.fasterxml.jackson.databind.node.ArrayNode;

@@ -1,6 +1,8 @@
-package arenakit.model;
+package arenakit.model.lora;
 
-import arenakit.model.SafetensorsFile.DType;
+import arenakit.model.io.SafetensorsFile.DType;
+import arenakit.model.io.SafetensorsFile;
+import arenakit.model.io.SafetensorsWriter;
 import arenakit.util.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -61,7 +63,7 @@ public final class PeftAdapter {
             throw new IllegalArgumentException("use_dora=true is not supported");
         }
         if (n.path("fan_in_fan_out").asBoolean(false)) {
-            throw new IllegalArgumentException("fan_in_fan_out=true is not supported (Gemma-2 uses nn.Linear)");
+            throw new IllegalArgumentException("fan_in_fan_out=true is not supported (the decoders use nn.Linear)");
         }
         if (!n.path("bias").asText("none").equals("none")) {
             throw new IllegalArgumentException("bias=" + n.get("bias").asText() + " is not supported (none only)");

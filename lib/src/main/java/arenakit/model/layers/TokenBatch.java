@@ -1,4 +1,4 @@
-package arenakit.model;
+package arenakit.model.layers;
 
 import java.util.Arrays;
 import java.util.List;
@@ -115,8 +115,17 @@ public record TokenBatch(long[] ids, int[] lengths, int maxLength, boolean packe
         return pos;
     }
 
-    /** Checks that every id is in {@code [0, vocabSize)}; the error names sequence and position. */
-    void checkIds(int vocabSize) {
+    /**
+     * Checks that no sequence is longer than {@code maxPositions} (config.json's max_position_embeddings) and that
+     * every id is in {@code [0, vocabSize)}; the error names sequence and position.
+     */
+    public void check(int vocabSize, int maxPositions) {
+        for (int i = 0; i < lengths.length; i++) {
+            if (lengths[i] > maxPositions) {
+                throw new IllegalArgumentException("sequence " + i + " has " + lengths[i] + " tokens, more than the "
+                        + "model's max_position_embeddings (" + maxPositions + "); truncate it");
+            }
+        }
         int[] offsets = offsets();
         for (int i = 0; i < lengths.length; i++) {
             int start = packed ? offsets[i] : i * maxLength;

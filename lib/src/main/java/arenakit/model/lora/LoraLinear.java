@@ -1,4 +1,4 @@
-package arenakit.model;
+package arenakit.model.lora;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -7,20 +7,26 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
+import arenakit.model.tensor.Casts;
+import arenakit.model.tensor.TorchScalar;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Random;
 
 /**
- * A bias-free {@code nn.Linear} of the decoder ({@code q_proj} ... {@code down_proj}) with an optional LoRA adapter,
- * as PEFT's {@code lora.Linear}: {@code y = x W^T + scaling * (dropout(x) A^T) B^T}.
+ * An {@code nn.Linear} of the decoder ({@code q_proj} ... {@code down_proj}), with or without a bias, and an
+ * optional LoRA adapter, as PEFT's {@code lora.Linear}: {@code y = x W^T + b + scaling * (dropout(x) A^T) B^T}.
  *
  * <p>A and B stay float32 (they are optimizer parameters) and are cast to the activations' type at use, so an
- * fp16 GPU forward trains fp32 adapters. The base weight is never written in place (it may be a read-only view
- * of the checkpoint file): merging and PiSSA replace it with a new array.
+ * fp16 GPU forward trains fp32 adapters. The base weight ({@link LinearWeight}) is never written in place (it may
+ * be a read-only view of the checkpoint file): merging and PiSSA replace it with a new one. The bias belongs to the
+ * base layer: LoRA leaves it alone (PEFT's {@code bias="none"}).
  */
 public final class LoraLinear {
     private final String path;
     private final int layer;
-    private NDArray weight;
+    private LinearWeight base;
+    private final NDArray bias;
     private NDArray loraA;
     private NDArray loraB;
     private double scaling;
@@ -28,10 +34,19 @@ public final class LoraLinear {
     private NDArray pissaA0;
     private NDArray pissaB0;
 
-    LoraLinear(String path, int layer, NDArray weight) {
+    /**
+     * @param path the module path in the checkpoint ({@code model.layers.3.self_attn.q_proj})
+     * @param bias {@code [out]}, or null for a bias-free layer
+     */
+    public LoraLinear(String path, int layer, LinearWeight base, NDArray bias) {
         this.path = path;
         this.layer = layer;
-        this.weight = weight;
+        this.base = base;
+        this.bias = bias;
+        if (bias != null && (bias.getShape().dimension() != 1 || bias.getShape().get(0) != outFeatures())) {
+            throw new IllegalArgumentException(path + ": bias " + bias.getShape() + " does not fit weight "
+                    + base.shape());
+        }
     }
 
     /** The module path in the HF checkpoint, e.g. {@code model.layers.3.self_attn.q_proj}. */
@@ -39,21 +54,46 @@ public final class LoraLinear {
         return path;
     }
 
+    /** The module's own name, e.g. {@code q_proj} (what PEFT's {@code target_modules} lists). */
+    public String name() {
+        return path.substring(path.lastIndexOf('.') + 1);
+    }
+
     public int layer() {
         return layer;
     }
 
-    /** W, {@code [out, in]}. */
+    /** The base weight. */
+    public LinearWeight base() {
+        return base;
+    }
+
+    /** W, {@code [out, in]}, as a dense array (the weight itself for a dense base). */
     public NDArray weight() {
-        return weight;
+        return base.dense();
+    }
+
+    /** b, {@code [out]}, or null. */
+    public NDArray bias() {
+        return bias;
+    }
+
+    /** The base layer's tensors by checkpoint name: {@code <path>.weight} and, with a bias, {@code <path>.bias}. */
+    public Map<String, NDArray> tensors() {
+        Map<String, NDArray> m = new LinkedHashMap<>();
+        m.put(path + ".weight", weight());
+        if (bias != null) {
+            m.put(path + ".bias", bias);
+        }
+        return m;
     }
 
     public long outFeatures() {
-        return weight.getShape().get(0);
+        return base.shape().get(0);
     }
 
     public long inFeatures() {
-        return weight.getShape().get(1);
+        return base.shape().get(1);
     }
 
     public boolean hasAdapter() {
@@ -76,7 +116,7 @@ public final class LoraLinear {
 
     /** The forward pass; {@code training} turns LoRA dropout on. */
     public NDArray forward(NDArray x, boolean training) {
-        NDArray y = Linear.linear(x, weight).singletonOrThrow();
+        NDArray y = base.apply(x, bias);
         if (loraA == null) {
             return y;
         }
@@ -89,11 +129,11 @@ public final class LoraLinear {
     }
 
     /** Attaches an adapter (A {@code [r, in]}, B {@code [out, r]}); they must live on the weight's device. */
-    void attach(NDArray a, NDArray b, double scale, double dropoutRate) {
+    public void attach(NDArray a, NDArray b, double scale, double dropoutRate) {
         if (a.getShape().get(1) != inFeatures() || b.getShape().get(0) != outFeatures()
                 || a.getShape().get(0) != b.getShape().get(1)) {
             throw new IllegalArgumentException(path + ": LoRA A " + a.getShape() + " / B " + b.getShape()
-                    + " do not fit weight " + weight.getShape());
+                    + " do not fit weight " + base.shape());
         }
         this.loraA = a;
         this.loraB = b;
@@ -106,8 +146,9 @@ public final class LoraLinear {
      * default A uniform in ±1/sqrt(in) and B zero; with PiSSA A and B from the top-r singular directions of W, which
      * becomes the residual {@code W - scaling B A}. Either way the layer computes what it did before.
      */
-    void addAdapter(LoraConfig cfg, Random random) {
+    public void addAdapter(LoraConfig cfg, Random random) {
         double scaling = cfg.scaling();
+        NDArray weight = weight();
         if (cfg.init() == LoraConfig.Init.PISSA) {
             Pissa.Init init = Pissa.decompose(weight, cfg.r(), scaling, cfg.pissaIterations(), random);
             NDArray residual;
@@ -129,13 +170,13 @@ public final class LoraLinear {
         for (int i = 0; i < a.length; i++) {
             a[i] = (float) ((random.nextDouble() * 2 - 1) * bound);
         }
-        NDManager m = weight.getManager();
+        NDManager m = base.manager();
         attach(m.create(a, new Shape(cfg.r(), in)), m.zeros(new Shape(outFeatures(), cfg.r()), DataType.FLOAT32),
                 scaling, cfg.dropout());
     }
 
     /** Whether the adapter started from PiSSA (so it is saved at twice its rank). */
-    boolean pissa() {
+    public boolean pissa() {
         return pissaA0 != null;
     }
 
@@ -144,34 +185,35 @@ public final class LoraLinear {
      * {@code path_initial_model_for_weight_conversion} does, because the residual base exists only here. The caller
      * scopes the result.
      */
-    NDArray savedA() {
+    public NDArray savedA() {
         NDArray a = loraA.stopGradient();
         return pissaA0 == null ? a : a.concat(pissaA0, 0);
     }
 
     /** B as PEFT saves it: B, or {@code [B, -B0]} for PiSSA (see {@link #savedA}). */
-    NDArray savedB() {
+    public NDArray savedB() {
         NDArray b = loraB.stopGradient();
         return pissaB0 == null ? b : b.concat(pissaB0.neg(), 1);
     }
 
-    /** Replaces W (by PiSSA's residual, or the merged weight); the old array is closed. */
+    /** Replaces W (by PiSSA's residual, or the merged weight) with a dense one; the old weight is closed. */
     private void replaceWeight(NDArray next) {
-        NDArray old = weight;
-        weight = next;
+        LinearWeight old = base;
+        base = LinearWeight.dense(next);
         old.close();
     }
 
     /** {@code scaling * B A} in float32, {@code [out, in]}; the caller scopes the temporaries. */
-    NDArray delta() {
+    public NDArray delta() {
         return loraB.stopGradient().matMul(loraA.stopGradient()).mul(scaling);
     }
 
     /** Folds the adapter into W ({@code W + scaling B A}) and drops it. */
-    void merge() {
+    public void merge() {
         if (loraA == null) {
             return;
         }
+        NDArray weight = weight();
         NDArray merged;
         try (NDScope scope = new NDScope()) {
             merged = weight.add(delta().toType(weight.getDataType(), false));

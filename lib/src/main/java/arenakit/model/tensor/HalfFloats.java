@@ -1,4 +1,4 @@
-package arenakit.model;
+package arenakit.model.tensor;
 
 /**
  * Bit-exact conversions between float32 and the two 16-bit float formats of Hugging Face checkpoints.

@@ -1,10 +1,11 @@
-package arenakit.model;
+package arenakit.model.io;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import arenakit.util.Json;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,10 +17,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Function;
 
 /**
  * A Hugging Face model directory: {@code config.json} plus either {@code model.safetensors} or shards listed in
- * {@code model.safetensors.index.json}. Only headers are read when opening; tensors are mapped when loaded.
+ * {@code model.safetensors.index.json}. Only headers are read when opening; tensors are mapped when loaded. What
+ * config.json means is the model family's business ({@code arenakit.model.family.Families}); this class only
+ * checks that it is there.
  */
 public final class HfCheckpoint {
     public static final String CONFIG = "config.json";
@@ -27,12 +31,10 @@ public final class HfCheckpoint {
     public static final String INDEX = "model.safetensors.index.json";
 
     private final Path dir;
-    private final Gemma2Config config;
     private final Map<String, SafetensorsFile> fileOf;
 
-    private HfCheckpoint(Path dir, Gemma2Config config, Map<String, SafetensorsFile> fileOf) {
+    private HfCheckpoint(Path dir, Map<String, SafetensorsFile> fileOf) {
         this.dir = dir;
-        this.config = config;
         this.fileOf = fileOf;
     }
 
@@ -41,7 +43,9 @@ public final class HfCheckpoint {
         if (!Files.isDirectory(dir)) {
             throw new IOException(dir + " is not a directory");
         }
-        Gemma2Config config = Gemma2Config.read(dir.resolve(CONFIG));
+        if (!Files.isRegularFile(dir.resolve(CONFIG))) {
+            throw new IOException(dir.resolve(CONFIG) + " not found (is " + dir + " a Hugging Face model directory?)");
+        }
         Map<String, SafetensorsFile> fileOf = new TreeMap<>();
         Path index = dir.resolve(INDEX);
         if (Files.isRegularFile(index)) {
@@ -82,23 +86,20 @@ public final class HfCheckpoint {
         } else {
             throw new IOException(dir + " has neither " + SINGLE + " nor " + INDEX);
         }
-        return new HfCheckpoint(dir, config, Collections.unmodifiableMap(fileOf));
+        return new HfCheckpoint(dir, Collections.unmodifiableMap(fileOf));
     }
 
     /**
      * Writes a model directory in transformers' layout: config.json plus {@code model.safetensors}, or
      * {@code shards} files {@code model-0000i-of-0000n.safetensors} with their index when {@code shards > 1}.
      * Files of the other layout left from an earlier write are removed, so the directory reads back as written.
+     *
+     * @param config the config.json to write, given the {@code torch_dtype} name of {@code dtype}
      */
-    public static void write(Path dir, Gemma2Config config, SafetensorsFile.DType dtype, int shards,
+    public static void write(Path dir, Function<String, ObjectNode> config, SafetensorsFile.DType dtype, int shards,
             List<SafetensorsWriter.Tensor> tensors) throws IOException {
         Files.createDirectories(dir);
-        String torchDtype = switch (dtype) {
-            case F32 -> "float32";
-            case F16 -> "float16";
-            case BF16 -> "bfloat16";
-        };
-        Json.write(dir.resolve(CONFIG), config.toJson(torchDtype));
+        Json.write(dir.resolve(CONFIG), config.apply(torchDtype(dtype)));
         Map<String, String> meta = Map.of("format", "pt");
         if (shards <= 1) {
             SafetensorsWriter.write(dir.resolve(SINGLE), dtype, tensors, meta);
@@ -131,12 +132,21 @@ public final class HfCheckpoint {
         Files.deleteIfExists(dir.resolve(SINGLE));
     }
 
+    /** transformers' name of a file dtype ({@code torch_dtype} in config.json). */
+    public static String torchDtype(SafetensorsFile.DType dtype) {
+        return switch (dtype) {
+            case F32 -> "float32";
+            case F16 -> "float16";
+            case BF16 -> "bfloat16";
+        };
+    }
+
     public Path dir() {
         return dir;
     }
 
-    public Gemma2Config config() {
-        return config;
+    public Path configFile() {
+        return dir.resolve(CONFIG);
     }
 
     /** All tensor names, sorted. */

@@ -1,4 +1,4 @@
-package arenakit.model;
+package arenakit.model.lora;
 
 import java.util.List;
 import java.util.regex.Pattern;
@@ -20,7 +20,7 @@ public record LoraConfig(int r, double alpha, double dropout, List<String> targe
     /** How fresh adapters are initialised. */
     public enum Init { DEFAULT, PISSA }
 
-    /** The seven linear layers of a Gemma-2 decoder block. */
+    /** The seven linear layers of a decoder block (the same names in Gemma-2, Llama and Qwen2). */
     public static final List<String> ALL_LINEAR =
             List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
 

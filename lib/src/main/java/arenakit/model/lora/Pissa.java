@@ -1,4 +1,4 @@
-package arenakit.model;
+package arenakit.model.lora;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;

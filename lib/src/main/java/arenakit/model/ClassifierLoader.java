@@ -1,0 +1,195 @@
+package arenakit.model;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import arenakit.model.family.Decoder;
+import arenakit.model.family.DecoderConfig;
+import arenakit.model.family.Families;
+import arenakit.model.family.WeightSource;
+import arenakit.model.io.HfCheckpoint;
+import arenakit.model.lora.PeftAdapter;
+import arenakit.util.Engines;
+import arenakit.util.Progress;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Builds a {@link DecoderClassifier} from a Hugging Face directory: the family from config.json, the head layout
+ * from the adapter or checkpoint (or the options), one check of every tensor name and shape, then the decoder's
+ * weights stage by stage onto their devices, the head, the adapters.
+ */
+final class ClassifierLoader {
+    private static final long PRINT_PLAN_ABOVE = 1L << 30;
+    private static final long PROGRESS_ABOVE = 256L << 20;
+    private static final String HEAD_PREFIX = DecoderClassifier.HEAD + ".";
+
+    private ClassifierLoader() {}
+
+    static DecoderClassifier load(Path dir, DecoderClassifier.Options o) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            throw new IOException(dir + " is not a directory");
+        }
+        DecoderConfig config = Families.read(dir.resolve(HfCheckpoint.CONFIG)).withNumLabels(o.numLabels);
+        HfCheckpoint ckpt = HfCheckpoint.open(dir);
+        Placement placement = o.placement != null ? o.placement
+                : Placement.single(Engines.pytorch().defaultDevice());
+        List<Placement.Stage> stages = placement.stages(config.numHiddenLayers());
+        DataType dtype = o.dtype != null ? o.dtype
+                : stages.get(0).device().isGpu() ? DataType.FLOAT16 : DataType.FLOAT32;
+        if (dtype != DataType.FLOAT32 && dtype != DataType.FLOAT16) {
+            throw new IllegalArgumentException("dtype must be FLOAT32 or FLOAT16 (never BFLOAT16 in DJL), not " + dtype);
+        }
+        if (o.fullFineTune && (dtype != DataType.FLOAT32 || o.lora != null || (o.adapter != null && !o.mergeAdapter))) {
+            throw new IllegalArgumentException("full fine-tuning needs FLOAT32 and no separate or new LoRA adapters");
+        }
+        PeftAdapter.Dir adapter = o.adapter == null ? null : PeftAdapter.read(o.adapter);
+
+        Set<String> adapterHead = headKeys(adapter == null ? Set.of() : adapter.weights().entries().keySet(),
+                PeftAdapter.PREFIX + HEAD_PREFIX);
+        Set<String> ckptHead = headKeys(ckpt.names(), HEAD_PREFIX);
+        boolean headFromCkpt = adapterHead.isEmpty() && !o.freshHead && !ckptHead.isEmpty();
+        ClassifierHead.Kind kind = o.head;
+        if (kind == null) {
+            Set<String> evidence = !adapterHead.isEmpty() ? adapterHead : headFromCkpt ? ckptHead : Set.of();
+            kind = evidence.isEmpty() ? ClassifierHead.Kind.SCORE
+                    : ClassifierHead.detect(evidence, config.hiddenSize(), config.numLabels()).orElseThrow(() ->
+                            new IllegalArgumentException("score.* tensors " + evidence + " fit no head layout with "
+                                    + config.numLabels() + " labels; choose Options.head(...) or freshHead(true)"));
+        }
+        if (headFromCkpt && !ClassifierHead.detect(ckptHead, config.hiddenSize(), config.numLabels())
+                .equals(Optional.of(kind))) {
+            throw new IllegalArgumentException(dir + " holds score.* tensors " + ckptHead + ", not a " + kind
+                    + " head with " + config.numLabels() + " labels; use Options.freshHead(true) to start one");
+        }
+        Map<String, long[]> headShapes = new LinkedHashMap<>();
+        ClassifierHead.shapes(kind, config.hiddenSize(), config.numLabels())
+                .forEach((k, v) -> headShapes.put(HEAD_PREFIX + k, v));
+        ckpt.check(config.tensorShapes(), headFromCkpt ? headShapes : Map.of(), ignored(ckpt, headFromCkpt, o));
+
+        MemoryPlan plan = new MemoryPlan(config, dtype, stages, o.planTokens, o.planLength,
+                o.lora == null ? 0 : o.lora.r());
+        if (plan.totalWeightBytes() > PRINT_PLAN_ABOVE) {
+            o.log.accept(plan.toString());
+        }
+        NDManager root = Engines.newManager();
+        try {
+            List<NDManager> managers = new ArrayList<>();
+            for (Placement.Stage s : stages) {
+                managers.add(root.newSubManager(s.device()));
+            }
+            Decoder decoder;
+            int total = config.tensorShapes().size();
+            try (Progress progress = plan.totalWeightBytes() > PROGRESS_ABOVE
+                    ? Progress.start("load " + ckpt.dir().getFileName(), total) : null) {
+                decoder = config.build(new Weights(ckpt, stages, managers, dtype, o.fullFineTune, progress));
+            }
+            DecoderClassifier model = new DecoderClassifier(ckpt.dir(), dtype, stages, root, managers, decoder,
+                    o.fullFineTune, o.packed != null ? o.packed : !stages.get(0).device().isGpu());
+            NDManager last = managers.get(managers.size() - 1);
+            if (headFromCkpt) {
+                Map<String, NDArray> params = new LinkedHashMap<>();
+                for (String k : headShapes.keySet()) {
+                    params.put(k.substring(HEAD_PREFIX.length()), ckpt.load(k, last, DataType.FLOAT32, true));
+                }
+                model.setHead(ClassifierHead.of(kind, config.hiddenSize(), config.numLabels(), params));
+            } else if (adapterHead.isEmpty()) {
+                model.setHead(ClassifierHead.fresh(kind, config.hiddenSize(), config.numLabels(),
+                        config.initializerRange(), new Random(o.seed), last));
+                o.log.accept(config.familyName() + " classifier: fresh " + kind + " head (" + (o.freshHead
+                        ? "requested" : "no score.* tensors in " + dir) + ")");
+            }
+            if (adapter != null) {
+                model.applyAdapter(adapter, o.mergeAdapter, kind);
+            }
+            if (o.lora != null) {
+                model.addLora(o.lora, o.seed);
+            }
+            model.markTrainable();
+            return model;
+        } catch (IOException | RuntimeException e) {
+            root.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Tensors the classifier does not use: a causal LM's {@code lm_head.weight}, the checkpoint's head when a fresh
+     * one is asked for, rotary buffers some old checkpoints saved, and modules outside the decoder that other task
+     * classes add (a reward model's {@code regression_layer.*}, {@code gating.*}; said on the log). Everything under
+     * {@code model.} must be the decoder's.
+     */
+    private static Set<String> ignored(HfCheckpoint ckpt, boolean headFromCkpt, DecoderClassifier.Options o) {
+        Set<String> ignored = new TreeSet<>();
+        List<String> noticed = new ArrayList<>();
+        for (String name : ckpt.names()) {
+            if (name.equals("lm_head.weight") || name.endsWith("rotary_emb.inv_freq")) {
+                ignored.add(name);
+            } else if (name.startsWith(HEAD_PREFIX)) {
+                if (!headFromCkpt) {
+                    ignored.add(name);
+                }
+            } else if (!name.startsWith("model.")) {
+                ignored.add(name);
+                noticed.add(name);
+            }
+        }
+        if (!noticed.isEmpty()) {
+            o.log.accept(ckpt.dir() + ": ignoring " + noticed.size() + " tensor" + (noticed.size() == 1 ? "" : "s")
+                    + " outside the decoder and its score head: " + String.join(", ", noticed.subList(0,
+                    Math.min(6, noticed.size()))) + (noticed.size() > 6 ? ", ..." : ""));
+        }
+        return ignored;
+    }
+
+    private static Set<String> headKeys(Set<String> names, String prefix) {
+        Set<String> out = new TreeSet<>();
+        for (String n : names) {
+            if (n.startsWith(prefix)) {
+                out.add(n.substring(prefix.length()));
+            }
+        }
+        return out;
+    }
+
+    /** The checkpoint's tensors placed by stage, converted to the compute type, counted on the progress bar. */
+    private record Weights(HfCheckpoint ckpt, List<Placement.Stage> stages, List<NDManager> managers, DataType dtype,
+            boolean owned, Progress progress) implements WeightSource {
+
+        @Override
+        public NDArray load(String name, int layer) throws IOException {
+            NDArray a = ckpt.load(name, managers.get(stage(layer)), dtype, owned);
+            if (progress != null) {
+                progress.step();
+            }
+            return a;
+        }
+
+        @Override
+        public Device device(int layer) {
+            return stages.get(stage(layer)).device();
+        }
+
+        private int stage(int layer) {
+            if (layer < 0) {
+                return 0;
+            }
+            for (int s = 0; s < stages.size(); s++) {
+                if (layer < stages.get(s).to()) {
+                    return s;
+                }
+            }
+            return stages.size() - 1;
+        }
+    }
+}

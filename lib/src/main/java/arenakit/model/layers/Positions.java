@@ -1,0 +1,112 @@
+package arenakit.model.layers;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import arenakit.model.tensor.TorchScalar;
+
+/**
+ * What every decoder layer needs besides its input, for one batch layout on one device: the RoPE tables of each
+ * token's position and the attention masks. Built once per batch and device and shared by the layers there, so a
+ * single layer can also be run (or re-run, for activation checkpointing) on its own.
+ *
+ * <p>The query tables also carry the attention's score scale (and {@code 1 / cap} for soft-capped scores, see
+ * {@link Attention}), so no pass over the scores is spent on scaling.
+ */
+public final class Positions implements AutoCloseable {
+    private final NDManager manager;
+    private final Device device;
+    private final TokenBatch batch;
+    private final NDArray cosQ;
+    private final NDArray sinQ;
+    private final NDArray cosK;
+    private final NDArray sinK;
+    private final NDArray causalMask;
+    private final NDArray slidingMask;
+
+    /**
+     * Tables for {@code batch} in {@code dtype}, owned by a sub-manager of {@code parent} on {@code device}: RoPE per
+     * position (padded) or per token (packed), computed in float32 as transformers does; causal and (with a
+     * {@code slidingWindow}) sliding-window masks for the longest sequence (a sequence of the packed layout uses
+     * their top-left corner).
+     *
+     * @param inverseFrequencies {@link Rope#inverseFrequencies()}, {@code head_dim / 2} values
+     * @param queryScale multiplies every query (the score scale, e.g. {@code head_dim^-0.5})
+     * @param slidingWindow a query sees at most this many keys (itself included) in sliding layers; null for none
+     */
+    public Positions(TokenBatch batch, float[] inverseFrequencies, float queryScale, Integer slidingWindow,
+            NDManager parent, Device device, DataType dtype) {
+        this.manager = parent.newSubManager(device);
+        this.device = device;
+        this.batch = batch;
+        int length = batch.maxLength();
+        int half = inverseFrequencies.length;
+        int d = 2 * half;
+        // Angles and their cos/sin in float32 PyTorch ops, as transformers computes them. Only the positions and
+        // frequencies come from Java: arrays made from Java data sit in direct buffers that are freed at garbage
+        // collection only (and must not back anything autograd keeps, hence duplicate()).
+        long[] positions = batch.positions();
+        int n = positions.length;
+        NDArray pos = manager.create(positions).duplicate().toType(DataType.FLOAT32, false).reshape(n, 1);
+        NDArray freq = manager.create(inverseFrequencies).duplicate().reshape(1, half);
+        NDArray angle = pos.mul(freq);
+        NDArray cosHalf = angle.cos();
+        NDArray sinHalf = angle.sin();
+        NDArray cos = cosHalf.concat(cosHalf, 1).reshape(n, 1, d);
+        NDArray sin = sinHalf.neg().concat(sinHalf, 1).reshape(n, 1, d); // rotate_half's sign folded in
+        NDArray scale = TorchScalar.of(cos, queryScale);
+        this.cosQ = cos.mul(scale).toType(dtype, false);
+        this.sinQ = sin.mul(scale).toType(dtype, false);
+        this.cosK = cos.toType(dtype, false);
+        this.sinK = sin.toType(dtype, false);
+
+        NDArray idx = manager.arange(length);
+        NDArray back = idx.reshape(length, 1).sub(idx.reshape(1, length)); // query - key
+        NDArray minusInf = manager.full(new Shape(length, length), Float.NEGATIVE_INFINITY, dtype);
+        NDArray zero = manager.zeros(new Shape(length, length), dtype);
+        this.causalMask = NDArrays.where(back.lt(0), minusInf, zero);
+        this.slidingMask = slidingWindow == null ? causalMask
+                : NDArrays.where(back.lt(0).logicalOr(back.gte(slidingWindow)), minusInf, zero);
+    }
+
+    public TokenBatch batch() {
+        return batch;
+    }
+
+    public Device device() {
+        return device;
+    }
+
+    /** RoPE of queries {@code [b, t, heads, head_dim]}, times the query scale; {@code q} is used up. */
+    public NDArray rotateQueries(NDArray q) {
+        return rotate(q, cosQ, sinQ);
+    }
+
+    /** RoPE of keys {@code [b, t, kvHeads, head_dim]}; {@code k} is used up. */
+    public NDArray rotateKeys(NDArray k) {
+        return rotate(k, cosK, sinK);
+    }
+
+    /** The additive {@code [t, t]} mask (0 or -inf): causal, and limited to the window when {@code sliding}. */
+    public NDArray mask(boolean sliding) {
+        return sliding ? slidingMask : causalMask;
+    }
+
+    /** {@code x * cos + rotate_half(x) * sin}, with rotate_half's sign folded into sin; x is used up. */
+    private static NDArray rotate(NDArray x, NDArray cos, NDArray sin) {
+        Elementwise ew = Elementwise.current();
+        Shape s = x.getShape();
+        NDArray rotated = ew.mul(x.reshape(s.get(0), s.get(1), s.get(2), 2, s.get(3) / 2).flip(3).reshape(s), sin);
+        NDArray out = ew.add(ew.mul(x, cos), rotated);
+        rotated.close();
+        return out;
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}
