@@ -10,14 +10,24 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Assumptions;
 
-/** The read-only ../shared/fixtures/gemma2-tiny checkpoint; tests using it skip when ../shared is absent. */
+/**
+ * The read-only checkpoints of ../shared/fixtures (gemma2-tiny, llama3-tiny, qwen2-tiny) with transformers'
+ * reference outputs; tests using them skip when ../shared is absent.
+ */
 final class SharedFixture {
+    /** The fixtures with a reference of the forward, the adapter and one training step. */
+    static final String[] NAMES = {"gemma2-tiny", "llama3-tiny", "qwen2-tiny"};
+
     private SharedFixture() {}
 
     static Path gemma2Tiny() {
-        Path dir = ArenaHome.find().map(h -> h.resolve("../shared/fixtures/gemma2-tiny").normalize())
-                .orElse(Path.of("../shared/fixtures/gemma2-tiny"));
-        Assumptions.assumeTrue(Files.isDirectory(dir), "../shared/fixtures/gemma2-tiny is absent: parity skipped");
+        return dir("gemma2-tiny");
+    }
+
+    static Path dir(String name) {
+        String rel = "../shared/fixtures/" + name;
+        Path dir = ArenaHome.find().map(h -> h.resolve(rel).normalize()).orElse(Path.of(rel));
+        Assumptions.assumeTrue(Files.isDirectory(dir), rel + " is absent: parity skipped");
         return dir;
     }
 

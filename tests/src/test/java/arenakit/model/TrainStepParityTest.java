@@ -17,25 +17,31 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The trainer's backward-pass target: loss and every LoRA A/B and score.weight gradient of one step on the shared
- * fixture (labels [0, 1, 2, 0], no dropout) against PyTorch + PEFT, 1e-4 relative to each tensor's max |grad|.
+ * The trainer's backward-pass target: loss and every LoRA A/B and score.weight gradient of one step on each shared
+ * fixture (its labels, no dropout) against PyTorch + PEFT, 1e-4 relative to each tensor's max |grad|.
  */
-class Gemma2TrainStepParityTest {
+class TrainStepParityTest {
 
-    @org.junit.jupiter.params.ParameterizedTest(name = "packed={0}")
-    @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
-    void lossAndGradientsMatchPeft(boolean packed) throws Exception {
-        Path dir = SharedFixture.gemma2Tiny();
+    static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> fixturesAndLayouts() {
+        return java.util.Arrays.stream(SharedFixture.NAMES).flatMap(f -> java.util.stream.Stream.of(
+                org.junit.jupiter.params.provider.Arguments.of(f, true),
+                org.junit.jupiter.params.provider.Arguments.of(f, false)));
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}, packed={1}")
+    @org.junit.jupiter.params.provider.MethodSource("fixturesAndLayouts")
+    void lossAndGradientsMatchPeft(String fixture, boolean packed) throws Exception {
+        Path dir = SharedFixture.dir(fixture);
         List<int[]> sequences = SharedFixture.cases(dir).stream().map(SharedFixture.Case::ids).toList();
         var expected = Json.MAPPER.readTree(dir.resolve("expected_train_step.json").toFile());
         int[] labels = SharedFixture.ints(expected.get("labels"));
         SafetensorsFile grads = SafetensorsFile.open(dir.resolve("adapter/expected_grads.safetensors"));
 
         try (DecoderClassifier model = DecoderClassifier.load(dir,
-                Gemma2ParityTest.options().packed(packed).adapter(dir.resolve("adapter"), false));
+                FixtureParityTest.options().packed(packed).adapter(dir.resolve("adapter"), false));
                 NDManager scope = Engines.newManager()) {
             Map<String, NDArray> trainable = model.trainable();
-            assertEquals(grads.entries().size(), trainable.size(), "LoRA A/B of 7 modules x 4 layers + score");
+            assertEquals(grads.entries().size(), trainable.size(), "LoRA A/B of 7 modules x every layer + score");
             float loss;
             try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
                 NDArray logits = model.logits(scope, sequences, true);

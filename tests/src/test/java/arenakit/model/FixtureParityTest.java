@@ -1,5 +1,6 @@
 package arenakit.model;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
@@ -9,20 +10,27 @@ import arenakit.util.Engines;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.function.Function;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
-/** Forward parity with transformers' Gemma2ForSequenceClassification on the shared fixture (fp32, 1e-4). */
-class Gemma2ParityTest {
+/**
+ * Forward parity with transformers' {@code *ForSequenceClassification} on the shared fixtures (Gemma-2; Llama-3.1
+ * with llama3 RoPE scaling and a 300-token case; Qwen2 with q/k/v biases): fp32, 1e-4.
+ */
+class FixtureParityTest {
     private static final double TOLERANCE = 1e-4;
 
-    @Test
-    void baseModelMatchesTransformersOneByOneAndBatchedPackedOrPadded() throws Exception {
-        Path dir = SharedFixture.gemma2Tiny();
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"gemma2-tiny", "llama3-tiny", "qwen2-tiny"})
+    void baseModelMatchesTransformersOneByOneAndBatchedPackedOrPadded(String fixture) throws Exception {
+        Path dir = SharedFixture.dir(fixture);
         List<SharedFixture.Case> cases = SharedFixture.cases(dir);
         try (DecoderClassifier padded = DecoderClassifier.load(dir, options().packed(false))) {
             check(padded, cases, SharedFixture.Case::logits);
         }
         try (DecoderClassifier model = DecoderClassifier.load(dir, options().packed(true))) {
+            assertEquals(fixture.substring(0, fixture.indexOf('-')).replace("llama3", "llama"),
+                    model.config().modelType());
             check(model, cases, SharedFixture.Case::logits);
             try (NDManager scope = Engines.newManager()) {
                 NDArray hidden = model.hiddenStates(scope, cases.stream().map(SharedFixture.Case::ids).toList());
@@ -36,20 +44,25 @@ class Gemma2ParityTest {
         }
     }
 
-    @Test
-    void adapterMergedAndSeparateMatchTransformers() throws Exception {
-        Path dir = SharedFixture.gemma2Tiny();
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"gemma2-tiny", "llama3-tiny", "qwen2-tiny"})
+    void adapterMergedAndSeparateMatchTransformers(String fixture) throws Exception {
+        Path dir = SharedFixture.dir(fixture);
         List<SharedFixture.Case> cases = SharedFixture.cases(dir);
         for (boolean merge : new boolean[] {true, false}) {
-            try (DecoderClassifier model = DecoderClassifier.load(dir, options().adapter(dir.resolve("adapter"), merge))) {
-                check(model, cases, SharedFixture.Case::logitsWithAdapter);
+            for (boolean packed : new boolean[] {true, false}) {
+                try (DecoderClassifier model = DecoderClassifier.load(dir, options().packed(packed)
+                        .adapter(dir.resolve("adapter"), merge))) {
+                    check(model, cases, SharedFixture.Case::logitsWithAdapter);
+                }
             }
         }
     }
 
-    @Test
-    void twoStagesOnTheCpuGiveTheSameLogits() throws Exception {
-        Path dir = SharedFixture.gemma2Tiny();
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"gemma2-tiny", "llama3-tiny", "qwen2-tiny"})
+    void twoStagesOnTheCpuGiveTheSameLogits(String fixture) throws Exception {
+        Path dir = SharedFixture.dir(fixture);
         List<SharedFixture.Case> cases = SharedFixture.cases(dir);
         DecoderClassifier.Options o = options().placement(Placement.split(new int[] {1}, Device.cpu(), Device.cpu()));
         try (DecoderClassifier model = DecoderClassifier.load(dir, o)) {
@@ -72,7 +85,8 @@ class Gemma2ParityTest {
                     .toFloatArray();
             for (int i = 0; i < cases.size(); i++) {
                 float[] row = java.util.Arrays.copyOfRange(batched, i * 3, i * 3 + 3);
-                assertClose(expected.apply(cases.get(i)), row, "batched, case " + i);
+                assertClose(expected.apply(cases.get(i)), row, (model.packed() ? "packed" : "padded")
+                        + " batch, case " + i);
             }
         }
     }
