@@ -6,7 +6,8 @@ import arenakit.data.SampleGenerator;
 import arenakit.data.Turn;
 import arenakit.model.DecoderClassifier;
 import arenakit.model.TinyCheckpoints;
-import arenakit.model.family.Gemma2Config;
+import arenakit.model.family.DecoderConfig;
+import arenakit.model.family.Families;
 import arenakit.model.io.SafetensorsFile;
 import arenakit.model.lora.LoraConfig;
 import arenakit.text.PromptEncoder;
@@ -19,8 +20,9 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * A small generated sample, a word-level tokenizer over it and a tiny random Gemma-2 checkpoint in a temp folder:
- * what the trainer and inference tests run on (real components, seconds on a CPU).
+ * A small generated sample, a word-level tokenizer over it and a tiny random checkpoint (Gemma-2 unless another
+ * family is asked for) in a temp folder: what the trainer and inference tests run on (real components, seconds on
+ * a CPU).
  */
 final class TinySetup implements AutoCloseable {
     final SampleGenerator.Sample sample;
@@ -29,6 +31,11 @@ final class TinySetup implements AutoCloseable {
     final Path checkpoint;
 
     TinySetup(Path dir, int trainRows) throws IOException {
+        this(dir, trainRows, "gemma2");
+    }
+
+    /** With a tiny model of {@code modelType} (gemma2, llama, qwen2). */
+    TinySetup(Path dir, int trainRows, String modelType) throws IOException {
         sample = SampleGenerator.generate(SampleGenerator.Options.defaults().withRows(trainRows, 16, 0, 0)
                 .withResponseWords(12));
         Set<String> words = new LinkedHashSet<>();
@@ -45,7 +52,7 @@ final class TinySetup implements AutoCloseable {
         }
         tokenizer = Tokenizer.load(WordLevelTokenizer.write(dir.resolve("tokenizer.json"), words));
         encoder = PromptEncoder.of(tokenizer, "rounds", "proportional", 96);
-        Gemma2Config config = Gemma2Config.of(tokenizer.vocabSize(), 32, 64, 2, 2, 1, 16);
+        DecoderConfig config = Families.tiny(modelType, tokenizer.vocabSize(), 32, 64, 2, 2, 1, 16);
         checkpoint = TinyCheckpoints.write(dir.resolve("model"), config, SafetensorsFile.DType.F32, 1, 3);
     }
 
