@@ -230,11 +230,26 @@ final class ConfigFields {
         n.set(field, Json.MAPPER.valueToTree(v));
     }
 
-    /** The beginning of every config.json this project writes: architecture and model type. */
-    static ObjectNode header(String architecture, String modelType) {
+    /** The beginning of every config.json this project writes: architecture, model type and the sizes. */
+    static ObjectNode header(String architecture, DecoderConfig c) {
         ObjectNode n = Json.MAPPER.createObjectNode();
         n.putArray("architectures").add(architecture);
-        n.put("model_type", modelType);
+        n.put("model_type", c.modelType());
+        n.put("vocab_size", c.vocabSize());
+        n.put("hidden_size", c.hiddenSize());
+        n.put("intermediate_size", c.intermediateSize());
+        n.put("num_hidden_layers", c.numHiddenLayers());
+        n.put("num_attention_heads", c.numAttentionHeads());
+        n.put("num_key_value_heads", c.numKeyValueHeads());
+        return n;
+    }
+
+    /** The end of every config.json this project writes: dropout (none), init range, dtype, labels. */
+    static ObjectNode footer(ObjectNode n, DecoderConfig c, String torchDtype) {
+        n.put("attention_dropout", 0.0);
+        n.put("initializer_range", c.initializerRange());
+        n.put("torch_dtype", torchDtype);
+        putLabels(n, c.numLabels());
         return n;
     }
 }

@@ -3,7 +3,9 @@ package arenakit.model.family;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import arenakit.model.layers.Positions;
+import arenakit.model.layers.RmsNorm;
 import arenakit.model.lora.LoraLinear;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -24,8 +26,16 @@ public interface DecoderLayer {
     /** The linear layers (q, k, v, o, gate, up, down), in checkpoint order. */
     List<LoraLinear> projections();
 
-    /** Every tensor of the block by its checkpoint name. */
-    Map<String, NDArray> tensors();
+    /** The block's RMSNorms by module name ({@code input_layernorm}, ...). */
+    Map<String, RmsNorm> norms();
+
+    /** Every tensor of the block by its checkpoint name: the norms' weights, then the projections'. */
+    default Map<String, NDArray> tensors() {
+        Map<String, NDArray> m = new LinkedHashMap<>();
+        norms().forEach((name, norm) -> m.put("model.layers." + index() + "." + name + ".weight", norm.weight()));
+        projections().forEach(p -> m.putAll(p.tensors()));
+        return m;
+    }
 
     /** The projection named {@code name} (e.g. {@code q_proj}). */
     default LoraLinear projection(String name) {

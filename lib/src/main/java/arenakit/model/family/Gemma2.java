@@ -38,7 +38,7 @@ import java.util.Map;
  * {@code query_pre_attn_scalar^-0.5}, soft-capped {@code cap * tanh(s / cap)}, causal, and limited to a sliding
  * window on the local (even) layers; the MLP is {@code down_proj(gelu_tanh(gate_proj(x)) * up_proj(x))}.
  */
-public final class Gemma2 implements Decoder {
+public final class Gemma2 extends StackedDecoder<Gemma2Config, Gemma2.Layer> {
 
     /** One Gemma2DecoderLayer. The arrays live on {@code device}. */
     public record Layer(Gemma2Config config, int index, Device device, RmsNorm inputLayernorm, LoraLinear qProj,
@@ -82,36 +82,15 @@ public final class Gemma2 implements Decoder {
         }
 
         @Override
-        public Map<String, NDArray> tensors() {
-            String p = "model.layers." + index + ".";
-            Map<String, NDArray> m = new LinkedHashMap<>();
-            m.put(p + "input_layernorm.weight", inputLayernorm.weight());
-            for (LoraLinear l : List.of(qProj, kProj, vProj, oProj)) {
-                m.putAll(l.tensors());
-            }
-            m.put(p + "post_attention_layernorm.weight", postAttentionLayernorm.weight());
-            m.put(p + "pre_feedforward_layernorm.weight", preFeedforwardLayernorm.weight());
-            for (LoraLinear l : List.of(gateProj, upProj, downProj)) {
-                m.putAll(l.tensors());
-            }
-            m.put(p + "post_feedforward_layernorm.weight", postFeedforwardLayernorm.weight());
-            return m;
+        public Map<String, RmsNorm> norms() {
+            return named("input_layernorm", inputLayernorm, "post_attention_layernorm", postAttentionLayernorm,
+                    "pre_feedforward_layernorm", preFeedforwardLayernorm, "post_feedforward_layernorm",
+                    postFeedforwardLayernorm);
         }
     }
 
-    private final Gemma2Config config;
-    private final NDArray embedTokens;
-    private final List<Layer> layers;
-    private final RmsNorm norm;
-    private final float[] inverseFrequencies;
-
     private Gemma2(Gemma2Config config, NDArray embedTokens, List<Layer> layers, RmsNorm norm) {
-        this.config = config;
-        this.embedTokens = embedTokens;
-        this.layers = List.copyOf(layers);
-        this.norm = norm;
-        this.inverseFrequencies = new Rope(config.ropeTheta(), config.headDim(), config.ropeScaling())
-                .inverseFrequencies();
+        super(config, embedTokens, layers, norm, new Rope(config.ropeTheta(), config.headDim(), config.ropeScaling()));
     }
 
     /** Tensor names and shapes of the decoder in a transformers checkpoint (without the head). */
@@ -155,48 +134,23 @@ public final class Gemma2 implements Decoder {
         return new Gemma2(c, embed, layers, w.norm("model.norm", c.numHiddenLayers(), eps, true));
     }
 
-    @Override
-    public Gemma2Config config() {
-        return config;
-    }
-
-    @Override
-    public List<Layer> layers() {
-        return layers;
-    }
-
     /** {@code [B, T]} int64 ids to {@code [B, T, H]}, scaled by sqrt(hidden) rounded to the compute type. */
     @Override
     public NDArray embed(NDArray ids) {
-        NDArray x = embedTokens.getNDArrayInternal().embedding(ids, embedTokens, SparseFormat.DENSE)
-                .singletonOrThrow();
-        float root = (float) Math.sqrt(config.hiddenSize());
+        NDArray x = super.embed(ids);
+        float root = (float) Math.sqrt(config().hiddenSize());
         float normalizer = x.getDataType() == DataType.FLOAT16 ? HalfFloats.halfToFloat(HalfFloats.floatToHalf(root))
                 : root;
         return Elementwise.current().mul(x, normalizer);
     }
 
-    @Override
-    public NDArray finalNorm(NDArray x) {
-        return norm.forward(x);
-    }
-
     /** Queries scaled by {@code query_pre_attn_scalar^-0.5} (and {@code 1 / cap}: see {@link Attention}). */
     @Override
     public Positions positions(TokenBatch batch, NDManager parent, Device device, DataType dtype) {
-        float scale = (float) (1.0 / Math.sqrt(config.queryPreAttnScalar()));
-        if (config.attnLogitSoftcapping() != null) {
-            scale /= config.attnLogitSoftcapping().floatValue();
+        float scale = (float) (1.0 / Math.sqrt(config().queryPreAttnScalar()));
+        if (config().attnLogitSoftcapping() != null) {
+            scale /= config().attnLogitSoftcapping().floatValue();
         }
-        return new Positions(batch, inverseFrequencies, scale, config.slidingWindow(), parent, device, dtype);
-    }
-
-    @Override
-    public Map<String, NDArray> tensors() {
-        Map<String, NDArray> m = new LinkedHashMap<>();
-        m.put("model.embed_tokens.weight", embedTokens);
-        layers.forEach(l -> m.putAll(l.tensors()));
-        m.put("model.norm.weight", norm.weight());
-        return m;
+        return positions(batch, scale, config().slidingWindow(), parent, device, dtype);
     }
 }

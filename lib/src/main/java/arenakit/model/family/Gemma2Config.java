@@ -168,13 +168,7 @@ public record Gemma2Config(
 
     @Override
     public ObjectNode toJson(String torchDtype) {
-        ObjectNode n = ConfigFields.header("Gemma2ForSequenceClassification", MODEL_TYPE);
-        n.put("vocab_size", vocabSize);
-        n.put("hidden_size", hiddenSize);
-        n.put("intermediate_size", intermediateSize);
-        n.put("num_hidden_layers", numHiddenLayers);
-        n.put("num_attention_heads", numAttentionHeads);
-        n.put("num_key_value_heads", numKeyValueHeads);
+        ObjectNode n = ConfigFields.header("Gemma2ForSequenceClassification", this);
         n.put("head_dim", headDim);
         n.put("query_pre_attn_scalar", queryPreAttnScalar);
         ConfigFields.putNullable(n, "sliding_window", slidingWindow);
@@ -187,10 +181,6 @@ public record Gemma2Config(
         n.put("max_position_embeddings", maxPositionEmbeddings);
         ConfigFields.putTokenIds(n, padTokenId, bosTokenId, eosTokenIds);
         n.put("attention_bias", attentionBias);
-        n.put("attention_dropout", 0.0);
-        n.put("initializer_range", initializerRange);
-        n.put("torch_dtype", torchDtype);
-        ConfigFields.putLabels(n, numLabels);
-        return n;
+        return ConfigFields.footer(n, this, torchDtype);
     }
 }

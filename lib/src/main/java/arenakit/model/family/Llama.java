@@ -37,7 +37,7 @@ import java.util.Map;
  * e.g. llama3), scores scaled by {@code head_dim^-0.5}, causal; the MLP is
  * {@code down_proj(silu(gate_proj(x)) * up_proj(x))}. Biases on the projections when attention_bias / mlp_bias say so.
  */
-public final class Llama implements Decoder {
+public final class Llama extends StackedDecoder<LlamaConfig, Llama.Layer> {
 
     /** One LlamaDecoderLayer. The arrays live on {@code device}. */
     public record Layer(LlamaConfig config, int index, Device device, RmsNorm inputLayernorm, LoraLinear qProj,
@@ -76,34 +76,13 @@ public final class Llama implements Decoder {
         }
 
         @Override
-        public Map<String, NDArray> tensors() {
-            String p = "model.layers." + index + ".";
-            Map<String, NDArray> m = new LinkedHashMap<>();
-            m.put(p + "input_layernorm.weight", inputLayernorm.weight());
-            for (LoraLinear l : List.of(qProj, kProj, vProj, oProj)) {
-                m.putAll(l.tensors());
-            }
-            m.put(p + "post_attention_layernorm.weight", postAttentionLayernorm.weight());
-            for (LoraLinear l : List.of(gateProj, upProj, downProj)) {
-                m.putAll(l.tensors());
-            }
-            return m;
+        public Map<String, RmsNorm> norms() {
+            return named("input_layernorm", inputLayernorm, "post_attention_layernorm", postAttentionLayernorm);
         }
     }
 
-    private final LlamaConfig config;
-    private final NDArray embedTokens;
-    private final List<Layer> layers;
-    private final RmsNorm norm;
-    private final float[] inverseFrequencies;
-
     private Llama(LlamaConfig config, NDArray embedTokens, List<Layer> layers, RmsNorm norm) {
-        this.config = config;
-        this.embedTokens = embedTokens;
-        this.layers = List.copyOf(layers);
-        this.norm = norm;
-        this.inverseFrequencies = new Rope(config.ropeTheta(), config.headDim(), config.ropeScaling())
-                .inverseFrequencies();
+        super(config, embedTokens, layers, norm, new Rope(config.ropeTheta(), config.headDim(), config.ropeScaling()));
     }
 
     /** Tensor names and shapes of the decoder in a transformers checkpoint (without the head). */
@@ -144,39 +123,10 @@ public final class Llama implements Decoder {
         return new Llama(c, embed, layers, w.norm("model.norm", c.numHiddenLayers(), eps, false));
     }
 
-    @Override
-    public LlamaConfig config() {
-        return config;
-    }
-
-    @Override
-    public List<Layer> layers() {
-        return layers;
-    }
-
-    @Override
-    public NDArray embed(NDArray ids) {
-        return embedTokens.getNDArrayInternal().embedding(ids, embedTokens, SparseFormat.DENSE).singletonOrThrow();
-    }
-
-    @Override
-    public NDArray finalNorm(NDArray x) {
-        return norm.forward(x);
-    }
-
     /** Queries scaled by {@code head_dim^-0.5}; no sliding window. */
     @Override
     public Positions positions(TokenBatch batch, NDManager parent, Device device, DataType dtype) {
-        return new Positions(batch, inverseFrequencies, (float) (1.0 / Math.sqrt(config.headDim())), null, parent,
+        return positions(batch, (float) (1.0 / Math.sqrt(config().headDim())), null, parent,
                 device, dtype);
-    }
-
-    @Override
-    public Map<String, NDArray> tensors() {
-        Map<String, NDArray> m = new LinkedHashMap<>();
-        m.put("model.embed_tokens.weight", embedTokens);
-        layers.forEach(l -> m.putAll(l.tensors()));
-        m.put("model.norm.weight", norm.weight());
-        return m;
     }
 }

@@ -156,13 +156,7 @@ public record LlamaConfig(
 
     @Override
     public ObjectNode toJson(String torchDtype) {
-        ObjectNode n = ConfigFields.header("LlamaForSequenceClassification", MODEL_TYPE);
-        n.put("vocab_size", vocabSize);
-        n.put("hidden_size", hiddenSize);
-        n.put("intermediate_size", intermediateSize);
-        n.put("num_hidden_layers", numHiddenLayers);
-        n.put("num_attention_heads", numAttentionHeads);
-        n.put("num_key_value_heads", numKeyValueHeads);
+        ObjectNode n = ConfigFields.header("LlamaForSequenceClassification", this);
         n.put("head_dim", headDim);
         ConfigFields.putRope(n, ropeTheta, ropeScaling);
         n.put("rms_norm_eps", rmsNormEps);
@@ -171,12 +165,8 @@ public record LlamaConfig(
         ConfigFields.putTokenIds(n, padTokenId, bosTokenId, eosTokenIds);
         n.put("attention_bias", attentionBias);
         n.put("mlp_bias", mlpBias);
-        n.put("attention_dropout", 0.0);
         n.put("pretraining_tp", 1);
         n.put("tie_word_embeddings", tieWordEmbeddings);
-        n.put("initializer_range", initializerRange);
-        n.put("torch_dtype", torchDtype);
-        ConfigFields.putLabels(n, numLabels);
-        return n;
+        return ConfigFields.footer(n, this, torchDtype);
     }
 }

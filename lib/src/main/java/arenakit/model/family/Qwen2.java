@@ -38,7 +38,7 @@ import java.util.Map;
  * window on the layers config.json marks as sliding (none unless use_sliding_window); the MLP is
  * {@code down_proj(silu(gate_proj(x)) * up_proj(x))}.
  */
-public final class Qwen2 implements Decoder {
+public final class Qwen2 extends StackedDecoder<Qwen2Config, Qwen2.Layer> {
 
     /** One Qwen2DecoderLayer. The arrays live on {@code device}. */
     public record Layer(Qwen2Config config, int index, Device device, RmsNorm inputLayernorm, LoraLinear qProj,
@@ -77,34 +77,13 @@ public final class Qwen2 implements Decoder {
         }
 
         @Override
-        public Map<String, NDArray> tensors() {
-            String p = "model.layers." + index + ".";
-            Map<String, NDArray> m = new LinkedHashMap<>();
-            m.put(p + "input_layernorm.weight", inputLayernorm.weight());
-            for (LoraLinear l : List.of(qProj, kProj, vProj, oProj)) {
-                m.putAll(l.tensors());
-            }
-            m.put(p + "post_attention_layernorm.weight", postAttentionLayernorm.weight());
-            for (LoraLinear l : List.of(gateProj, upProj, downProj)) {
-                m.putAll(l.tensors());
-            }
-            return m;
+        public Map<String, RmsNorm> norms() {
+            return named("input_layernorm", inputLayernorm, "post_attention_layernorm", postAttentionLayernorm);
         }
     }
 
-    private final Qwen2Config config;
-    private final NDArray embedTokens;
-    private final List<Layer> layers;
-    private final RmsNorm norm;
-    private final float[] inverseFrequencies;
-
     private Qwen2(Qwen2Config config, NDArray embedTokens, List<Layer> layers, RmsNorm norm) {
-        this.config = config;
-        this.embedTokens = embedTokens;
-        this.layers = List.copyOf(layers);
-        this.norm = norm;
-        this.inverseFrequencies = new Rope(config.ropeTheta(), config.headDim(), config.ropeScaling())
-                .inverseFrequencies();
+        super(config, embedTokens, layers, norm, new Rope(config.ropeTheta(), config.headDim(), config.ropeScaling()));
     }
 
     /** Tensor names and shapes of the decoder in a transformers checkpoint (without the head). */
@@ -143,39 +122,10 @@ public final class Qwen2 implements Decoder {
         return new Qwen2(c, embed, layers, w.norm("model.norm", c.numHiddenLayers(), eps, false));
     }
 
-    @Override
-    public Qwen2Config config() {
-        return config;
-    }
-
-    @Override
-    public List<Layer> layers() {
-        return layers;
-    }
-
-    @Override
-    public NDArray embed(NDArray ids) {
-        return embedTokens.getNDArrayInternal().embedding(ids, embedTokens, SparseFormat.DENSE).singletonOrThrow();
-    }
-
-    @Override
-    public NDArray finalNorm(NDArray x) {
-        return norm.forward(x);
-    }
-
     /** Queries scaled by {@code head_dim^-0.5}; the sliding window when use_sliding_window is on. */
     @Override
     public Positions positions(TokenBatch batch, NDManager parent, Device device, DataType dtype) {
-        return new Positions(batch, inverseFrequencies, (float) (1.0 / Math.sqrt(config.headDim())),
-                config.slidingWindow(), parent, device, dtype);
-    }
-
-    @Override
-    public Map<String, NDArray> tensors() {
-        Map<String, NDArray> m = new LinkedHashMap<>();
-        m.put("model.embed_tokens.weight", embedTokens);
-        layers.forEach(l -> m.putAll(l.tensors()));
-        m.put("model.norm.weight", norm.weight());
-        return m;
+        return positions(batch, (float) (1.0 / Math.sqrt(config().headDim())),
+                config().slidingWindow(), parent, device, dtype);
     }
 }

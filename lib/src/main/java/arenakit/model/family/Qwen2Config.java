@@ -159,13 +159,7 @@ public record Qwen2Config(
 
     @Override
     public ObjectNode toJson(String torchDtype) {
-        ObjectNode n = ConfigFields.header("Qwen2ForSequenceClassification", MODEL_TYPE);
-        n.put("vocab_size", vocabSize);
-        n.put("hidden_size", hiddenSize);
-        n.put("intermediate_size", intermediateSize);
-        n.put("num_hidden_layers", numHiddenLayers);
-        n.put("num_attention_heads", numAttentionHeads);
-        n.put("num_key_value_heads", numKeyValueHeads);
+        ObjectNode n = ConfigFields.header("Qwen2ForSequenceClassification", this);
         if (headDim * numAttentionHeads != hiddenSize) {
             n.put("head_dim", headDim); // transformers derives it otherwise
         }
@@ -178,11 +172,7 @@ public record Qwen2Config(
         n.put("max_window_layers", maxWindowLayers);
         layerTypes.forEach(n.putArray("layer_types")::add);
         ConfigFields.putTokenIds(n, padTokenId, bosTokenId, eosTokenIds);
-        n.put("attention_dropout", 0.0);
         n.put("tie_word_embeddings", tieWordEmbeddings);
-        n.put("initializer_range", initializerRange);
-        n.put("torch_dtype", torchDtype);
-        ConfigFields.putLabels(n, numLabels);
-        return n;
+        return ConfigFields.footer(n, this, torchDtype);
     }
 }
