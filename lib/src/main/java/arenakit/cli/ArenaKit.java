@@ -11,7 +11,8 @@ import picocli.CommandLine.Command;
         subcommands = {
             PipelineCommand.class, TrainCommand.class, PseudoLabelsCommand.class, SubmitCommand.class,
             EdaCommand.class, ValidateCommand.class, GenerateSampleCommand.class, ParityCommand.class,
-            MemoryPlanCommand.class, DataBenchCommand.class, ModelBenchCommand.class, TrainBenchCommand.class
+            MemoryPlanCommand.class, DataBenchCommand.class, ModelBenchCommand.class, TrainBenchCommand.class,
+            TinyCheckpointCommand.class
         })
 public final class ArenaKit implements Runnable {
     @picocli.CommandLine.Spec

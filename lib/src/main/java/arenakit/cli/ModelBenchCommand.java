@@ -34,14 +34,16 @@ import picocli.CommandLine;
 /**
  * {@code bench-model}: the model's benchmarks (docs/benchmarks.md).
  *
- * <p>Forward: writes a random mid-size Gemma-2 checkpoint and a batch plan (mixed lengths, sorted, packed into
+ * <p>Forward: writes a random mid-size checkpoint ({@code --model-type}, Gemma-2 by default) and a batch plan (mixed
+ * lengths, sorted, packed into
  * right-padded micro-batches under a token budget) to {@code --dir}, then times the CPU forward pass in tokens/s.
- * The PyTorch eager peer {@code docs/bench/gemma2_peer.py} runs the same plan on the same checkpoint and checks the
+ * The PyTorch eager peer {@code docs/bench/decoder_peer.py bench} runs the same plan on the same checkpoint and checks the
  * logits. Load: {@code --load-gb} writes a multi-GB bf16 checkpoint (and its f32 twin), times loading both, and
  * deletes them.
  */
 @Command(name = "bench-model", mixinStandardHelpOptions = true,
-        description = "Time the Gemma-2 CPU forward (tokens/s) and the loading of a multi-GB checkpoint.")
+        description = "Time the CPU forward (tokens/s) of a Gemma-2, Llama or Qwen2 and the loading of a multi-GB "
+                + "checkpoint.")
 public final class ModelBenchCommand implements Callable<Integer> {
 
     @Option(names = "--dir", required = true, description = "Where the checkpoint, plan and results go.")
@@ -182,7 +184,7 @@ public final class ModelBenchCommand implements Callable<Integer> {
                             .toArray()), median, realTokens / median, cpuMedian);
         }
         Json.write(dir.resolve("java_result.json"), result);
-        out.printf(Locale.ROOT, "  peer: python docs/bench/gemma2_peer.py %s --threads %d%n", dir, threads);
+        out.printf(Locale.ROOT, "  peer: python docs/bench/decoder_peer.py bench %s --threads %d%n", dir, threads);
     }
 
     private static double median(double[] values) {

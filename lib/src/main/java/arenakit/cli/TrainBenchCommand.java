@@ -36,7 +36,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code bench-train}: training and inference throughput of a random Gemma-2 on this machine (docs/benchmarks.md):
+ * {@code bench-train}: training and inference throughput of a random model ({@code --model-type}, Gemma-2 by
+ * default) on this machine (docs/benchmarks.md):
  * LoRA training steps (forward, backward, AdamW) in tokens/s, then inference over the same sequences on one
  * device, pipelined over two devices (layers split in half) and data parallel (a model per device). On a CPU both
  * "devices" are the CPU, so the comparison measures what the two-thread schedule costs or gains there; on two GPUs
