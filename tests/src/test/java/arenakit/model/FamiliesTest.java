@@ -10,6 +10,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
+import arenakit.infer.BatchRunner;
+import arenakit.infer.DataParallelRunner;
+import arenakit.infer.PipelinedRunner;
+import arenakit.infer.SingleDeviceRunner;
 import arenakit.model.family.DecoderConfig;
 import arenakit.model.family.Families;
 import arenakit.model.family.Gemma2Config;
@@ -198,6 +202,31 @@ class FamiliesTest {
             float[] got = logits(half, seqs);
             assertClose(full, got, 0.02, "float16");
             assertFalse(java.util.Arrays.equals(full, got), "float16 really ran in float16");
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("shapes")
+    void pipelinedAndDataParallelInferenceGiveTheSingleDeviceLogits(String name, DecoderConfig config)
+            throws Exception {
+        Path base = write(config);
+        List<List<int[]>> batches = List.of(sequences(config, 5, 12, 3, 30), sequences(config, 6, 8), sequences(
+                config, 7, 25, 25, 2, 16));
+        try (DecoderClassifier one = DecoderClassifier.load(base, options());
+                DecoderClassifier split = DecoderClassifier.load(base, options()
+                        .placement(Placement.split(Device.cpu(), Device.cpu())));
+                DecoderClassifier other = DecoderClassifier.load(base, options())) {
+            List<float[][]> want = new SingleDeviceRunner(one).run(batches, (b, t) -> { });
+            List<BatchRunner> runners = List.of(PipelinedRunner.of(split),
+                    new DataParallelRunner(List.of(one, other), List.of("cpu", "cpu")));
+            for (BatchRunner runner : runners) {
+                List<float[][]> got = runner.run(batches, (b, t) -> { });
+                for (int b = 0; b < batches.size(); b++) {
+                    for (int i = 0; i < want.get(b).length; i++) {
+                        assertClose(want.get(b)[i], got.get(b)[i], 1e-5, runner.describe() + ", batch " + b);
+                    }
+                }
+            }
         }
     }
 

@@ -1,7 +1,7 @@
 package arenakit.model.lora;
 
-import arenakit.model.io.SafetensorsFile.DType;
 import arenakit.model.io.SafetensorsFile;
+import arenakit.model.io.SafetensorsFile.DType;
 import arenakit.model.io.SafetensorsWriter;
 import arenakit.util.Json;
 import com.fasterxml.jackson.databind.JsonNode;
