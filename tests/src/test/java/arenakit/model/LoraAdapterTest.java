@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import arenakit.model.family.Gemma2Config;
 import arenakit.model.io.SafetensorsFile;
 import arenakit.model.io.SafetensorsFile.DType;

@@ -6,7 +6,6 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.SparseFormat;
 import arenakit.model.layers.Activation;
 import arenakit.model.layers.Attention;
 import arenakit.model.layers.Elementwise;
