@@ -147,6 +147,26 @@ class CheckpointLoadingTest {
         }
     }
 
+    /** A reward model's extra modules (ArmoRM's regression layer and gating) are ignored, and said so; rotary buffers too. */
+    @Test
+    void modulesOutsideTheDecoderAndItsScoreAreIgnoredOnTheLog() throws Exception {
+        Path dir = tmp.resolve("reward");
+        List<SafetensorsWriter.Tensor> tensors = new ArrayList<>();
+        CONFIG.tensorShapes().forEach((name, shape) -> tensors.add(SafetensorsWriter.Tensor.of(name, shape,
+                new float[(int) java.util.Arrays.stream(shape).reduce(1, (x, y) -> x * y)])));
+        tensors.add(SafetensorsWriter.Tensor.of("regression_layer.weight", new long[] {19, 64}, new float[19 * 64]));
+        tensors.add(SafetensorsWriter.Tensor.of("gating.layers.0.weight", new long[] {4, 64}, new float[4 * 64]));
+        tensors.add(SafetensorsWriter.Tensor.of("model.layers.0.self_attn.rotary_emb.inv_freq", new long[] {8},
+                new float[8]));
+        HfCheckpoint.write(dir, CONFIG::toJson, DType.F32, 1, tensors);
+        List<String> notices = new ArrayList<>();
+        try (DecoderClassifier model = DecoderClassifier.load(dir, options().log(notices::add))) {
+            assertEquals(ClassifierHead.Kind.SCORE, model.head().kind());
+        }
+        assertTrue(notices.stream().anyMatch(n -> n.contains("ignoring 2 tensors outside the decoder and its score head: "
+                + "gating.layers.0.weight, regression_layer.weight")), notices.toString());
+    }
+
     static DecoderClassifier.Options options() {
         return DecoderClassifier.Options.defaults().placement(Placement.single(Device.cpu())).log(s -> { });
     }
