@@ -40,7 +40,8 @@ final class TrainStage {
         TrainedModel init = config.model().loadFrom() == null ? null : p.trainedModel(config.model().loadFrom());
         try (SequenceClassifier model = Models.forTraining(p.baseModel(), config, init, log)) {
             Trainer trainer = new Trainer(model, config, encoder::encode,
-                    config.data().balancedOrder() ? Trainer::balanced : Trainer::shuffled, Models::export, log);
+                    config.data().balancedOrder() ? Trainer::balanced : Trainer::shuffled, Models::export, log)
+                    .withInputs(StageInputs.of(p, stage)); // a checkpoint from other data or models is refused
             Trainer.Result result = trainer.fit(rows, split.holdout(), dir, stopAfter);
             if (result.stopped()) {
                 return new StageSummary(stage, TrainConfig.KIND, StageSummary.PAUSED, rows.size(), result.steps(),
