@@ -107,6 +107,9 @@ public final class ConfigFolder {
         List<String> notes = new java.util.ArrayList<>();
         for (StrictJson.Defaulted d : defaulted) {
             JsonNode value = parse(d.value());
+            if (value.isNull()) {
+                continue; // an optional part (a description, one of two alternatives), not a setting
+            }
             List<String> others = new java.util.ArrayList<>();
             for (String name : SHIPPED) {
                 ConfigFolder shipped;

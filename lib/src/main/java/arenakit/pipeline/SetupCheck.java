@@ -66,6 +66,17 @@ final class SetupCheck {
         }
         c.dataFiles(submits);
         c.output();
+        if (c.problems.isEmpty()) { // finished stages must have been made from what the setup gives them now
+            for (String stage : stages) {
+                if (c.finished(stage)) {
+                    try {
+                        StageInputs.checkUnchanged(p, stage);
+                    } catch (IOException | RuntimeException e) {
+                        c.problem(Errors.message(e));
+                    }
+                }
+            }
+        }
         if (!c.problems.isEmpty()) {
             int n = c.problems.size();
             throw new ConfigException("setup " + p.folder().name() + " (" + p.folder().where("pipeline.json")
@@ -255,23 +266,26 @@ final class SetupCheck {
             problem(at + "'inference.split_layer' must be in [1, " + (baseLayers - 1) + "] for a base model of "
                     + baseLayers + " layers, got " + inference.splitLayer());
         }
+        List<String> missing = new ArrayList<>();
         int gpus = -1;
         for (String name : new LinkedHashSet<>(inference.devices())) {
             ai.djl.Device d = Placement.device(name); // names were checked when the config was read
-            if (!d.isGpu()) {
-                continue;
+            if (d.isGpu()) {
+                if (gpus < 0) {
+                    gpus = Engines.pytorch().getGpuCount();
+                }
+                if (d.getDeviceId() >= gpus) {
+                    missing.add(name);
+                }
             }
-            if (gpus < 0) {
-                gpus = Engines.pytorch().getGpuCount();
-            }
-            if (d.getDeviceId() >= gpus) {
-                problem(at + "'inference.devices' asks for " + name + ", but " + (gpus == 0
-                        ? "PyTorch sees no GPU on this machine (the CPU natives are in use, or there is no CUDA "
-                                + "device): use \"cpu\" (two \"cpu\" entries for two stages), or run with the CUDA "
-                                + "natives on a GPU machine (README: mvn -Pcuda, -Darena.torch=cu124)"
-                        : "this machine has " + gpus + " GPU" + (gpus == 1 ? "" : "s") + " (gpu(0)"
-                                + (gpus > 1 ? " to gpu(" + (gpus - 1) + ")" : "") + ")"));
-            }
+        }
+        if (!missing.isEmpty()) {
+            problem(at + "'inference.devices' asks for " + String.join(" and ", missing) + ", but " + (gpus == 0
+                    ? "PyTorch sees no GPU on this machine (the CPU natives are in use, or there is no CUDA device): "
+                            + "use \"cpu\" (two \"cpu\" entries for two stages), or run with the CUDA natives on a GPU "
+                            + "machine (README: mvn -Pcuda, -Darena.torch=cu124)"
+                    : "this machine has " + gpus + " GPU" + (gpus == 1 ? "" : "s") + " (gpu(0)"
+                            + (gpus > 1 ? " to gpu(" + (gpus - 1) + ")" : "") + ")"));
         }
     }
 

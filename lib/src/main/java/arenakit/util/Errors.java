@@ -19,6 +19,9 @@ import java.util.Locale;
 public final class Errors {
     private Errors() {}
 
+    /** An exception whose message fully explains a problem of the input or environment (no stack trace needed). */
+    public interface Explained {}
+
     /**
      * The failure inside the wrappers that only say "it failed elsewhere": {@link UncheckedIOException}, and the
      * wrappers of work done on other threads ({@code ExecutionException}, {@code CompletionException}).
@@ -99,7 +102,7 @@ public final class Errors {
      */
     public static boolean expected(Throwable e) {
         e = unwrap(e);
-        return e instanceof java.io.IOException || e instanceof UncheckedIOException
+        return e instanceof Explained || e instanceof java.io.IOException || e instanceof UncheckedIOException
                 || e instanceof IllegalArgumentException || e instanceof IllegalStateException
                 || e instanceof UnsupportedOperationException
                 || e.getClass().getName().startsWith("ai.djl.engine.EngineException");

@@ -79,7 +79,7 @@ public final class Json {
         } catch (JsonProcessingException e) {
             JsonLocation at = e.getLocation();
             throw new Invalid(source, List.of((at == null ? "" : "line " + at.getLineNr() + " column "
-                    + at.getColumnNr() + ": ") + e.getOriginalMessage()), e);
+                    + at.getColumnNr() + ": ") + withoutSource(e.getOriginalMessage())), e);
         } catch (IOException e) {
             throw new Invalid(source, List.of(String.valueOf(e.getMessage())), e);
         }
@@ -147,6 +147,12 @@ public final class Json {
         }
         String s = n.toString();
         return s.length() > 50 ? s.substring(0, 47) + "..." : s;
+    }
+
+    /** Jackson's message without its "[Source: REDACTED ...]" parts (the file is named by the caller). */
+    static String withoutSource(String message) {
+        return message == null ? "" : message.replaceAll("\\s*\\(for (root|Array|Object) starting at \\[Source: [^]]*\\]\\)", "")
+                .replaceAll("\\s*\\[Source: [^]]*\\]", "");
     }
 
     /** The key path of a binding error, e.g. {@code model.lora.r} or {@code stages[2]}. */
