@@ -179,23 +179,35 @@ public final class Pipeline implements AutoCloseable {
     public void check(List<String> stages) {
         stages.forEach(this::requireStage);
         SetupCheck.run(this, stages, null);
-        log.accept("setup checked: " + stages.size() + " stage" + (stages.size() == 1 ? "" : "s") + " ("
-                + String.join(", ", stages) + ")");
+        logChecked(stages);
+    }
+
+    private void logChecked(List<String> stages) {
+        log.accept(stages.isEmpty() ? "setup checked: the submission's models, data and devices"
+                : "setup checked: " + stages.size() + " stage" + (stages.size() == 1 ? "" : "s") + " ("
+                        + String.join(", ", stages) + ")");
     }
 
     /**
-     * The outermost call of a run: the setup check, then the output folder's lock (one writer per folder), held
-     * until the run ends. Nested calls (a stage of a pipeline run) share it.
+     * The outermost call of a run: the setup check, the output folder's lock (one writer per folder), held until
+     * the run ends, and under it the check of the stages that finished earlier. Nested calls (a stage of a pipeline
+     * run) share it.
      */
     private synchronized Run begin(List<String> stages, SubmissionConfig extra) throws IOException {
         if (lock == null) {
-            if (extra == null) {
-                check(stages);
-            } else {
-                SetupCheck.run(this, stages, extra);
-                log.accept("setup checked: the submission's models, data and devices");
+            stages.forEach(this::requireStage);
+            SetupCheck.run(this, stages, extra);
+            lock = OutputLock.acquire(out, "setup " + folder.name() + ": " + (stages.isEmpty() ? "submit"
+                    : String.join(", ", stages)), log);
+            try {
+                SetupCheck.finishedStages(this, stages);
+            } catch (RuntimeException e) {
+                OutputLock l = lock;
+                lock = null;
+                l.close();
+                throw e;
             }
-            lock = OutputLock.acquire(out, "setup " + folder.name() + ": " + String.join(", ", stages), log);
+            logChecked(stages);
         }
         lockDepth++;
         return new Run();

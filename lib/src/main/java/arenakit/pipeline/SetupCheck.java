@@ -33,6 +33,12 @@ final class SetupCheck {
     private final List<String> problems = new ArrayList<>();
     private Integer baseLayers;
 
+    private static final String TRAIN = "train";
+    private static final String EXTERNAL = "external";
+    private static final String UNLABELED = "unlabeled";
+    private static final String TEST = "test";
+    private static final String SUBMISSION = "sample_submission";
+
     private SetupCheck(Pipeline p) {
         this.p = p;
     }
@@ -45,48 +51,71 @@ final class SetupCheck {
         SetupCheck c = new SetupCheck(p);
         c.baseModel();
         c.tokenizer();
-        boolean submits = extra != null;
+        // the data files this run reads (a submission from the command line reads its own test file)
+        Set<String> reads = new LinkedHashSet<>();
+        if (Tokenizers.SAMPLE.equals(p.experiment().tokenizer()) && !stages.isEmpty()) {
+            reads.addAll(List.of(TRAIN, EXTERNAL, UNLABELED, TEST)); // its vocabulary is made from all of them
+        }
         for (String stage : stages) {
             Object config = p.stageConfig(stage);
-            if (config instanceof TrainConfig t) {
+            if (config == null) { // eda
+                reads.addAll(List.of(TRAIN, TEST));
+            } else if (config instanceof TrainConfig t) {
                 c.train(stage, t, stages);
+                reads.addAll(List.of(TRAIN, EXTERNAL)); // the labeled rows and the holdout are made from both
+                if (t.data().sources().contains(TrainConfig.Data.PSEUDO_LABELS)) {
+                    reads.add(UNLABELED);
+                }
             } else if (config instanceof PseudoLabelConfig pl) {
                 c.models(stage, pl.models(), stages);
                 c.inference(stage, pl.inference(), pl.maxLength());
                 c.needs(stage, "data.unlabeled", p.experiment().data().unlabeled(), "preference_rows");
+                reads.add(UNLABELED);
             } else if (config instanceof SubmissionConfig s) {
                 c.models(stage, s.models(), stages);
                 c.inference(stage, s.inference(), s.maxLength());
-                submits = true;
+                reads.addAll(List.of(TEST, SUBMISSION));
             }
         }
         if (extra != null) {
             c.models("submit", extra.models(), stages);
             c.inference("submit", extra.inference(), extra.maxLength());
         }
-        c.dataFiles(submits);
+        c.dataFiles(reads);
         c.output();
-        if (c.problems.isEmpty()) { // finished stages must have been made from what the setup gives them now
-            for (String stage : stages) {
-                if (c.finished(stage)) {
-                    try {
-                        StageInputs.checkUnchanged(p, stage);
-                    } catch (IOException | RuntimeException e) {
-                        c.problem(Errors.message(e));
-                    }
+        c.report();
+    }
+
+    /**
+     * The second part of the check, run while the output folder is locked (it may prepare the embedded sample
+     * there): stages that finished earlier must have been made from what the setup gives them now.
+     */
+    static void finishedStages(Pipeline p, List<String> stages) {
+        SetupCheck c = new SetupCheck(p);
+        for (String stage : stages) {
+            if (c.finished(stage)) {
+                try {
+                    StageInputs.checkUnchanged(p, stage);
+                } catch (IOException | RuntimeException e) {
+                    c.problem(Errors.message(e));
                 }
             }
         }
-        if (!c.problems.isEmpty()) {
-            int n = c.problems.size();
+        c.report();
+    }
+
+    private void report() {
+        if (!problems.isEmpty()) {
+            int n = problems.size();
             throw new ConfigException("setup " + p.folder().name() + " (" + p.folder().where("pipeline.json")
                     + ") has " + n + " problem" + (n == 1 ? "" : "s") + "; nothing was run:\n  - "
-                    + String.join("\n  - ", c.problems.stream().map(m -> m.replace("\n", "\n    ")).toList()));
+                    + String.join("\n  - ", problems.stream().map(m -> m.replace("\n", "\n    ")).toList()));
         }
     }
 
     private String where(String stage) {
-        return p.folder().where(stage.equals("submit") ? "command line" : stage + ".json");
+        return stage.equals("submit") ? "submit (the command line and " + p.folder().where(p.submissionStage() + ".json")
+                + ")" : p.folder().where(stage + ".json");
     }
 
     private void problem(String message) {
@@ -289,8 +318,11 @@ final class SetupCheck {
         }
     }
 
-    /** The configured data files exist and have their kind's header; the submission's test and sample agree. */
-    private void dataFiles(boolean submits) {
+    /**
+     * The configured data files the run reads exist and have their kind's header; a submission's test and sample
+     * agree.
+     */
+    private void dataFiles(Set<String> reads) {
         ExperimentConfig.DataFiles d = p.experiment().data();
         String at = p.folder().where("pipeline.json") + ": ";
         if (d.train() == null) {
@@ -313,17 +345,21 @@ final class SetupCheck {
             }
             return;
         }
-        file(at, "data.train", d.train(), DataKind.TRAIN);
-        for (int i = 0; i < d.external().size(); i++) {
+        if (reads.contains(TRAIN)) {
+            file(at, "data.train", d.train(), DataKind.TRAIN);
+        }
+        for (int i = 0; reads.contains(EXTERNAL) && i < d.external().size(); i++) {
             file(at, "data.external[" + i + "]", d.external().get(i), DataKind.TRAIN);
         }
-        for (int i = 0; i < d.unlabeled().size(); i++) {
+        for (int i = 0; reads.contains(UNLABELED) && i < d.unlabeled().size(); i++) {
             file(at, "data.unlabeled[" + i + "]", d.unlabeled().get(i), DataKind.PREFERENCE);
         }
-        boolean test = d.test() == null ? missing(at, "data.test") : file(at, "data.test", d.test(), DataKind.TEST);
-        boolean sample = d.sampleSubmission() == null ? missing(at, "data.sample_submission")
+        boolean test = !reads.contains(TEST) ? false : d.test() == null ? missing(at, "data.test")
+                : file(at, "data.test", d.test(), DataKind.TEST);
+        boolean sample = !reads.contains(SUBMISSION) ? false : d.sampleSubmission() == null
+                ? missing(at, "data.sample_submission")
                 : file(at, "data.sample_submission", d.sampleSubmission(), DataKind.SUBMISSION);
-        if (submits && test && sample) {
+        if (test && sample) {
             try {
                 Path t = Path.of(d.test()).toAbsolutePath().normalize();
                 Path s = Path.of(d.sampleSubmission()).toAbsolutePath().normalize();

@@ -233,6 +233,38 @@ class SetupFaultsTest {
         assertTrue(m.contains("fall outside the data section"), m);
     }
 
+    @Test
+    void aFolderGivenAsAModelMustHoldATrainedStageOrAPeftAdapter() throws Exception {
+        Path empty = Files.createDirectories(dir.resolve("not-a-model"));
+        Path peft = Files.createDirectories(dir.resolve("peft-without-weights"));
+        Files.writeString(peft.resolve("adapter_config.json"), "{\"peft_type\": \"LORA\", \"r\": 4, "
+                + "\"target_modules\": [\"q_proj\"]}");
+        Path setup = Setups.copy(dir.resolve("folders"), "smoke", edit("submission.json", "\"models\": [\"stage3\"]",
+                "\"models\": [\"" + empty + "\", \"" + peft + "\"]"));
+        String m = openAndCheck(setup);
+        assertTrue(m.contains("submission.json: 'models[0]' " + empty + " is not a trained stage: it has no stage.json"),
+                m);
+        assertTrue(m.contains("submission.json: 'models[1]' " + peft.resolve("adapter_model.safetensors")
+                + " not found"), m);
+    }
+
+    /** A submission from the command line reads its own test file: the setup's other data files need not exist. */
+    @Test
+    void aCommandLineSubmissionChecksOnlyWhatItUses() throws Exception {
+        Path setup = Setups.copy(dir.resolve("submit-only"), "smoke", configuredData(),
+                edit("pipeline.json", data.train().toString(), "/nowhere/train.csv"));
+        try (Pipeline p = Pipeline.open(ConfigFolder.of(setup.toString()), dir.resolve("submit-out"), s -> {})) {
+            ConfigException e = assertThrows(ConfigException.class, () -> p.check(List.of("stage1")));
+            assertTrue(e.getMessage().contains("'data.train': /nowhere/train.csv does not exist"), e.getMessage());
+            var config = new arenakit.infer.SubmissionConfig("submission", null, List.of("stage9"), null,
+                    p.submissionConfig().inference());
+            ConfigException s = assertThrows(ConfigException.class, () -> p.submit(config, data.test(),
+                    data.sampleSubmission(), dir.resolve("s.csv")));
+            assertFalse(s.getMessage().contains("train.csv"), s.getMessage());
+            assertTrue(s.getMessage().contains("'models[0]' 'stage9' is neither"), s.getMessage());
+        }
+    }
+
     /** A run on the real setup on a machine without its files or GPUs: every problem at once, nothing run. */
     @Test
     void theRealSetupOnTheWrongMachineListsEveryProblemAtOnce() {
