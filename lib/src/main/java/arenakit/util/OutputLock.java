@@ -91,7 +91,7 @@ public final class OutputLock implements AutoCloseable {
                         + "wait for it to finish, or choose another --out");
             }
             held = new OutputLock(folder, ch, lock);
-            Holder me = new Holder(ProcessHandle.current().pid(), host(), Instant.now().toString(), command);
+            Holder me = new Holder(ProcessHandle.current().pid(), host(), Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString(), command);
             if (previous.isPresent()) {
                 Holder old = previous.get();
                 if (!old.host().equals(me.host())) {
