@@ -12,7 +12,8 @@ import com.fasterxml.jackson.databind.annotation.JsonNaming;
  * @param identicalResponses both sides answered identically in every turn: tie with this probability
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-public record PostProcessConfig(@StrictJson.Nullable Double emptyResponse, @StrictJson.Nullable Double identicalResponses) {
+public record PostProcessConfig(@StrictJson.Nullable Double emptyResponse,
+        @StrictJson.Nullable Double identicalResponses) {
     public PostProcessConfig {
         for (Double p : new Double[] {emptyResponse, identicalResponses}) {
             if (p != null && (p <= 0 || p >= 1)) {

@@ -23,7 +23,8 @@ import java.util.List;
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record ExperimentConfig(String name, @StrictJson.Default("null") String description, BaseModel baseModel,
-        @StrictJson.Nullable String tokenizer, DataFiles data, @StrictJson.Nullable JsonNode sample, List<String> stages,
+        @StrictJson.Nullable String tokenizer, DataFiles data, @StrictJson.Nullable JsonNode sample,
+        List<String> stages,
         @StrictJson.Nullable Integer cpuThreads) {
 
     public ExperimentConfig {

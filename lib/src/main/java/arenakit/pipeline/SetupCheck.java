@@ -114,8 +114,10 @@ final class SetupCheck {
     }
 
     private String where(String stage) {
-        return stage.equals("submit") ? "submit (the command line and " + p.folder().where(p.submissionStage() + ".json")
-                + ")" : p.folder().where(stage + ".json");
+        if (stage.equals("submit")) {
+            return "submit (the command line and " + p.folder().where(p.submissionStage() + ".json") + ")";
+        }
+        return p.folder().where(stage + ".json");
     }
 
     private void problem(String message) {

@@ -46,7 +46,8 @@ public record TrainConfig(String kind, @StrictJson.Default("null") String descri
      * @param dtype "auto" (float16 on GPU, float32 on CPU), "float32" or "float16"
      */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-    public record Model(String head, @StrictJson.Nullable Lora lora, @StrictJson.Nullable String loadFrom, String dtype) {
+    public record Model(String head, @StrictJson.Nullable Lora lora, @StrictJson.Nullable String loadFrom,
+            String dtype) {
         public Model {
             head = head == null ? "linear" : head;
             if (!HEADS.contains(head)) {

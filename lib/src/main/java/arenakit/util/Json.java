@@ -151,8 +151,9 @@ public final class Json {
 
     /** Jackson's message without its "[Source: REDACTED ...]" parts (the file is named by the caller). */
     static String withoutSource(String message) {
-        return message == null ? "" : message.replaceAll("\\s*\\(for (root|Array|Object) starting at \\[Source: [^]]*\\]\\)", "")
-                .replaceAll("\\s*\\[Source: [^]]*\\]", "");
+        return message == null ? ""
+                : message.replaceAll("\\s*\\(for (root|Array|Object) starting at \\[Source: [^]]*\\]\\)", "")
+                        .replaceAll("\\s*\\[Source: [^]]*\\]", "");
     }
 
     /** The key path of a binding error, e.g. {@code model.lora.r} or {@code stages[2]}. */

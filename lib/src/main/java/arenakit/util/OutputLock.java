@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -91,7 +92,8 @@ public final class OutputLock implements AutoCloseable {
                         + "wait for it to finish, or choose another --out");
             }
             held = new OutputLock(folder, ch, lock);
-            Holder me = new Holder(ProcessHandle.current().pid(), host(), Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString(), command);
+            Holder me = new Holder(ProcessHandle.current().pid(), host(),
+                    Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(), command);
             if (previous.isPresent()) {
                 Holder old = previous.get();
                 if (!old.host().equals(me.host())) {
