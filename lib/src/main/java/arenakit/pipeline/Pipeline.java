@@ -326,6 +326,20 @@ public final class Pipeline implements AutoCloseable {
         return folder;
     }
 
+    /** The pseudo-label stage whose labels a training stage reads: the last one before it (null when none). */
+    String pseudoLabelSource(String stage) {
+        String source = null;
+        for (String s : experiment.stages()) {
+            if (s.equals(stage)) {
+                break;
+            }
+            if (stageConfigs.get(s) instanceof PseudoLabelConfig) {
+                source = s;
+            }
+        }
+        return source;
+    }
+
     /** The stage config of a stage of this setup (null when the name is not a stage). */
     Object stageConfig(String stage) {
         return stageConfigs.get(stage);

@@ -176,15 +176,7 @@ final class SetupCheck {
         }
         List<String> sources = t.data().sources();
         if (sources.contains(TrainConfig.Data.PSEUDO_LABELS)) {
-            String source = null;
-            for (String s : p.experiment().stages()) {
-                if (s.equals(stage)) {
-                    break;
-                }
-                if (p.stageConfig(s) instanceof PseudoLabelConfig) {
-                    source = s;
-                }
-            }
+            String source = p.pseudoLabelSource(stage);
             if (source == null) {
                 problem(where(stage) + ": 'data.sources' has pseudo_labels but no pseudo-label stage runs before '"
                         + stage + "' in pipeline.json");

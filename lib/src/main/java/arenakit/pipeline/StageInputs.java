@@ -41,7 +41,7 @@ final class StageInputs {
             }
             if (t.data().sources().contains(TrainConfig.Data.PSEUDO_LABELS)) {
                 b.files("data.unlabeled", files.unlabeled());
-                reference(p, b, pseudoLabelSource(p, stage));
+                reference(p, b, p.pseudoLabelSource(stage));
             }
         } else if (config instanceof PseudoLabelConfig pl) {
             b.files("data.unlabeled", files.unlabeled());
@@ -55,20 +55,6 @@ final class StageInputs {
             }
         }
         return b.build();
-    }
-
-    /** The pseudo-label stage a training stage on pseudo_labels reads (the last one before it). */
-    static String pseudoLabelSource(Pipeline p, String stage) {
-        String source = null;
-        for (String s : p.experiment().stages()) {
-            if (s.equals(stage)) {
-                break;
-            }
-            if (p.stageConfig(s) instanceof PseudoLabelConfig) {
-                source = s;
-            }
-        }
-        return source;
     }
 
     private static String firstFormat(Pipeline p) {

@@ -4,7 +4,6 @@ import arenakit.data.Conversation;
 import arenakit.model.SequenceClassifier;
 import arenakit.text.PromptEncoder;
 import arenakit.train.Example;
-import arenakit.train.PseudoLabelConfig;
 import arenakit.train.PseudoLabels;
 import arenakit.train.TrainConfig;
 import arenakit.train.Trainer;
@@ -57,15 +56,7 @@ final class TrainStage {
 
     /** The unlabeled rows joined with the soft labels of the setup's pseudo-label stage. */
     private static List<Example> pseudoLabeled(Pipeline p, String stage) throws IOException {
-        String source = null;
-        for (String s : p.experiment().stages()) {
-            if (s.equals(stage)) {
-                break;
-            }
-            if (p.stageConfig(s) instanceof PseudoLabelConfig) {
-                source = s;
-            }
-        }
+        String source = p.pseudoLabelSource(stage);
         if (source == null) {
             throw new ConfigException(p.folder().where(stage + ".json") + ": data.sources has pseudo_labels but no "
                     + "pseudo-label stage runs before '" + stage + "' in pipeline.json");
