@@ -1,12 +1,18 @@
 package arenakit.cli;
 
 import arenakit.util.ArenaHome;
+import arenakit.util.Errors;
 import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.function.Consumer;
 import picocli.CommandLine;
+import picocli.CommandLine.Model.OptionSpec;
 
 /** What the commands share: how they run and where their log lines go. */
 final class Cli {
+    /** Shows the stack trace of a failure (every command has it). */
+    static final String VERBOSE = "--verbose";
+
     private Cli() {}
 
     /** Log lines on stdout (progress bars draw on stderr, so the two do not fight over one line). */
@@ -19,25 +25,71 @@ final class Cli {
         };
     }
 
-    /** Runs a command; errors print as one clear message (the stack trace only with -Darena.debug=true). */
+    /**
+     * Runs a command. A failure prints as one message that keeps its cause (the file and the reason: "permission
+     * denied", "No space left on device", the config key and what was expected), exit code 1; the stack trace only
+     * with {@code --verbose} (or {@code -Darena.debug=true}). A failure that can only be a bug says so.
+     */
     static int execute(Object command, String... args) {
         ArenaHome.staleInstallWarning().ifPresent(System.err::println);
         CommandLine cli = new CommandLine(command);
+        addVerbose(cli);
         cli.setExecutionExceptionHandler((e, line, parsed) -> {
-            if (Boolean.getBoolean("arena.debug")) {
-                e.printStackTrace();
+            boolean verbose = verbose(parsed);
+            PrintWriter err = line.getErr();
+            err.println("error: " + describe(e, verbose));
+            if (verbose) {
+                e.printStackTrace(err);
+            } else if (!Errors.expected(e)) {
+                err.println("This looks like a bug in arena-kit; please report it with the output of " + VERBOSE
+                        + ".");
             }
-            line.getErr().println("error: " + message(e));
+            err.flush();
             return 1;
         });
         return cli.execute(args);
     }
 
-    private static String message(Throwable e) {
-        String m = e.getMessage();
-        for (Throwable c = e.getCause(); (m == null || m.isBlank()) && c != null; c = c.getCause()) {
-            m = c.getMessage();
+    /** The one switch the error handler reads: {@code --verbose} on the command that ran, or -Darena.debug. */
+    static boolean verbose(CommandLine.ParseResult parsed) {
+        for (CommandLine.ParseResult r = parsed; r != null; r = r.subcommand()) {
+            if (r.hasMatchedOption(VERBOSE) && Boolean.TRUE.equals(r.matchedOptionValue(VERBOSE, Boolean.FALSE))) {
+                return true;
+            }
         }
-        return m == null ? e.getClass().getSimpleName() : m;
+        return Boolean.getBoolean("arena.debug");
+    }
+
+    /** Adds {@code --verbose} to the command and its subcommands, where a command does not declare it itself. */
+    private static void addVerbose(CommandLine cli) {
+        if (cli.getCommandSpec().findOption(VERBOSE) == null) {
+            cli.getCommandSpec().addOption(OptionSpec.builder(VERBOSE).type(boolean.class).arity("0")
+                    .description("on a failure, show the stack trace (and PyTorch's full message)").build());
+        }
+        cli.getSubcommands().values().forEach(Cli::addVerbose);
+    }
+
+    /** The message a user reads: with its file and reason; PyTorch's multi-line dumps cut to their first line. */
+    static String describe(Throwable e, boolean verbose) {
+        Throwable root = Errors.unwrap(e);
+        String m = Errors.message(root);
+        if (!verbose && isEngineError(root) && m.contains("\n")) {
+            m = m.substring(0, m.indexOf('\n')).trim() + " (PyTorch's full message: " + VERBOSE + ")";
+        }
+        if (!Errors.expected(root)) {
+            StackTraceElement[] at = root.getStackTrace();
+            m = "internal error: " + root.getClass().getName() + (root.getMessage() == null ? "" : ": " + m)
+                    + (at.length == 0 ? "" : " at " + at[0]);
+        }
+        return m;
+    }
+
+    private static boolean isEngineError(Throwable e) {
+        for (Throwable c = e; c != null && c != c.getCause(); c = c.getCause()) {
+            if (c.getClass().getName().startsWith("ai.djl.engine.EngineException")) {
+                return true;
+            }
+        }
+        return false;
     }
 }

@@ -133,7 +133,7 @@ public final class TrainBenchCommand implements Callable<Integer> {
         }
         try (DecoderClassifier model = DecoderClassifier.load(ckpt, DecoderClassifier.Options.defaults().freshHead(true)
                 .log(s -> {}).lora(LoraConfig.of(loraR, 2.0 * loraR, 0)));
-                AdamW optimizer = new AdamW(model.trainable(), new OptimizerConfig(1e-4, 0.01, null, 0, 1))) {
+                AdamW optimizer = new AdamW(model.trainable(), new OptimizerConfig(1e-4, 0.01, null, 1e-8, 1))) {
             double seconds = 0;
             for (int s = 0; s <= steps; s++) {
                 long start = System.nanoTime();

@@ -67,7 +67,7 @@ final class CsvRecords {
         }, false);
     }
 
-    private static int[] checkHeader(Path file, List<String> names, List<String> expected) {
+    static int[] checkHeader(Path file, List<String> names, List<String> expected) {
         Set<String> seen = new LinkedHashSet<>();
         List<String> dup = new ArrayList<>();
         for (String n : names) {

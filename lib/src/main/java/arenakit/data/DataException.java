@@ -9,7 +9,7 @@ import java.nio.file.Path;
  * <p>The message reads like {@code train.csv line 17 (id 30192) column response_a: malformed JSON ...} so that a
  * user can open the file at the right place without a debugger.
  */
-public class DataException extends RuntimeException {
+public class DataException extends RuntimeException implements arenakit.util.Errors.Explained {
     private static final long serialVersionUID = 1L;
 
     private final transient Path file;

@@ -25,6 +25,14 @@ public enum DataKind {
         return columns;
     }
 
+    /**
+     * Checks that {@code file}'s header has exactly this kind's columns (any order), reading only the header line:
+     * a {@link DataException} naming the missing, unexpected or repeated columns otherwise.
+     */
+    public void checkHeader(java.nio.file.Path file) {
+        CsvRecords.checkHeader(file, CsvRecords.header(file), columns);
+    }
+
     /** The kind a file most likely is, from its header line ({@link #guess(List)}). */
     public static DataKind guessFrom(java.nio.file.Path file) {
         return guess(CsvRecords.header(file));

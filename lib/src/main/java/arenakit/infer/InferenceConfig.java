@@ -1,6 +1,7 @@
 package arenakit.infer;
 
 import arenakit.model.Placement;
+import arenakit.util.StrictJson;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import java.util.List;
@@ -19,15 +20,18 @@ import java.util.Locale;
  * @param estimateAfterBatches print a tokens/s-based time estimate for the whole file after this many batches
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-public record InferenceConfig(boolean tta, List<String> devices, String mode, Integer splitLayer, int maxTokens,
-        PostProcessConfig postprocess, int estimateAfterBatches) {
+public record InferenceConfig(boolean tta, List<String> devices, String mode, @StrictJson.Nullable Integer splitLayer,
+        int maxTokens, @StrictJson.Nullable PostProcessConfig postprocess, int estimateAfterBatches) {
 
     public static final String SINGLE = "single";
     public static final String PIPELINE = "pipeline";
     public static final String DATA_PARALLEL = "data_parallel";
 
     public InferenceConfig {
-        devices = devices == null || devices.isEmpty() ? List.of("cpu") : List.copyOf(devices);
+        if (devices == null || devices.isEmpty()) {
+            throw new IllegalArgumentException("inference.devices must name the device(s), e.g. [\"cpu\"]");
+        }
+        devices = List.copyOf(devices);
         mode = mode == null ? SINGLE : mode.toLowerCase(Locale.ROOT);
         if (!List.of(SINGLE, PIPELINE, DATA_PARALLEL).contains(mode)) {
             throw new IllegalArgumentException("inference.mode must be single, pipeline or data_parallel, got " + mode);
@@ -42,7 +46,8 @@ public record InferenceConfig(boolean tta, List<String> devices, String mode, In
             throw new IllegalArgumentException("inference.max_tokens must be > 0, got " + maxTokens);
         }
         if (estimateAfterBatches <= 0) {
-            estimateAfterBatches = 8;
+            throw new IllegalArgumentException("inference.estimate_after_batches must be > 0, got "
+                    + estimateAfterBatches);
         }
     }
 

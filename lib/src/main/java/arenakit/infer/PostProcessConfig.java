@@ -1,5 +1,6 @@
 package arenakit.infer;
 
+import arenakit.util.StrictJson;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 
@@ -11,7 +12,8 @@ import com.fasterxml.jackson.databind.annotation.JsonNaming;
  * @param identicalResponses both sides answered identically in every turn: tie with this probability
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-public record PostProcessConfig(Double emptyResponse, Double identicalResponses) {
+public record PostProcessConfig(@StrictJson.Nullable Double emptyResponse,
+        @StrictJson.Nullable Double identicalResponses) {
     public PostProcessConfig {
         for (Double p : new Double[] {emptyResponse, identicalResponses}) {
             if (p != null && (p <= 0 || p >= 1)) {

@@ -1,5 +1,6 @@
 package arenakit.infer;
 
+import arenakit.util.StrictJson;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import java.util.List;
@@ -13,7 +14,8 @@ import java.util.List;
  *     longer budget at inference is a common, cheap gain); format and truncation always come from the model
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-public record SubmissionConfig(String kind, String description, List<String> models, Integer maxLength,
+public record SubmissionConfig(String kind, @StrictJson.Default("null") String description, List<String> models,
+        @StrictJson.Nullable Integer maxLength,
         InferenceConfig inference) {
 
     public static final String KIND = "submission";

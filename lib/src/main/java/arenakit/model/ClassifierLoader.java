@@ -23,6 +23,7 @@ import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Consumer;
 
 /**
  * Builds a {@link DecoderClassifier} from a Hugging Face directory: the family from config.json, the head layout
@@ -75,7 +76,7 @@ final class ClassifierLoader {
         Map<String, long[]> headShapes = new LinkedHashMap<>();
         ClassifierHead.shapes(kind, config.hiddenSize(), config.numLabels())
                 .forEach((k, v) -> headShapes.put(HEAD_PREFIX + k, v));
-        ckpt.check(config.tensorShapes(), headFromCkpt ? headShapes : Map.of(), ignored(ckpt, headFromCkpt, o));
+        ckpt.check(config.tensorShapes(), headFromCkpt ? headShapes : Map.of(), ignored(ckpt, headFromCkpt, o.log));
 
         MemoryPlan plan = new MemoryPlan(config, dtype, stages, o.planTokens, o.planLength,
                 o.lora == null ? 0 : o.lora.r());
@@ -124,12 +125,27 @@ final class ClassifierLoader {
     }
 
     /**
+     * Checks a checkpoint folder without loading any weight: config.json (strictly), the safetensors headers, and
+     * that every decoder tensor is there with the shape its config implies (the head is checked when a stage loads
+     * it). Returns the config.
+     */
+    static DecoderConfig checkFiles(Path dir, Consumer<String> log) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            throw new IOException(dir + " is not a directory");
+        }
+        DecoderConfig config = Families.read(dir.resolve(HfCheckpoint.CONFIG));
+        HfCheckpoint ckpt = HfCheckpoint.open(dir);
+        ckpt.check(config.tensorShapes(), Map.of(), ignored(ckpt, false, log));
+        return config;
+    }
+
+    /**
      * Tensors the classifier does not use: a causal LM's {@code lm_head.weight}, the checkpoint's head when a fresh
      * one is asked for, rotary buffers some old checkpoints saved, and modules outside the decoder that other task
      * classes add (a reward model's {@code regression_layer.*}, {@code gating.*}; said on the log). Everything under
      * {@code model.} must be the decoder's.
      */
-    private static Set<String> ignored(HfCheckpoint ckpt, boolean headFromCkpt, DecoderClassifier.Options o) {
+    private static Set<String> ignored(HfCheckpoint ckpt, boolean headFromCkpt, Consumer<String> log) {
         Set<String> ignored = new TreeSet<>();
         List<String> noticed = new ArrayList<>();
         for (String name : ckpt.names()) {
@@ -145,7 +161,7 @@ final class ClassifierLoader {
             }
         }
         if (!noticed.isEmpty()) {
-            o.log.accept(ckpt.dir() + ": ignoring " + noticed.size() + " tensor" + (noticed.size() == 1 ? "" : "s")
+            log.accept(ckpt.dir() + ": ignoring " + noticed.size() + " tensor" + (noticed.size() == 1 ? "" : "s")
                     + " outside the decoder and its score head: " + String.join(", ", noticed.subList(0,
                     Math.min(6, noticed.size()))) + (noticed.size() > 6 ? ", ..." : ""));
         }

@@ -201,6 +201,14 @@ public final class DecoderClassifier implements SequenceClassifier {
         return ClassifierLoader.load(dir, o);
     }
 
+    /**
+     * Checks a checkpoint folder as {@link #load} would, without loading any weight (config.json, safetensors
+     * headers, every decoder tensor's name and shape); returns its config. Tensors it would ignore go to {@code log}.
+     */
+    public static DecoderConfig checkFiles(Path dir, java.util.function.Consumer<String> log) throws IOException {
+        return ClassifierLoader.checkFiles(dir, log);
+    }
+
     // ------------------------------------------------------------------------------------------ head and adapters
 
     void setHead(ClassifierHead h) {

@@ -2,16 +2,15 @@ package arenakit.pipeline;
 
 import arenakit.util.ArenaHome;
 import arenakit.util.Json;
-import com.fasterxml.jackson.databind.JsonMappingException;
-import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import arenakit.util.Errors;
+import arenakit.util.StrictJson;
+import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Collection;
-import java.util.Objects;
+import java.util.List;
 import java.util.Optional;
-import java.util.stream.Collectors;
 
 /**
  * A setup's folder of stage configs: a folder on disk ({@code configs/tiny}, or one of your own), or a setup
@@ -76,25 +75,78 @@ public final class ConfigFolder {
         }
     }
 
-    /** Reads and validates one config file. */
+    /** Reads and validates one config file (see {@link Json#parse}: every problem of the file in one message). */
     public <T> T read(String file, Class<T> type) {
+        return read(file, type, null);
+    }
+
+    /** {@link #read(String, Class)}, listing the keys left to their documented defaults in {@code defaulted}. */
+    public <T> T read(String file, Class<T> type, List<StrictJson.Defaulted> defaulted) {
+        byte[] content;
         try (InputStream in = open(file)) {
-            return Json.MAPPER.readValue(in, type);
-        } catch (UnrecognizedPropertyException e) {
-            Collection<Object> known = e.getKnownPropertyIds();
-            throw new ConfigException(where(file) + ": unknown field '" + path(e) + "'"
-                    + (known == null ? "" : " (known: " + known.stream().map(Objects::toString).sorted()
-                            .collect(Collectors.joining(", ")) + ")"), e);
-        } catch (JsonMappingException e) {
-            Throwable root = e;
-            while (root.getCause() != null) {
-                root = root.getCause();
-            }
-            String what = root instanceof IllegalArgumentException ? root.getMessage() : e.getOriginalMessage();
-            String field = path(e);
-            throw new ConfigException(where(file) + (field.isEmpty() ? "" : " at '" + field + "'") + ": " + what, e);
+            content = in.readAllBytes();
         } catch (IOException e) {
-            throw new ConfigException(where(file) + ": " + e.getMessage(), e);
+            throw new ConfigException(where(file) + ": " + Errors.reason(e), e);
+        }
+        try {
+            return Json.parse(where(file), content, type, defaulted);
+        } catch (Json.Invalid e) {
+            throw new ConfigException(e.getMessage(), e);
+        }
+    }
+
+    /** The setups the library ships. */
+    public static final List<String> SHIPPED = List.of("tiny", "smoke", "gemma2-9b");
+
+    /**
+     * Log lines for settings this setup leaves to a documented default that a shipped setup sets otherwise (so a
+     * copied-and-trimmed setup does not silently run differently): for each key in {@code defaulted}, the shipped
+     * files of the same name and {@code kind} that set it to another value.
+     */
+    public List<String> defaultNotes(String file, String kind, List<StrictJson.Defaulted> defaulted) {
+        List<String> notes = new java.util.ArrayList<>();
+        for (StrictJson.Defaulted d : defaulted) {
+            JsonNode value = parse(d.value());
+            if (value.isNull()) {
+                continue; // an optional part (a description, one of two alternatives), not a setting
+            }
+            List<String> others = new java.util.ArrayList<>();
+            for (String name : SHIPPED) {
+                ConfigFolder shipped;
+                try {
+                    shipped = ConfigFolder.of(name);
+                } catch (ConfigException e) {
+                    continue;
+                }
+                if (shipped.where(file).equals(where(file)) || !shipped.has(file)) {
+                    continue;
+                }
+                try {
+                    JsonNode tree = Json.MAPPER.readTree(shipped.text(file));
+                    if (kind != null && !kind.equals(tree.path("kind").asText(null))) {
+                        continue;
+                    }
+                    JsonNode set = tree.at("/" + d.path().replace(".", "/").replaceAll("\\[(\\d+)]", "/$1"));
+                    if (!set.isMissingNode() && Json.differences(set, value).size() > 0) {
+                        others.add(name + "/" + file + " sets " + set);
+                    }
+                } catch (IOException e) {
+                    // an unreadable shipped file has nothing to compare
+                }
+            }
+            if (!others.isEmpty()) {
+                notes.add("note: " + where(file) + " leaves '" + d.path() + "' to its documented default " + d.value()
+                        + ", but " + String.join(", ", others) + " (configs/README.md)");
+            }
+        }
+        return notes;
+    }
+
+    private static JsonNode parse(String json) {
+        try {
+            return Json.MAPPER.readTree(json);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
         }
     }
 
@@ -109,9 +161,4 @@ public final class ConfigFolder {
         return in;
     }
 
-    private static String path(JsonMappingException e) {
-        return e.getPath().stream()
-                .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
-                .collect(Collectors.joining(".")).replace(".[", "[");
-    }
 }

@@ -1,8 +1,12 @@
 package arenakit.pipeline;
 
 import arenakit.data.SampleGenerator;
+import arenakit.util.Fingerprint;
 import arenakit.util.Json;
+import arenakit.util.StrictJson;
 import com.fasterxml.jackson.databind.JsonNode;
+import java.lang.reflect.RecordComponent;
+import java.util.ArrayList;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,11 +14,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.stream.Collectors;
 
 /**
  * The data files of a setup: the configured paths, or (no {@code data.train}) the embedded sample, generated into
  * {@code <out>/data/} by the data layer's {@link SampleGenerator} with the setup's {@code sample} options. A
- * sample already there with the same options is reused.
+ * sample already there is reused only when it was made with the same options and its files are unchanged
+ * ({@code sample-options.json} records both); otherwise it is generated again.
  */
 final class EmbeddedSample {
     static final String OPTIONS_FILE = "sample-options.json";
@@ -32,17 +38,18 @@ final class EmbeddedSample {
                     d.external().stream().map(EmbeddedSample::existing).toList(),
                     d.unlabeled().stream().map(EmbeddedSample::existing).toList());
         }
-        SampleGenerator.Options options = options(experiment.sample());
-        Path stamp = dataDir.resolve(OPTIONS_FILE);
+        SampleGenerator.Options options = options(experiment.sample(), "pipeline.json");
+        Path stampFile = dataDir.resolve(OPTIONS_FILE);
         SampleGenerator.SampleFiles files = SampleGenerator.SampleFiles.in(dataDir);
-        boolean fresh = Files.isRegularFile(stamp)
-                && Json.read(stamp, SampleGenerator.Options.class).equals(options)
-                && Files.isRegularFile(files.preference());
-        if (fresh) {
-            log.accept("embedded sample in " + dataDir + " (reused)");
+        String stale = staleness(stampFile, options, files);
+        if (stale == null) {
+            log.accept("embedded sample in " + dataDir + " (reused: same options, files unchanged)");
         } else {
+            if (Files.exists(stampFile)) {
+                log.accept("embedded sample in " + dataDir + ": " + stale + ", generating it again");
+            }
             files = SampleGenerator.write(dataDir, options);
-            Json.write(stamp, options);
+            Json.write(stampFile, new Stamp(options, filesFingerprint(files)));
             log.accept(String.format("embedded sample: %d train, %d test, %d external, %d preference rows "
                     + "(signal %.2f, seed %d) -> %s", options.trainRows(), options.testRows(), options.externalRows(),
                     options.preferenceRows(), options.signal(), options.seed(), dataDir));
@@ -53,19 +60,86 @@ final class EmbeddedSample {
     }
 
     /**
-     * The generator's defaults with the config's {@code sample} fields laid over them. Config keys are snake_case
-     * ({@code train_rows}, the generator's {@code trainRows}); an unknown key or a bad value is an error.
+     * What {@code sample-options.json} records: the options the sample was generated with and the fingerprint of
+     * the files generated, so a sample is reused only when both still hold.
      */
-    static SampleGenerator.Options options(JsonNode sample) {
+    record Stamp(SampleGenerator.Options options, Fingerprint files) {}
+
+    /** Why the sample in the folder cannot be reused, or null when it can. */
+    private static String staleness(Path stampFile, SampleGenerator.Options options,
+            SampleGenerator.SampleFiles files) throws IOException {
+        if (!Files.isRegularFile(stampFile)) {
+            return "no " + OPTIONS_FILE;
+        }
+        Stamp stamp;
+        try {
+            stamp = Json.read(stampFile, Stamp.class);
+        } catch (Json.Invalid e) {
+            return OPTIONS_FILE + " is unreadable or from an earlier version";
+        }
+        if (!stamp.options().equals(options)) {
+            return "the sample options changed (" + String.join("; ", Json.differences(
+                    Json.MAPPER.valueToTree(stamp.options()), Json.MAPPER.valueToTree(options))) + ")";
+        }
+        for (Path f : all(files)) {
+            if (!Files.isRegularFile(f)) {
+                return f.getFileName() + " is missing";
+            }
+        }
+        List<String> changed = stamp.files().differences(filesFingerprint(files));
+        return changed.isEmpty() ? null : "generated file(s) " + changed + " changed since";
+    }
+
+    private static List<Path> all(SampleGenerator.SampleFiles f) {
+        return List.of(f.train(), f.test(), f.sampleSubmission(), f.solution(), f.external(), f.preference());
+    }
+
+    private static Fingerprint filesFingerprint(SampleGenerator.SampleFiles files) throws IOException {
+        Fingerprint.Builder b = Fingerprint.builder();
+        for (Path f : all(files)) {
+            b.file(f.getFileName().toString(), f);
+        }
+        return b.build();
+    }
+
+    /**
+     * The generator's defaults with the config's {@code sample} fields laid over them. Config keys are snake_case
+     * ({@code train_rows}, the generator's {@code trainRows}); every key left out takes the generator's default. An
+     * unknown key, a wrong JSON type (checked as strictly as every config) or a bad value is an error naming
+     * {@code source}.
+     */
+    static SampleGenerator.Options options(JsonNode sample, String source) {
         Map<String, Object> changes = new LinkedHashMap<>();
+        List<String> problems = new ArrayList<>();
         if (sample != null && !sample.isNull()) {
-            sample.fields().forEachRemaining(e -> changes.put(camel(e.getKey()), e.getValue()));
+            if (!sample.isObject()) {
+                throw new ConfigException(source + ": 'sample' must be an object of generator options or null, got "
+                        + sample);
+            }
+            Map<String, RecordComponent> known = StrictJson.keys(SampleGenerator.Options.class);
+            sample.fields().forEachRemaining(e -> {
+                RecordComponent rc = known.get(camel(e.getKey()));
+                if (rc == null || !e.getKey().equals(snake(rc.getName()))) {
+                    problems.add("unknown field 'sample." + e.getKey() + "' (known: " + known.keySet().stream()
+                            .map(EmbeddedSample::snake).sorted().collect(Collectors.joining(", ")) + ")");
+                    return;
+                }
+                problems.addAll(StrictJson.check(e.getValue(), rc.getGenericType(), "sample." + e.getKey(), null));
+                changes.put(rc.getName(), e.getValue());
+            });
+        }
+        if (!problems.isEmpty()) {
+            throw new ConfigException(problems.stream().map(q -> source + ": " + q).collect(Collectors.joining("\n")));
         }
         try {
             return SampleGenerator.Options.defaults().with(changes);
         } catch (IllegalArgumentException e) {
-            throw new ConfigException("pipeline.json: invalid 'sample': " + e.getMessage(), e);
+            throw new ConfigException(source + ": invalid 'sample': " + e.getMessage(), e);
         }
+    }
+
+    private static String snake(String camel) {
+        return new com.fasterxml.jackson.databind.PropertyNamingStrategies.SnakeCaseStrategy().translate(camel);
     }
 
     private static String camel(String snake) {

@@ -1,5 +1,6 @@
 package arenakit.pipeline;
 
+import arenakit.util.StrictJson;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
@@ -21,8 +22,10 @@ import java.util.List;
  *     every step down many times over when another process is using a core
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-public record ExperimentConfig(String name, String description, BaseModel baseModel, String tokenizer, DataFiles data,
-        JsonNode sample, List<String> stages, Integer cpuThreads) {
+public record ExperimentConfig(String name, @StrictJson.Default("null") String description, BaseModel baseModel,
+        @StrictJson.Nullable String tokenizer, DataFiles data, @StrictJson.Nullable JsonNode sample,
+        List<String> stages,
+        @StrictJson.Nullable Integer cpuThreads) {
 
     public ExperimentConfig {
         if (baseModel == null) {
@@ -44,7 +47,7 @@ public record ExperimentConfig(String name, String description, BaseModel baseMo
      * model (Gemma-2, Llama or Qwen2) that the pipeline writes once in HF layout and then loads through the same path.
      */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-    public record BaseModel(String checkpoint, TinyModel tiny) {
+    public record BaseModel(@StrictJson.Default("null") String checkpoint, @StrictJson.Default("null") TinyModel tiny) {
         public BaseModel {
             if ((checkpoint == null) == (tiny == null)) {
                 throw new IllegalArgumentException("base_model needs exactly one of 'checkpoint' and 'tiny'");
@@ -58,7 +61,7 @@ public record ExperimentConfig(String name, String description, BaseModel baseMo
      * @param modelType its family: {@code gemma2} (default), {@code llama} or {@code qwen2}
      */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-    public record TinyModel(String modelType, int hiddenSize, int intermediateSize, int numHiddenLayers,
+    public record TinyModel(@StrictJson.Default("\"gemma2\"") String modelType, int hiddenSize, int intermediateSize, int numHiddenLayers,
             int numAttentionHeads, int numKeyValueHeads, int headDim, long seed) {
         public TinyModel {
             modelType = modelType == null ? "gemma2" : modelType;
@@ -78,8 +81,9 @@ public record ExperimentConfig(String name, String description, BaseModel baseMo
      * @param unlabeled preference-pair files (chosen/rejected) turned into unlabeled pairs for pseudo-labels
      */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-    public record DataFiles(String train, String test, String sampleSubmission, List<String> external,
-            List<String> unlabeled) {
+    public record DataFiles(@StrictJson.Nullable String train, @StrictJson.Nullable String test,
+            @StrictJson.Nullable String sampleSubmission, @StrictJson.Default("[]") List<String> external,
+            @StrictJson.Default("[]") List<String> unlabeled) {
         public DataFiles {
             external = external == null ? List.of() : List.copyOf(external);
             unlabeled = unlabeled == null ? List.of() : List.copyOf(unlabeled);

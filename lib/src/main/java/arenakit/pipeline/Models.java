@@ -31,7 +31,15 @@ import java.util.function.Consumer;
 final class Models {
     private Models() {}
 
-    /** The base checkpoint: the configured folder, or a tiny random model (of its model_type) written once into {@code dir}. */
+    /** What {@code <out>/base-model/} was generated from: the tiny sizes, seed and vocabulary size. */
+    static final String TINY_STAMP = "tiny-model.json";
+
+    record TinyStamp(ExperimentConfig.TinyModel tiny, int vocabSize) {}
+
+    /**
+     * The base checkpoint: the configured folder, or a tiny random model of its model_type written into {@code dir}
+     * (reused while its family, sizes, seed and vocabulary size are those it was written with).
+     */
     static Path baseCheckpoint(ExperimentConfig.BaseModel spec, Tokenizer tokenizer, Path dir, Consumer<String> log)
             throws IOException {
         if (spec.checkpoint() != null) {
@@ -40,13 +48,20 @@ final class Models {
         ExperimentConfig.TinyModel t = spec.tiny();
         DecoderConfig config = Families.tiny(t.modelType(), tokenizer.vocabSize(), t.hiddenSize(), t.intermediateSize(),
                 t.numHiddenLayers(), t.numAttentionHeads(), t.numKeyValueHeads(), t.headDim());
-        if (Files.isRegularFile(dir.resolve(HfCheckpoint.CONFIG))) {
-            DecoderConfig written = Families.read(dir.resolve(HfCheckpoint.CONFIG));
-            if (written.equals(config.withNumLabels(written.numLabels()))) {
-                return dir; // written by an earlier run of this setup
+        TinyStamp wanted = new TinyStamp(t, tokenizer.vocabSize());
+        Path stamp = dir.resolve(TINY_STAMP);
+        if (Files.isRegularFile(dir.resolve(HfCheckpoint.CONFIG)) && Files.isRegularFile(stamp)) {
+            try {
+                if (arenakit.util.Json.read(stamp, TinyStamp.class).equals(wanted)) {
+                    return dir; // written by an earlier run of this setup
+                }
+            } catch (arenakit.util.Json.Invalid e) {
+                // written by an earlier version: write it again
             }
+            log.accept(dir + " holds a tiny model of other sizes, seed or vocabulary: writing it again");
         }
         TinyCheckpoints.write(dir, config, SafetensorsFile.DType.F32, 1, t.seed());
+        arenakit.util.Json.write(stamp, wanted);
         log.accept(String.format(Locale.ROOT, "tiny random %s: %d layers, hidden %d, vocabulary %d -> %s",
                 config.familyName(), t.numHiddenLayers(), t.hiddenSize(), tokenizer.vocabSize(), dir));
         return dir;
@@ -80,6 +95,26 @@ final class Models {
             o.lora(lora(m.lora()));
         }
         return DecoderClassifier.load(weights, o);
+    }
+
+    /**
+     * Checks a base checkpoint folder without loading weights: config.json, the safetensors headers, and that every
+     * decoder tensor is there with the shape its config implies (the head, if any, is checked when a stage loads it).
+     * Returns the number of decoder layers. The one place the setup check calls the model code.
+     */
+    static int checkBaseCheckpoint(Path dir) throws IOException {
+        return DecoderClassifier.checkFiles(dir, line -> { }).numHiddenLayers();
+    }
+
+    /** Checks the sizes of a tiny random model (the vocabulary size is the tokenizer's, not known yet). */
+    static void checkTiny(ExperimentConfig.TinyModel t) {
+        Families.tiny(t.modelType(), 256, t.hiddenSize(), t.intermediateSize(), t.numHiddenLayers(),
+                t.numAttentionHeads(), t.numKeyValueHeads(), t.headDim());
+    }
+
+    /** Reads a PEFT adapter folder's config and tensor index without loading weights (the model code's checks). */
+    static void checkAdapter(Path dir) throws IOException {
+        arenakit.model.lora.PeftAdapter.read(dir);
     }
 
     /** Writes a trained model into a stage (or checkpoint) folder: {@code model/} or {@code adapter/}. */

@@ -6,7 +6,10 @@ import arenakit.text.PromptEncoder;
 import arenakit.text.Tokenizer;
 import arenakit.train.PseudoLabelConfig;
 import arenakit.train.TrainConfig;
+import arenakit.util.AtomicFiles;
 import arenakit.util.Engines;
+import arenakit.util.OutputLock;
+import arenakit.util.StrictJson;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -25,8 +28,11 @@ import java.util.function.Consumer;
  *
  * <p>Every stage writes into {@code <out>/<stage>/} and finishes by writing {@code summary.json}; a stage whose
  * summary exists is skipped, so re-running after an interruption continues where it stopped (and a training
- * stage interrupted mid-run resumes from its last checkpoint). Every stage config is read and validated before
- * anything runs: a typo in the last stage's file fails in the first second, not after hours of training.
+ * stage interrupted mid-run resumes from its last checkpoint), as long as it was made from the same inputs
+ * ({@link StageInputs}: a changed config, data file or model is reported, not built upon). Every stage config is read
+ * and validated when the pipeline opens, and a run first checks everything it will use ({@link SetupCheck}): a typo
+ * in the last stage's file, a missing model file or a GPU that is not there fails in the first seconds, not after
+ * hours of training. One run writes into an output folder at a time ({@link OutputLock}).
  */
 public final class Pipeline implements AutoCloseable {
     /** The EDA stage's name in {@code stages}. */
@@ -41,6 +47,8 @@ public final class Pipeline implements AutoCloseable {
     private Inputs inputs;
     private Tokenizer tokenizer;
     private Path baseModel;
+    private OutputLock lock;
+    private int lockDepth;
 
     private Pipeline(ConfigFolder folder, ExperimentConfig experiment, Path out, Consumer<String> log) {
         this.folder = folder;
@@ -49,35 +57,68 @@ public final class Pipeline implements AutoCloseable {
         this.log = log;
     }
 
-    /** Reads and validates the setup's configs. */
+    /**
+     * Reads and validates the setup's configs: every stage file is read, and all their problems are reported in one
+     * {@link ConfigException}. Settings left to a documented default that a shipped setup sets otherwise are noted
+     * in the log.
+     */
     public static Pipeline open(ConfigFolder folder, Path out, Consumer<String> log) {
-        ExperimentConfig experiment = folder.read("pipeline.json", ExperimentConfig.class);
+        List<StrictJson.Defaulted> defaulted = new ArrayList<>();
+        ExperimentConfig experiment = folder.read("pipeline.json", ExperimentConfig.class, defaulted);
+        List<String> notes = new ArrayList<>(folder.defaultNotes("pipeline.json", null, defaulted));
+        List<String> problems = new ArrayList<>();
+        try {
+            EmbeddedSample.options(experiment.sample(), folder.where("pipeline.json"));
+        } catch (ConfigException e) {
+            problems.add(e.getMessage());
+        }
+        Pipeline p = new Pipeline(folder, experiment, out, log);
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (String stage : experiment.stages()) {
+            if (!seen.add(stage)) {
+                problems.add(folder.where("pipeline.json") + ": 'stages' lists '" + stage + "' twice");
+            } else if (!stage.equals(EDA)) {
+                try {
+                    List<StrictJson.Defaulted> d = new ArrayList<>();
+                    Object config = readStage(folder, stage, d);
+                    p.stageConfigs.put(stage, config);
+                    notes.addAll(folder.defaultNotes(stage + ".json", kindOf(config), d));
+                } catch (ConfigException e) {
+                    problems.add(e.getMessage());
+                }
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new ConfigException(problems.size() == 1 ? problems.get(0) : problems.size()
+                    + " problems in setup " + folder.name() + ":\n" + String.join("\n", problems));
+        }
+        notes.forEach(log);
         if (experiment.cpuThreads() != null) {
             Engines.pytorch();
             JniUtils.setNumThreads(experiment.cpuThreads()); // global: also for threads that start later
         }
-        Pipeline p = new Pipeline(folder, experiment, out, log);
-        for (String stage : experiment.stages()) {
-            if (!stage.equals(EDA)) {
-                p.stageConfigs.put(stage, readStage(folder, stage));
-            }
-        }
         return p;
     }
 
-    private static Object readStage(ConfigFolder folder, String stage) {
+    private static String kindOf(Object config) {
+        return config instanceof TrainConfig ? TrainConfig.KIND : config instanceof PseudoLabelConfig
+                ? PseudoLabelConfig.KIND : SubmissionConfig.KIND;
+    }
+
+    private static Object readStage(ConfigFolder folder, String stage, List<StrictJson.Defaulted> defaulted) {
         String file = stage + ".json";
         if (!folder.has(file)) {
-            throw new ConfigException(folder.where("pipeline.json") + ": stage '" + stage + "' has no " + file);
+            throw new ConfigException(folder.where("pipeline.json") + ": stage '" + stage + "' has no " + file
+                    + " in " + folder.where(""));
         }
         JsonNode kind = folder.read(file, JsonNode.class).get("kind");
-        String k = kind == null ? "" : kind.asText();
+        String k = kind == null || !kind.isTextual() ? String.valueOf(kind) : kind.asText();
         return switch (k) {
-            case TrainConfig.KIND -> folder.read(file, TrainConfig.class);
-            case PseudoLabelConfig.KIND -> folder.read(file, PseudoLabelConfig.class);
-            case SubmissionConfig.KIND -> folder.read(file, SubmissionConfig.class);
-            default -> throw new ConfigException(folder.where(file) + ": 'kind' must be train, pseudo_labels or "
-                    + "submission, got '" + k + "'");
+            case TrainConfig.KIND -> folder.read(file, TrainConfig.class, defaulted);
+            case PseudoLabelConfig.KIND -> folder.read(file, PseudoLabelConfig.class, defaulted);
+            case SubmissionConfig.KIND -> folder.read(file, SubmissionConfig.class, defaulted);
+            default -> throw new ConfigException(folder.where(file) + ": 'kind' must be \"train\", \"pseudo_labels\""
+                    + " or \"submission\", got " + (kind == null ? "nothing (missing field 'kind')" : kind));
         };
     }
 
@@ -102,32 +143,95 @@ public final class Pipeline implements AutoCloseable {
         if (only != null) {
             only.forEach(this::requireStage); // every name, before anything runs
         }
+        List<String> stages = experiment.stages().stream()
+                .filter(s -> only == null || only.isEmpty() || only.contains(s)).toList();
         long start = System.nanoTime();
         log.accept("pipeline " + experiment.name() + " (" + folder.name() + ") -> " + out);
-        List<StageSummary> done = new ArrayList<>();
-        for (String stage : experiment.stages()) {
-            if (only != null && !only.isEmpty() && !only.contains(stage)) {
-                continue;
+        try (Run run = begin(stages, null)) {
+            List<StageSummary> done = new ArrayList<>();
+            for (String stage : stages) {
+                done.add(runChecked(stage, 0));
             }
-            done.add(runStage(stage, 0));
+            log.accept("");
+            log.accept(StageSummary.table(done).print());
+            log.accept(String.format(Locale.ROOT, "pipeline finished in %.1f s; outputs in %s",
+                    (System.nanoTime() - start) / 1e9, out));
+            arenakit.util.Json.write(out.resolve("summary.json"), done);
+            return done;
         }
-        log.accept("");
-        log.accept(StageSummary.table(done).print());
-        log.accept(String.format(Locale.ROOT, "pipeline finished in %.1f s; outputs in %s",
-                (System.nanoTime() - start) / 1e9, out));
-        arenakit.util.Json.write(out.resolve("summary.json"), done);
-        return done;
     }
 
     /**
-     * Runs one stage unless its summary exists; {@code stopAfter > 0} pauses a training stage after that many
-     * steps.
+     * Runs one stage unless it finished earlier from the same inputs; {@code stopAfter > 0} pauses a training
+     * stage after that many steps. What the stage uses is checked first ({@link #check}).
      */
     public StageSummary runStage(String stage, int stopAfter) throws IOException {
         requireStage(stage);
+        try (Run run = begin(List.of(stage), null)) {
+            return runChecked(stage, stopAfter);
+        }
+    }
+
+    /**
+     * Checks everything running {@code stages} will use (see {@link SetupCheck}), listing every problem in one
+     * {@link ConfigException}; logs {@code setup checked: N stages} when all is well. The runs call it themselves.
+     */
+    public void check(List<String> stages) {
+        stages.forEach(this::requireStage);
+        SetupCheck.run(this, stages, null);
+        logChecked(stages);
+    }
+
+    private void logChecked(List<String> stages) {
+        log.accept(stages.isEmpty() ? "setup checked: the submission's models, data and devices"
+                : "setup checked: " + stages.size() + " stage" + (stages.size() == 1 ? "" : "s") + " ("
+                        + String.join(", ", stages) + ")");
+    }
+
+    /**
+     * The outermost call of a run: the setup check, the output folder's lock (one writer per folder), held until
+     * the run ends, and under it the check of the stages that finished earlier. Nested calls (a stage of a pipeline
+     * run) share it.
+     */
+    private synchronized Run begin(List<String> stages, SubmissionConfig extra) throws IOException {
+        if (lock == null) {
+            stages.forEach(this::requireStage);
+            SetupCheck.run(this, stages, extra);
+            lock = OutputLock.acquire(out, "setup " + folder.name() + ": " + (stages.isEmpty() ? "submit"
+                    : String.join(", ", stages)), log);
+            try {
+                SetupCheck.finishedStages(this, stages);
+            } catch (RuntimeException e) {
+                OutputLock l = lock;
+                lock = null;
+                l.close();
+                throw e;
+            }
+            logChecked(stages);
+        }
+        lockDepth++;
+        return new Run();
+    }
+
+    /** One (possibly nested) run holding the output folder's lock. */
+    private final class Run implements AutoCloseable {
+        @Override
+        public void close() throws IOException {
+            synchronized (Pipeline.this) {
+                if (--lockDepth == 0) {
+                    OutputLock l = lock;
+                    lock = null;
+                    l.close();
+                }
+            }
+        }
+    }
+
+    private StageSummary runChecked(String stage, int stopAfter) throws IOException {
         Path dir = stageDir(stage);
         var existing = StageSummary.read(dir);
         if (existing.isPresent()) {
+            StageInputs.checkUnchanged(this, stage);
             log.accept("[" + stage + "] done earlier (" + dir.resolve(StageSummary.FILE) + "), skipped");
             return existing.get();
         }
@@ -136,10 +240,12 @@ public final class Pipeline implements AutoCloseable {
         long start = System.nanoTime();
         StageSummary summary;
         if (stage.equals(EDA)) {
+            StageInputs.write(dir, StageInputs.of(this, stage));
             summary = EdaStage.run(this, stage);
         } else {
             Object config = stageConfigs.get(stage);
-            Files.writeString(dir.resolve("stage.json"), folder.text(stage + ".json"));
+            AtomicFiles.writeString(dir.resolve("stage.json"), folder.text(stage + ".json"));
+            StageInputs.write(dir, StageInputs.of(this, stage));
             if (config instanceof TrainConfig t) {
                 summary = TrainStage.run(this, stage, t, stopAfter);
             } else if (config instanceof PseudoLabelConfig p) {
@@ -198,7 +304,9 @@ public final class Pipeline implements AutoCloseable {
      * models or devices), outside the stage bookkeeping; returns the row count.
      */
     public int submit(SubmissionConfig config, Path test, Path sampleSubmission, Path output) throws IOException {
-        return SubmissionStage.write(this, "submit", config, test, sampleSubmission, output);
+        try (Run run = begin(List.of(), config)) {
+            return SubmissionStage.write(this, "submit", config, test, sampleSubmission, output);
+        }
     }
 
     @Override
@@ -216,6 +324,20 @@ public final class Pipeline implements AutoCloseable {
 
     ConfigFolder folder() {
         return folder;
+    }
+
+    /** The pseudo-label stage whose labels a training stage reads: the last one before it (null when none). */
+    String pseudoLabelSource(String stage) {
+        String source = null;
+        for (String s : experiment.stages()) {
+            if (s.equals(stage)) {
+                break;
+            }
+            if (stageConfigs.get(s) instanceof PseudoLabelConfig) {
+                source = s;
+            }
+        }
+        return source;
     }
 
     /** The stage config of a stage of this setup (null when the name is not a stage). */

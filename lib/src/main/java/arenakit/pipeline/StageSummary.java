@@ -1,6 +1,7 @@
 package arenakit.pipeline;
 
 import arenakit.util.Json;
+import arenakit.util.StrictJson;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import java.io.IOException;
@@ -26,8 +27,10 @@ import tech.tablesaw.api.Table;
  *     solution.csv)
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-public record StageSummary(String stage, String kind, String status, long rows, Long steps, double seconds,
-        Double valLogLoss, Double valAccuracy, Double priorLogLoss, Double testLogLoss, String output) {
+public record StageSummary(String stage, String kind, String status, long rows, @StrictJson.Nullable Long steps,
+        double seconds, @StrictJson.Nullable Double valLogLoss, @StrictJson.Nullable Double valAccuracy,
+        @StrictJson.Nullable Double priorLogLoss, @StrictJson.Nullable Double testLogLoss,
+        @StrictJson.Nullable String output) {
 
     public static final String FILE = "summary.json";
     public static final String DONE = "done";

@@ -13,7 +13,6 @@ import arenakit.text.PromptEncoder;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -33,7 +32,7 @@ final class SubmissionStage {
         Path file = p.stageDir(stage).resolve("submission.csv");
         int rows = write(p, stage, config, files.test(), files.sampleSubmission(), file);
         Path top = p.out().resolve("submission.csv");
-        Files.copy(file, top, StandardCopyOption.REPLACE_EXISTING);
+        arenakit.util.AtomicFiles.copy(file, top); // Kaggle (or a user) never reads a half-copied file
         p.log(stage).accept("wrote " + top);
         Double testLogLoss = null;
         if (files.solution() != null) {

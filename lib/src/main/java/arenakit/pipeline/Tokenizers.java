@@ -8,6 +8,8 @@ import arenakit.text.PromptFormat;
 import arenakit.text.Segment;
 import arenakit.text.Tokenizer;
 import arenakit.text.WordLevelTokenizer;
+import arenakit.util.Fingerprint;
+import arenakit.util.Json;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -57,15 +59,28 @@ final class Tokenizers {
 
     /**
      * A word-level tokenizer.json over every word of the labeled, unlabeled and test rows (most frequent first),
-     * written once next to the data. A tiny model then has an embedding of a few thousand rows instead of Gemma's
-     * 256k.
+     * written next to the data. A tiny model then has an embedding of a few thousand rows instead of Gemma's
+     * 256k. It is reused only while the data files it was made from are the same ({@code tokenizer.inputs.json}
+     * holds their fingerprint): a regenerated sample gets a new vocabulary.
      */
     private static Path sampleVocabulary(Pipeline p) throws IOException {
         Path file = p.out().resolve("data").resolve("tokenizer.json");
-        if (Files.isRegularFile(file)) {
-            return file;
-        }
+        Path stamp = p.out().resolve("data").resolve("tokenizer.inputs.json");
         Inputs in = p.inputs();
+        List<Path> sources = new ArrayList<>(List.of(in.files().train(), in.files().test()));
+        sources.addAll(in.files().external());
+        sources.addAll(in.files().unlabeled());
+        Fingerprint made = Fingerprint.builder().files("data", sources).build();
+        if (Files.isRegularFile(file) && Files.isRegularFile(stamp)) {
+            try {
+                if (Json.read(stamp, Fingerprint.class).equals(made)) {
+                    return file;
+                }
+            } catch (Json.Invalid e) {
+                // an unreadable stamp: make the vocabulary again
+            }
+            p.log("data").accept(file + " was made from other data files: making it again");
+        }
         Map<String, Integer> counts = new HashMap<>();
         List<Conversation> rows = new ArrayList<>(in.labeled());
         rows.addAll(in.unlabeled());
@@ -89,6 +104,7 @@ final class Tokenizers {
                         .thenComparing(Map.Entry.comparingByKey()))
                 .map(Map.Entry::getKey).toList();
         WordLevelTokenizer.write(file, words);
+        Json.write(stamp, made);
         p.log("data").accept("word-level tokenizer: " + (words.size() + WordLevelTokenizer.SPECIALS.size())
                 + " entries -> " + file);
         return file;

@@ -4,7 +4,6 @@ import arenakit.data.Conversation;
 import arenakit.model.SequenceClassifier;
 import arenakit.text.PromptEncoder;
 import arenakit.train.Example;
-import arenakit.train.PseudoLabelConfig;
 import arenakit.train.PseudoLabels;
 import arenakit.train.TrainConfig;
 import arenakit.train.Trainer;
@@ -40,7 +39,8 @@ final class TrainStage {
         TrainedModel init = config.model().loadFrom() == null ? null : p.trainedModel(config.model().loadFrom());
         try (SequenceClassifier model = Models.forTraining(p.baseModel(), config, init, log)) {
             Trainer trainer = new Trainer(model, config, encoder::encode,
-                    config.data().balancedOrder() ? Trainer::balanced : Trainer::shuffled, Models::export, log);
+                    config.data().balancedOrder() ? Trainer::balanced : Trainer::shuffled, Models::export, log)
+                    .withInputs(StageInputs.of(p, stage)); // a checkpoint from other data or models is refused
             Trainer.Result result = trainer.fit(rows, split.holdout(), dir, stopAfter);
             if (result.stopped()) {
                 return new StageSummary(stage, TrainConfig.KIND, StageSummary.PAUSED, rows.size(), result.steps(),
@@ -56,15 +56,7 @@ final class TrainStage {
 
     /** The unlabeled rows joined with the soft labels of the setup's pseudo-label stage. */
     private static List<Example> pseudoLabeled(Pipeline p, String stage) throws IOException {
-        String source = null;
-        for (String s : p.experiment().stages()) {
-            if (s.equals(stage)) {
-                break;
-            }
-            if (p.stageConfig(s) instanceof PseudoLabelConfig) {
-                source = s;
-            }
-        }
+        String source = p.pseudoLabelSource(stage);
         if (source == null) {
             throw new ConfigException(p.folder().where(stage + ".json") + ": data.sources has pseudo_labels but no "
                     + "pseudo-label stage runs before '" + stage + "' in pipeline.json");

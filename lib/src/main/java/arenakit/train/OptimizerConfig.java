@@ -1,5 +1,6 @@
 package arenakit.train;
 
+import arenakit.util.StrictJson;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import java.util.List;
@@ -16,7 +17,8 @@ import java.util.Locale;
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record OptimizerConfig(double lr, double weightDecay, List<Double> betas, double eps, double gradClip,
-        String lossScale, Double lossScaleInit, Integer lossScaleGrowthInterval) {
+        @StrictJson.Default("\"auto\"") String lossScale, @StrictJson.Default("65536") Double lossScaleInit,
+        @StrictJson.Default("2000") Integer lossScaleGrowthInterval) {
     public static final String AUTO = "auto";
     public static final String DYNAMIC = "dynamic";
     public static final String OFF = "off";
@@ -29,8 +31,8 @@ public record OptimizerConfig(double lr, double weightDecay, List<Double> betas,
         if (betas.size() != 2 || betas.stream().anyMatch(b -> b < 0 || b >= 1)) {
             throw new IllegalArgumentException("optimizer.betas must be two numbers in [0, 1), got " + betas);
         }
-        if (eps == 0) {
-            eps = 1e-8;
+        if (!(eps > 0)) {
+            throw new IllegalArgumentException("optimizer.eps must be > 0 (1e-8 is usual), got " + eps);
         }
         if (weightDecay < 0 || gradClip < 0) {
             throw new IllegalArgumentException("optimizer.weight_decay and grad_clip must be >= 0");

@@ -1,6 +1,7 @@
 package arenakit.train;
 
 import arenakit.infer.InferenceConfig;
+import arenakit.util.StrictJson;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import java.util.List;
@@ -15,7 +16,8 @@ import java.util.List;
  * @param chunkRows rows per resumable chunk: an interrupted run redoes at most one chunk per model
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-public record PseudoLabelConfig(String kind, String description, List<String> models, Integer maxLength,
+public record PseudoLabelConfig(String kind, @StrictJson.Default("null") String description, List<String> models,
+        @StrictJson.Nullable Integer maxLength,
         InferenceConfig inference, int chunkRows) {
 
     public static final String KIND = "pseudo_labels";

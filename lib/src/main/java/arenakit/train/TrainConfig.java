@@ -1,5 +1,6 @@
 package arenakit.train;
 
+import arenakit.util.StrictJson;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import java.util.List;
@@ -10,8 +11,9 @@ import java.util.Locale;
  * Reading one tells the whole experiment; configs/README.md explains every field.
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-public record TrainConfig(String kind, String description, Model model, Data data, OptimizerConfig optimizer,
-        ScheduleConfig schedule, Loader loader, Train train, DistillConfig distill) {
+public record TrainConfig(String kind, @StrictJson.Default("null") String description, Model model, Data data,
+        OptimizerConfig optimizer, ScheduleConfig schedule, Loader loader, Train train,
+        @StrictJson.Nullable DistillConfig distill) {
 
     public static final String KIND = "train";
 
@@ -27,6 +29,13 @@ public record TrainConfig(String kind, String description, Model model, Data dat
         }
     }
 
+    /** The classification heads by config name. */
+    public static final List<String> HEADS = List.of("linear", "mlp", "mlp3");
+
+    /** The projections LoRA can adapt (PEFT's module names). */
+    public static final List<String> PROJECTIONS = List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj",
+            "up_proj", "down_proj");
+
     /**
      * What is fine-tuned on top of the setup's base model.
      *
@@ -37,9 +46,13 @@ public record TrainConfig(String kind, String description, Model model, Data dat
      * @param dtype "auto" (float16 on GPU, float32 on CPU), "float32" or "float16"
      */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-    public record Model(String head, Lora lora, String loadFrom, String dtype) {
+    public record Model(String head, @StrictJson.Nullable Lora lora, @StrictJson.Nullable String loadFrom,
+            String dtype) {
         public Model {
             head = head == null ? "linear" : head;
+            if (!HEADS.contains(head)) {
+                throw new IllegalArgumentException("model.head must be linear, mlp or mlp3, got " + head);
+            }
             dtype = dtype == null ? "auto" : dtype.toLowerCase(Locale.ROOT);
             if (!List.of("auto", "float32", "float16").contains(dtype)) {
                 throw new IllegalArgumentException("model.dtype must be auto, float32 or float16, got " + dtype);
@@ -63,6 +76,18 @@ public record TrainConfig(String kind, String description, Model model, Data dat
                 throw new IllegalArgumentException("model.lora.targets must name at least one projection");
             }
             targets = List.copyOf(targets);
+            for (String t : targets) {
+                if (!PROJECTIONS.contains(t)) {
+                    throw new IllegalArgumentException("model.lora.targets: unknown projection '" + t + "' (known: "
+                            + String.join(", ", PROJECTIONS) + ")");
+                }
+            }
+            if (!(alpha > 0)) {
+                throw new IllegalArgumentException("model.lora.alpha must be > 0, got " + alpha);
+            }
+            if (!(dropout >= 0 && dropout < 1)) {
+                throw new IllegalArgumentException("model.lora.dropout must be in [0, 1), got " + dropout);
+            }
         }
     }
 
@@ -76,7 +101,8 @@ public record TrainConfig(String kind, String description, Model model, Data dat
      * @param balancedOrder keep class proportions steady along the training order
      */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-    public record Data(List<String> sources, Text text, Holdout holdout, String swap, boolean balancedOrder) {
+    public record Data(List<String> sources, Text text, @StrictJson.Nullable Holdout holdout, String swap,
+            boolean balancedOrder) {
         public static final String TRAIN = "train";
         public static final String EXTERNAL = "external";
         public static final String PSEUDO_LABELS = "pseudo_labels";
@@ -112,6 +138,8 @@ public record TrainConfig(String kind, String description, Model model, Data dat
         public Text {
             require(format, "text.format");
             require(truncation, "text.truncation");
+            arenakit.text.PromptFormat.forName(format); // a typo fails when the file is read, not when the stage starts
+            arenakit.text.Truncation.forName(truncation);
             if (maxLength <= 0) {
                 throw new IllegalArgumentException("text.max_length must be > 0, got " + maxLength);
             }

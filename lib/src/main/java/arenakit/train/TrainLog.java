@@ -1,5 +1,6 @@
 package arenakit.train;
 
+import arenakit.util.StrictJson;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 
@@ -13,5 +14,6 @@ import com.fasterxml.jackson.databind.annotation.JsonNaming;
  * @param skippedSteps steps since the previous line skipped because the scaled gradients overflowed
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-public record TrainLog(long step, int epoch, double lr, double trainLoss, Double gradNorm, Double valLogLoss,
-        Double valAccuracy, double seconds, Double lossScale, int skippedSteps) {}
+public record TrainLog(long step, int epoch, double lr, double trainLoss, @StrictJson.Nullable Double gradNorm,
+        @StrictJson.Nullable Double valLogLoss, @StrictJson.Nullable Double valAccuracy, double seconds,
+        @StrictJson.Nullable Double lossScale, int skippedSteps) {}

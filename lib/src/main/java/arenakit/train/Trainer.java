@@ -19,6 +19,7 @@ import arenakit.model.SequenceClassifier;
 import arenakit.model.tensor.Casts;
 import arenakit.model.tensor.TorchScalar;
 import arenakit.util.Engines;
+import arenakit.util.Fingerprint;
 import arenakit.util.Progress;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -50,6 +51,7 @@ public final class Trainer {
     private final Checkpoints.Exporter exporter;
     private final Consumer<String> log;
     private final Predictor evaluator;
+    private Fingerprint inputs = Fingerprint.builder().build();
 
     /** The row order of one epoch (a permutation of 0..n-1). */
     @FunctionalInterface
@@ -63,8 +65,9 @@ public final class Trainer {
      */
     @com.fasterxml.jackson.databind.annotation.JsonNaming(
             com.fasterxml.jackson.databind.PropertyNamingStrategies.SnakeCaseStrategy.class)
-    public record Result(long steps, long totalSteps, long tokens, double seconds, Double valLogLoss,
-            Double valAccuracy, Double priorLogLoss, List<TrainLog> history, boolean stopped) {}
+    public record Result(long steps, long totalSteps, long tokens, double seconds,
+            @arenakit.util.StrictJson.Nullable Double valLogLoss, @arenakit.util.StrictJson.Nullable Double valAccuracy,
+            @arenakit.util.StrictJson.Nullable Double priorLogLoss, List<TrainLog> history, boolean stopped) {}
 
     /**
      * @param encoder conversation to token ids (the stage's prompt format and truncation)
@@ -82,6 +85,15 @@ public final class Trainer {
         InferenceConfig inference = new InferenceConfig(config.train().evalTta(), List.of("cpu"),
                 InferenceConfig.SINGLE, null, config.loader().maxTokens(), null, Integer.MAX_VALUE);
         this.evaluator = new Predictor(new SingleDeviceRunner(model), inference, s -> {});
+    }
+
+    /**
+     * What the run is made from besides its config and rows (which the trainer fingerprints itself): e.g. the
+     * base model and the model it starts from. Checkpoints record it; a resume under other inputs is refused.
+     */
+    public Trainer withInputs(Fingerprint modelInputs) {
+        this.inputs = modelInputs;
+        return this;
     }
 
     /** A seeded shuffle, different every epoch. */
@@ -135,6 +147,7 @@ public final class Trainer {
         LrSchedule schedule = new LrSchedule(config.optimizer().lr(), total, config.schedule());
         Checkpoints checkpoints = new Checkpoints(stageDir);
         HeldOut heldOut = holdout.isEmpty() ? null : heldOut(holdout);
+        Fingerprint runInputs = runInputs(plan.rows, heldOut);
         // the bar to beat: predicting the fold's own class shares for every row (the same in every stage on the fold)
         Double prior = heldOut == null ? null
                 : Metrics.priorLogLoss(Metrics.prior(heldOut.labels(), Winner.values().length), heldOut.labels());
@@ -152,10 +165,8 @@ public final class Trainer {
             Optional<Path> resume = checkpoints.latest();
             if (resume.isPresent()) {
                 Checkpoints.State state = Checkpoints.state(resume.get());
-                if (!state.config().equals(config)) { // before restoring: a changed LoRA or head would not fit
-                    throw new IllegalStateException(resume.get() + " was written under a different config; delete "
-                            + stageDir.resolve("checkpoints") + " to start over");
-                }
+                // before restoring: a changed LoRA or head would not even fit, other data would mix two runs
+                refuseOtherInputs(resume.get(), state, runInputs, stageDir);
                 Checkpoints.restore(resume.get(), model, optimizer);
                 step = state.step();
                 tokens = state.tokens();
@@ -192,7 +203,7 @@ public final class Trainer {
                             checkpoints.save(model, exporter, optimizer,
                                     new Checkpoints.State(step, tokens, elapsed.getAsDouble(), history, config,
                                             lossSum, normSum, lossCount, skipped,
-                                            scaler == null ? null : scaler.state()));
+                                            scaler == null ? null : scaler.state(), runInputs));
                         }
                         log.accept("paused at step " + step + " of " + total
                                 + " with a checkpoint; run again to resume");
@@ -238,13 +249,57 @@ public final class Trainer {
                     if (!last && ckpt > 0 && step % ckpt == 0) {
                         checkpoints.save(model, exporter, optimizer,
                                 new Checkpoints.State(step, tokens, elapsed.getAsDouble(), history, config,
-                                        lossSum, normSum, lossCount, skipped, scaler == null ? null : scaler.state()));
+                                        lossSum, normSum, lossCount, skipped, scaler == null ? null : scaler.state(),
+                                        runInputs));
                         savedAt = step;
                     }
                 }
             }
             return new Result(step, total, tokens, elapsed.getAsDouble(), valLoss, valAcc, prior, history, false);
         }
+    }
+
+    /** The caller's inputs plus the config, the training rows as the model sees them and the held-out rows. */
+    private Fingerprint runInputs(List<Encoded> rows, HeldOut heldOut) {
+        Fingerprint.Hasher data = Fingerprint.hasher();
+        for (Encoded r : rows) {
+            data.ints(r.ids()).ints(r.swappedIds() == null ? new int[0] : r.swappedIds())
+                    .floats(r.example().target()).floats(r.example().teacherLogits());
+        }
+        Fingerprint.Hasher held = Fingerprint.hasher();
+        if (heldOut != null) {
+            heldOut.sequences().forEach(held::ints);
+            held.ints(heldOut.labels());
+        }
+        return inputs.with(Fingerprint.builder().json(CONFIG, config).part(ROWS, data.hex())
+                .part(HOLDOUT, held.hex()).build());
+    }
+
+    private static final String CONFIG = "config";
+    private static final String ROWS = "rows";
+    private static final String HOLDOUT = "holdout";
+
+    private void refuseOtherInputs(Path checkpoint, Checkpoints.State state, Fingerprint now, Path stageDir) {
+        List<String> changed = state.inputs().differences(now);
+        if (changed.isEmpty()) {
+            return;
+        }
+        List<String> what = new ArrayList<>();
+        for (String part : changed) {
+            what.add(switch (part) {
+                case CONFIG -> "the stage config (" + String.join("; ", arenakit.util.Json.differences(
+                        arenakit.util.Json.MAPPER.valueToTree(state.config()),
+                        arenakit.util.Json.MAPPER.valueToTree(config))) + ")";
+                case ROWS -> "the training rows as tokens (the data, the tokenizer, the prompt format or truncation)";
+                case HOLDOUT -> "the held-out rows";
+                default -> part;
+            });
+        }
+        String head = changed.contains(CONFIG) ? checkpoint + " was written under a different config"
+                + (changed.size() > 1 ? " and other inputs" : "") : checkpoint + " was made from other inputs";
+        throw new IllegalStateException(head + ": " + String.join("; ", what) + " changed since. Resuming would mix "
+                + "two runs: delete " + stageDir.resolve("checkpoints") + " to start the stage over, or restore "
+                + "what changed");
     }
 
     /** Log loss and accuracy on labeled rows (with TTA when {@code train.eval_tta}). */

@@ -22,7 +22,13 @@ public final class Engines {
                         + "instead of using the pytorch-native jar on the classpath");
             }
         }
-        return Engine.getEngine("PyTorch");
+        try {
+            return Engine.getEngine("PyTorch");
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("PyTorch did not start (" + e.getMessage() + "): the PyTorch natives jar "
+                    + "(ai.djl.pytorch:pytorch-native-cpu, or pytorch-native-cu124 for GPUs, classifier linux-x86_64) "
+                    + "must be on the classpath; without it DJL tries to download them, which fails offline", e);
+        }
     }
 
     /**

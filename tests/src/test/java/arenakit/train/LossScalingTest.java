@@ -231,7 +231,7 @@ class LossScalingTest {
 
     @Test
     void autoScalesFloat16ModelsOnly() {
-        OptimizerConfig auto = new OptimizerConfig(1e-4, 0, null, 0, 1);
+        OptimizerConfig auto = new OptimizerConfig(1e-4, 0, null, 1e-8, 1);
         assertEquals(OptimizerConfig.AUTO, auto.lossScale());
         assertEquals(65536.0, auto.lossScaleInit());
         assertEquals(2000, auto.lossScaleGrowthInterval());
@@ -248,34 +248,46 @@ class LossScalingTest {
                 .getMessage().contains("optimizer.loss_scale_growth_interval"));
     }
 
-    /** The optimizer section reads the fields strictly; a checkpoint written before loss scaling still loads. */
+    /**
+     * The optimizer section reads strictly: the loss-scaling keys may be left to their documented defaults, the
+     * AdamW keys may not (a missing grad_clip or betas would silently change the optimizer); a checkpoint from before
+     * checkpoints recorded their inputs is refused with the reason.
+     */
     @Test
-    void configFieldsAndOldCheckpointsRead() throws Exception {
-        OptimizerConfig c = Json.MAPPER.readValue("""
+    void configFieldsReadStrictlyAndOldCheckpointsAreRefused() throws Exception {
+        OptimizerConfig c = Json.parse("optimizer.json", """
                 {"lr": 1e-4, "weight_decay": 0.01, "betas": [0.9, 0.999], "eps": 1e-8, "grad_clip": 1.0,
-                 "loss_scale": "dynamic", "loss_scale_init": 1024, "loss_scale_growth_interval": 100}""",
-                OptimizerConfig.class);
+                 "loss_scale": "dynamic", "loss_scale_init": 1024, "loss_scale_growth_interval": 100}""".getBytes(),
+                OptimizerConfig.class, null);
         assertEquals(new OptimizerConfig(1e-4, 0.01, List.of(0.9, 0.999), 1e-8, 1.0).withLossScale("dynamic", 1024,
                 100), c);
-        assertEquals(new OptimizerConfig(1e-4, 0.01, null, 0, 1.0), Json.MAPPER.readValue("{\"lr\": 1e-4, "
-                + "\"weight_decay\": 0.01, \"grad_clip\": 1.0}", OptimizerConfig.class));
+        List<arenakit.util.StrictJson.Defaulted> defaulted = new java.util.ArrayList<>();
+        assertEquals(new OptimizerConfig(1e-4, 0.01, List.of(0.9, 0.999), 1e-8, 1.0), Json.parse("optimizer.json",
+                ("{\"lr\": 1e-4, \"weight_decay\": 0.01, \"betas\": [0.9, 0.999], \"eps\": 1e-8, "
+                        + "\"grad_clip\": 1.0}").getBytes(), OptimizerConfig.class, defaulted));
+        assertEquals(List.of("loss_scale", "loss_scale_init", "loss_scale_growth_interval"),
+                defaulted.stream().map(arenakit.util.StrictJson.Defaulted::path).toList());
+        Json.Invalid missing = assertThrows(Json.Invalid.class, () -> Json.parse("optimizer.json",
+                "{\"lr\": 1e-4, \"weight_decay\": 0.01, \"eps\": 1e-8}".getBytes(), OptimizerConfig.class, null));
+        assertTrue(missing.getMessage().contains("optimizer.json: missing field 'betas' (a list of numbers)"),
+                missing.getMessage());
+        assertTrue(missing.getMessage().contains("optimizer.json: missing field 'grad_clip' (a number)"),
+                missing.getMessage());
 
         TrainConfig config = config(4, 4, "auto", 65536, 2000);
         TrainLog line = new TrainLog(2, 0, 1e-3, 1.0, 0.5, null, null, 1.0, null, 0);
-        Checkpoints.State now = new Checkpoints.State(4, 100, 1.5, List.of(line), config, 2.0, 1.0, 2, 0, null);
-        Path file = dir.resolve("old-state.json");
-        Json.write(file, now);
-        // what a checkpoint from before loss scaling holds: no scaler fields anywhere
-        String old = Files.readString(file).replaceAll(",\\s*\"skippedSinceLine\" : 0", "")
-                .replaceAll(",\\s*\"lossScaler\" : null", "")
-                .replaceAll(",\\s*\"loss_scale\" : null", "")
-                .replaceAll(",\\s*\"skipped_steps\" : 0", "")
-                .replaceAll(",\\s*\"loss_scale\" : \"auto\"", "")
-                .replaceAll(",\\s*\"loss_scale_init\" : 65536.0", "")
-                .replaceAll(",\\s*\"loss_scale_growth_interval\" : 2000", "");
-        assertFalse(old.contains("loss_scale") || old.contains("skipped"), old);
-        Files.writeString(file, old);
-        assertEquals(now, Json.read(file, Checkpoints.State.class));
+        Checkpoints.State now = new Checkpoints.State(4, 100, 1.5, List.of(line), config, 2.0, 1.0, 2, 0, null,
+                arenakit.util.Fingerprint.builder().text("rows", "x").build());
+        Path ckpt = Files.createDirectories(dir.resolve("checkpoints").resolve("step-000004"));
+        Json.write(ckpt.resolve("state.json"), now);
+        assertEquals(now, Checkpoints.state(ckpt));
+        // what a checkpoint from before inputs were recorded holds: no "inputs"
+        String old = Files.readString(ckpt.resolve("state.json")).replaceAll(",\\s*\"inputs\" : \\{[^}]*\\}\\s*\\}", "");
+        assertFalse(old.contains("inputs"), old);
+        Files.writeString(ckpt.resolve("state.json"), old);
+        java.io.IOException e = assertThrows(java.io.IOException.class, () -> Checkpoints.state(ckpt));
+        assertTrue(e.getMessage().contains("did not record the settings, data and model"), e.getMessage());
+        assertTrue(e.getMessage().contains("delete " + dir.resolve("checkpoints")), e.getMessage());
     }
 
     /** Bit for bit. */

@@ -28,11 +28,12 @@ class JsonTest {
     void badContentNamesTheFile() throws IOException {
         Path typo = Files.writeString(dir.resolve("typo.json"), "{\n  \"x\": 1,\n  \"z\": 2\n}\n");
         IOException e = assertThrows(IOException.class, () -> Json.read(typo, Point.class));
-        assertTrue(e.getMessage().startsWith(typo + " line "), e.getMessage());
-        assertTrue(e.getMessage().contains("\"z\""), e.getMessage());
+        assertEquals(typo + ": unknown field 'z' (known: x, y)\n" + typo + ": missing field 'y' (an integer)",
+                e.getMessage());
 
         Path broken = Files.writeString(dir.resolve("broken.json"), "{\"x\": 1,");
         IOException b = assertThrows(IOException.class, () -> Json.read(broken, Point.class));
-        assertTrue(b.getMessage().startsWith(broken.toString()), b.getMessage());
+        assertTrue(b.getMessage().startsWith(broken + ": line 1 column "), b.getMessage());
+        assertTrue(!b.getMessage().contains("REDACTED"), b.getMessage());
     }
 }
