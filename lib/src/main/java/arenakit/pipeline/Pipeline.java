@@ -60,6 +60,9 @@ public final class Pipeline implements AutoCloseable {
         for (String stage : experiment.stages()) {
             if (!stage.equals(EDA)) {
                 p.stageConfigs.put(stage, readStage(folder, stage));
+                if (p.stageConfigs.get(stage) instanceof PseudoLabelConfig c && c.spark() != null) {
+                    ClusterPseudoLabels.find(folder.where(stage + ".json")); // before anything runs
+                }
             }
         }
         return p;
