@@ -159,12 +159,14 @@ public final class SparkPseudoLabels {
                 log.accept("repaired while reading " + r);
             }
             int copies = tta ? 2 : 1;
-            Map<Integer, Long> tokensByBucket = new LinkedHashMap<>(rows
-                    .mapToPair(r -> new Tuple2<>(LengthPlan.bucket(r.tokens), (long) r.tokens * copies))
-                    .reduceByKey(Long::sum).collectAsMap());
-            Map<Integer, Long> rowsByBucket = new LinkedHashMap<>(rows
-                    .mapToPair(r -> new Tuple2<>(LengthPlan.bucket(r.tokens), 1L)).reduceByKey(Long::sum)
-                    .collectAsMap());
+            Map<Integer, Long> tokensByBucket = new LinkedHashMap<>();
+            Map<Integer, Long> rowsByBucket = new LinkedHashMap<>();
+            rows.mapToPair(r -> new Tuple2<>(LengthPlan.bucket(r.tokens), new long[] {1, (long) r.tokens * copies}))
+                    .reduceByKey((a, b) -> new long[] {a[0] + b[0], a[1] + b[1]}).collectAsMap()
+                    .forEach((bucket, n) -> {
+                        rowsByBucket.put(bucket, n[0]);
+                        tokensByBucket.put(bucket, n[1]);
+                    });
             long total = rowsByBucket.values().stream().mapToLong(Long::longValue).sum();
             LengthPlan plan = LengthPlan.of(tokensByBucket, job.partitionTokens());
             log.accept(String.format(Locale.ROOT, "%,d rows, %,d input tokens%s in %d partition(s) of <= %,d tokens, "
@@ -182,7 +184,7 @@ public final class SparkPseudoLabels {
                 for (String model : models) {
                     passes.put(model, pass(partitioned, parts, setup, model, job.device(), log));
                 }
-                long written = write(spark, partitioned, parts, setup, models, job, log);
+                long written = write(spark, partitioned, parts, setup, models, job, total);
                 double seconds = (System.nanoTime() - start) / 1e9;
                 log.accept(String.format(Locale.ROOT, "%,d soft labels -> %s (%s) in %s", written, job.output(),
                         job.format(), Predictor.duration(seconds)));
@@ -289,7 +291,7 @@ public final class SparkPseudoLabels {
 
     /** The ensemble average of every partition, in input order, as Parquet or CSV. */
     private static long write(SparkSession spark, JavaRDD<PairRow> partitioned, PartFiles parts, SetupFiles setup,
-            List<String> models, Job job, Consumer<String> log) {
+            List<String> models, Job job, long total) {
         JavaSparkContext.fromSparkContext(partitioned.context()).setJobDescription("arena-kit pseudo-labels: merge");
         JavaRDD<Row> merged = partitioned.mapPartitionsWithIndex((index, it) -> {
             List<PairRow> rows = sorted(it);
@@ -331,7 +333,7 @@ public final class SparkPseudoLabels {
         Dataset<Row> labels = spark.createDataFrame(merged, schema).orderBy("_source", "_line")
                 .drop("_source", "_line");
         labels.write().mode(SaveMode.Overwrite).option("header", "true").format(job.format()).save(job.output());
-        return spark.read().format(job.format()).option("header", "true").load(job.output()).count();
+        return total;
     }
 
     /**

@@ -49,6 +49,10 @@ final class Workers {
             }
         }
         // Opening reads the configs and the tokenizer (seconds); it happens once per task slot, outside the lock.
+        // Tasks report through their log lines and Spark's progress; bars of parallel tasks would only interleave.
+        if (System.getProperty("arena.progress") == null) {
+            System.setProperty("arena.progress", "off");
+        }
         Pipeline pipeline = Pipeline.open(setup.folder(), setup.out(), line -> System.out.println("[worker] " + line));
         PseudoLabelPredictor p;
         try {

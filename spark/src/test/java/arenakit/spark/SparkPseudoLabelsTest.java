@@ -193,6 +193,16 @@ class SparkPseudoLabelsTest {
         assertTrue(Files.isDirectory(out2.resolve("pseudo_labels/spark/work/parts/stage1")));
     }
 
+    /** The jbang scripts name Spark's version in their //DEPS (jbang reads no pom): the one the module is built on. */
+    @Test
+    void theScriptsAskForTheSparkTheModuleIsBuiltOn() throws IOException {
+        Path home = Path.of(System.getProperty("arena.home"));
+        for (String script : List.of("spark-pseudo-labels.java", "bench-spark.java")) {
+            String text = Files.readString(home.resolve("jbang-scripts").resolve(script));
+            assertTrue(text.contains("//DEPS org.apache.spark:spark-sql_2.13:" + spark.version() + "\n"), script);
+        }
+    }
+
     private static void copyTree(Path from, Path to) throws IOException {
         try (Stream<Path> s = Files.walk(from)) {
             for (Path f : s.toList()) {
