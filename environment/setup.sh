@@ -111,15 +111,15 @@ step_npm_assets() {
 # last install. The stamp's time tells the library's stale-install warning when the install was last confirmed.
 step_mvn_install() {
     local stamp="$CACHE/mvn-install.stamp" sum
-    sum=$(cd "$HOME_DIR" && find pom.xml lib configs environment/kernel -path '*/target' -prune -o -type f -print \
+    sum=$(cd "$HOME_DIR" && find pom.xml lib configs environment/kernel spark -path '*/target' -prune -o -type f -print \
           | LC_ALL=C sort | xargs sha1sum | sha1sum | cut -d' ' -f1)
     local jar="$HOME/.m2/repository/org/arenakit/arena-kit-lib/0.1.0-SNAPSHOT/arena-kit-lib-0.1.0-SNAPSHOT.jar"
     if [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ] || [ ! -f "$jar" ]; then
         if $CHECK_ONLY; then
             [ -f "$jar" ] && say "note: lib or kernel sources changed since setup last installed them"
         else
-            say "mvn install of lib and kernel (sources changed since the last install)"
-            if (cd "$HOME_DIR" && mvn -B -q install -DskipTests -pl lib,environment/kernel -am); then
+            say "mvn install of lib, kernel and spark (sources changed since the last install)"
+            if (cd "$HOME_DIR" && mvn -B -q install -DskipTests -pl lib,environment/kernel,spark -am); then
                 mkdir -p "$CACHE" && echo "$sum" > "$stamp"
             else
                 # an older jar may still be in ~/.m2: jbang and notebooks would run stale code

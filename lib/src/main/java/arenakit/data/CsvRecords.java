@@ -7,6 +7,7 @@ import com.fasterxml.jackson.dataformat.csv.CsvFactory;
 import com.fasterxml.jackson.dataformat.csv.CsvParser;
 import java.io.BufferedInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -18,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * Streams a CSV file (RFC 4180, quoted cells may span lines) as records with the line each starts on, after
@@ -48,7 +50,7 @@ final class CsvRecords {
     /** Reads only the header line (to detect what kind of file this is). */
     static List<String> header(Path file) {
         List<String> out = new ArrayList<>();
-        scan(file, new Repairs(), names -> out.addAll(names), null, true);
+        scan(() -> Files.newInputStream(file), file, new Repairs(), names -> out.addAll(names), null, true);
         return out;
     }
 
@@ -57,8 +59,22 @@ final class CsvRecords {
      * values re-ordered to {@code expected}'s order.
      */
     static void read(Path file, List<String> expected, Repairs repairs, Consumer<Record> sink) {
+        read(() -> Files.newInputStream(file), file, repairs, names -> checkHeader(file, names, expected), sink);
+    }
+
+    /**
+     * Streams the records of {@code in} (named {@code file} in messages; closed at the end): {@code header} checks
+     * the header and returns the column order the records are handed over in ({@link #checkHeader}).
+     */
+    static void read(InputStream in, Path file, Repairs repairs, Function<List<String>, int[]> header,
+            Consumer<Record> sink) {
+        read(() -> in, file, repairs, header, sink);
+    }
+
+    private static void read(Source in, Path file, Repairs repairs, Function<List<String>, int[]> header,
+            Consumer<Record> sink) {
         int[][] order = new int[1][];
-        scan(file, repairs, names -> order[0] = checkHeader(file, names, expected), rec -> {
+        scan(in, file, repairs, names -> order[0] = header.apply(names), rec -> {
             String[] v = new String[order[0].length];
             for (int i = 0; i < v.length; i++) {
                 v[i] = rec.values()[order[0][i]];
@@ -67,6 +83,16 @@ final class CsvRecords {
         }, false);
     }
 
+    /** Opens the bytes to read (a file, or a stream handed in). */
+    @FunctionalInterface
+    private interface Source {
+        InputStream open() throws IOException;
+    }
+
+    /**
+     * Checks that {@code names} are exactly {@code expected} (any order); returns, for each expected column, its
+     * position in {@code names}.
+     */
     static int[] checkHeader(Path file, List<String> names, List<String> expected) {
         Set<String> seen = new LinkedHashSet<>();
         List<String> dup = new ArrayList<>();
@@ -98,10 +124,10 @@ final class CsvRecords {
         return expected.stream().mapToInt(pos::get).toArray();
     }
 
-    private static void scan(Path file, Repairs repairs, Consumer<List<String>> header, Consumer<Record> sink,
-            boolean headerOnly) {
+    private static void scan(Source in, Path file, Repairs repairs, Consumer<List<String>> header,
+            Consumer<Record> sink, boolean headerOnly) {
         try (StrictUtf8Reader reader = new StrictUtf8Reader(
-                        new BufferedInputStream(Files.newInputStream(file), 1 << 16), file, repairs);
+                        new BufferedInputStream(in.open(), 1 << 16), file, repairs);
                 JsonParser p = CSV.createParser(reader)) {
             if (p.nextToken() != JsonToken.START_ARRAY) {
                 throw DataException.ofFile(file, "empty file: expected a header line");

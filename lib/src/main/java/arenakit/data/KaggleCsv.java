@@ -6,14 +6,15 @@ import com.fasterxml.jackson.dataformat.csv.CsvGenerator;
 import com.fasterxml.jackson.dataformat.csv.CsvMapper;
 import com.fasterxml.jackson.dataformat.csv.CsvSchema;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStreamWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * Reads and writes the competition's CSV files (train.csv, test.csv, the lmsys-33k external file) as
@@ -60,26 +61,30 @@ public final class KaggleCsv {
         return readConversations(file, DataKind.TEST);
     }
 
-    private static DataSet readConversations(Path file, DataKind kind) {
+    /** Reads a CSV of {@code kind} (train, test, external or preference rows) through a {@link RowReader}. */
+    static DataSet readConversations(Path file, DataKind kind) {
         Repairs repairs = new Repairs();
+        RowReader reader = RowReader.of(file, kind, repairs);
         List<Conversation> rows = new ArrayList<>();
-        Map<String, Long> firstLine = new HashMap<>();
-        boolean labeled = kind == DataKind.TRAIN;
-        CsvRecords.read(file, kind.columns(), repairs, rec -> {
-            String[] v = rec.values();
-            Cells cells = new Cells(file, rec.line(), v[0], repairs);
-            String id = cells.id(firstLine);
-            List<Turn> turns = labeled
-                    ? cells.turns(new String[] {"prompt", "response_a", "response_b"}, v[3], v[4], v[5])
-                    : cells.turns(new String[] {"prompt", "response_a", "response_b"}, v[1], v[2], v[3]);
-            if (labeled) {
-                rows.add(new Conversation(id, cells.nonBlank("model_a", v[1]), cells.nonBlank("model_b", v[2]),
-                        turns, cells.winner(v[6], v[7], v[8]), rec.line()));
-            } else {
-                rows.add(new Conversation(id, null, null, turns, null, rec.line()));
-            }
-        });
+        CsvRecords.read(file, kind.columns(), repairs, rec -> rows.add(reader.read(rec.line(), rec.values())));
         return new DataSet(file, kind, rows, repairs);
+    }
+
+    /**
+     * Streams the validated rows of a CSV (train, test, external or preference; the kind is guessed from the header
+     * as {@link #read} does) from {@code in}, which holds the file's bytes and is closed at the end; {@code file}
+     * names it in messages. For files that are not on a local file system (a Hadoop path) or too large to hold as
+     * a {@link DataSet}. Returns the reader, which tells the kind and the repairs.
+     */
+    public static RowReader stream(InputStream in, Path file, Consumer<Conversation> sink) {
+        Repairs repairs = new Repairs();
+        RowReader[] reader = new RowReader[1];
+        CsvRecords.read(in, file, repairs, names -> {
+            DataKind kind = DataKind.guess(names);
+            reader[0] = RowReader.of(file, kind, repairs);
+            return CsvRecords.checkHeader(file, names, kind.columns());
+        }, rec -> sink.accept(reader[0].read(rec.line(), rec.values())));
+        return reader[0];
     }
 
     /** Writes labeled rows as a Kaggle train.csv (also the lmsys-33k format). */

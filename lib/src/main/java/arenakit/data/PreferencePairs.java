@@ -3,9 +3,7 @@ package arenakit.data;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
@@ -31,17 +29,7 @@ public final class PreferencePairs {
 
     /** Reads and validates a preference file (same rules as {@link KaggleCsv}). */
     public static DataSet read(Path file) {
-        Repairs repairs = new Repairs();
-        List<Conversation> rows = new ArrayList<>();
-        Map<String, Long> firstLine = new HashMap<>();
-        CsvRecords.read(file, DataKind.PREFERENCE.columns(), repairs, rec -> {
-            String[] v = rec.values();
-            KaggleCsv.Cells cells = new KaggleCsv.Cells(file, rec.line(), v[0], repairs);
-            String id = cells.id(firstLine);
-            List<Turn> turns = cells.turns(new String[] {"prompt", "chosen", "rejected"}, v[1], v[2], v[3]);
-            rows.add(new Conversation(id, null, null, turns, null, rec.line()));
-        });
-        return new DataSet(file, DataKind.PREFERENCE, rows, repairs);
+        return KaggleCsv.readConversations(file, DataKind.PREFERENCE);
     }
 
     /** Writes pairs (response A = chosen, B = rejected) in the preference file format. */

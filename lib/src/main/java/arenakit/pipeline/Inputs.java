@@ -21,7 +21,7 @@ import java.util.function.Consumer;
  */
 final class Inputs {
     /** Seed of the coin that puts each preference pair's chosen response at A or B (fixed: labels stay joinable). */
-    private static final long SIDE_SEED = 42;
+    static final long SIDE_SEED = 42;
     private final Files files;
     private final Consumer<String> log;
     private List<Conversation> train;

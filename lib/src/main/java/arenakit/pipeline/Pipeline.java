@@ -82,6 +82,9 @@ public final class Pipeline implements AutoCloseable {
                     List<StrictJson.Defaulted> d = new ArrayList<>();
                     Object config = readStage(folder, stage, d);
                     p.stageConfigs.put(stage, config);
+                    if (config instanceof PseudoLabelConfig c && c.spark() != null) {
+                        ClusterPseudoLabels.find(folder.where(stage + ".json")); // the Spark module, before anything runs
+                    }
                     notes.addAll(folder.defaultNotes(stage + ".json", kindOf(config), d));
                 } catch (ConfigException e) {
                     problems.add(e.getMessage());

@@ -1,13 +1,12 @@
 package arenakit.pipeline;
 
 import arenakit.data.Conversation;
-import arenakit.infer.Predictions;
-import arenakit.infer.Predictor;
-import arenakit.text.PromptEncoder;
 import arenakit.train.PseudoLabelConfig;
 import arenakit.train.PseudoLabels;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 
 /** The pseudo-label stage: trained model(s) label the unlabeled pairs, chunk by chunk. */
@@ -23,23 +22,10 @@ final class PseudoLabelStage {
         }
         log.accept(rows.size() + " unlabeled pairs, models " + config.models() + (config.inference().tta()
                 ? ", with swap TTA" : ""));
-        List<PseudoLabels.Label> labels = PseudoLabels.generate(rows, config.models(), name -> {
-            TrainedModel model = p.trainedModel(name);
-            PromptEncoder encoder = p.encoder(model.text(config.maxLength()));
-            Models.Inference inference = Models.forInference(p.baseModel(), model, config.inference(), log);
-            Predictor predictor = new Predictor(inference.runner(), config.inference(), log);
-            return new PseudoLabels.ModelPredictor() {
-                @Override
-                public Predictions predict(List<Conversation> chunk) {
-                    return predictor.predict(chunk, encoder::encode, "pseudo-label " + name);
-                }
-
-                @Override
-                public void close() {
-                    inference.close();
-                }
-            };
-        }, p.stageDir(stage), config.chunkRows(), log);
+        List<PseudoLabels.Label> labels = config.spark() != null ? viaSpark(p, stage, config, rows, log)
+                : PseudoLabels.generate(rows, config.models(),
+                        name -> PseudoLabelPredictor.open(p, name, config, config.inference(), log),
+                        p.stageDir(stage), config.chunkRows(), log);
         double[] mean = new double[3];
         for (PseudoLabels.Label l : labels) {
             for (int k = 0; k < 3; k++) {
@@ -50,5 +36,26 @@ final class PseudoLabelStage {
                 labels.size(), mean[0], mean[1], mean[2]));
         return new StageSummary(stage, PseudoLabelConfig.KIND, StageSummary.DONE, labels.size(), null, 0, null, null,
                 null, null, p.stageDir(stage).resolve("pseudo_labels.csv").toString());
+    }
+
+    /** The stage as a Spark job ({@code spark} in the config): the same labels, in the rows' order, same file. */
+    private static List<PseudoLabels.Label> viaSpark(Pipeline p, String stage, PseudoLabelConfig config,
+            List<Conversation> rows, Consumer<String> log) throws IOException {
+        ClusterPseudoLabels cluster = ClusterPseudoLabels.find(p.folder().where(stage + ".json"));
+        Map<String, PseudoLabels.Label> byId = PseudoLabels.byId(cluster.run(p.folder(), p.out(), stage,
+                config.spark(), p.inputs().files().unlabeled(), p.stageDir(stage).resolve("spark"), log));
+        List<PseudoLabels.Label> labels = new ArrayList<>(rows.size());
+        for (Conversation row : rows) {
+            PseudoLabels.Label l = byId.get(row.id());
+            if (l == null) {
+                throw new IOException("the Spark job returned no label for id " + row.id());
+            }
+            labels.add(l);
+        }
+        if (byId.size() != rows.size()) {
+            throw new IOException("the Spark job returned " + byId.size() + " labels for " + rows.size() + " rows");
+        }
+        PseudoLabels.write(p.stageDir(stage).resolve("pseudo_labels.csv"), labels);
+        return labels;
     }
 }

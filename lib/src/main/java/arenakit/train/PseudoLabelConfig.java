@@ -14,11 +14,12 @@ import java.util.List;
  * @param maxLength input token budget of every model; null = each model's own training budget (format and
  *     truncation always come from the model's training config)
  * @param chunkRows rows per resumable chunk: an interrupted run redoes at most one chunk per model
+ * @param spark null = this process predicts; set = the stage runs as a Spark job ({@link SparkConfig})
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record PseudoLabelConfig(String kind, @StrictJson.Default("null") String description, List<String> models,
         @StrictJson.Nullable Integer maxLength,
-        InferenceConfig inference, int chunkRows) {
+        InferenceConfig inference, int chunkRows, @StrictJson.Default("null") SparkConfig spark) {
 
     public static final String KIND = "pseudo_labels";
 

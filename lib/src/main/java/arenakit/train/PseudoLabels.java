@@ -104,19 +104,25 @@ public final class PseudoLabels {
         }
         List<Label> out = new ArrayList<>(rows.size());
         for (int i = 0; i < rows.size(); i++) {
-            float[] p = new float[3];
-            float[] z = new float[3];
-            for (int k = 0; k < 3; k++) {
-                p[k] = (float) (sum[i][k] / models.size());
-                z[k] = (float) Math.log(Math.max(p[k], 1e-30));
-            }
-            out.add(new Label(rows.get(i).id(), p, z));
+            out.add(ensemble(rows.get(i).id(), sum[i], models.size()));
         }
         write(dir.resolve("pseudo_labels.csv"), out);
         return out;
     }
 
-    static List<Label> labels(Predictions p) {
+    /** The ensemble's label of a row from the sum of its models' probabilities: their mean, and its logs. */
+    public static Label ensemble(String id, double[] probSum, int models) {
+        float[] p = new float[3];
+        float[] z = new float[3];
+        for (int k = 0; k < 3; k++) {
+            p[k] = (float) (probSum[k] / models);
+            z[k] = (float) Math.log(Math.max(p[k], 1e-30));
+        }
+        return new Label(id, p, z);
+    }
+
+    /** One model's predictions as labels (probabilities and logits as floats, as the chunk files hold them). */
+    public static List<Label> labels(Predictions p) {
         List<Label> out = new ArrayList<>(p.size());
         for (int i = 0; i < p.size(); i++) {
             float[] probs = new float[3];
