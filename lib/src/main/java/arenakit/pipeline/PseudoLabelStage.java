@@ -25,8 +25,8 @@ final class PseudoLabelStage {
                 ? ", with swap TTA" : ""));
         List<PseudoLabels.Label> labels = PseudoLabels.generate(rows, config.models(), name -> {
             TrainedModel model = p.trainedModel(name);
-            PromptEncoder encoder = p.encoder(model.text(config.maxLength()));
-            Models.Inference inference = Models.forInference(p.baseModel(), model, config.inference(), log);
+            PromptEncoder encoder = p.encoderFor(model, config.maxLength());
+            Models.Inference inference = Models.forInference(p.baseModelFor(model), model, config.inference(), log);
             Predictor predictor = new Predictor(inference.runner(), config.inference(), log);
             return new PseudoLabels.ModelPredictor() {
                 @Override

@@ -32,13 +32,24 @@ final class TrainStage {
         if (config.data().sources().contains(TrainConfig.Data.PSEUDO_LABELS)) {
             rows.addAll(pseudoLabeled(p, stage));
         }
+        BaseModels.Base base = p.base(config.model().baseModel());
+        PromptEncoder encoder = p.encoder(base, config.data().text());
         log.accept(rows.size() + " training rows from " + config.data().sources() + ", " + split.holdout().size()
-                + " held-out rows; swap " + config.data().swap() + ", " + config.data().text().format() + " format, "
-                + config.data().text().maxLength() + " tokens max");
-        PromptEncoder encoder = p.encoder(config.data().text());
+                + " held-out rows; swap " + config.data().swap() + ", " + config.data().text().format() + " format in "
+                + "the " + encoder.template().name() + " template, " + encoder.maxLength() + " tokens max ("
+                + encoder.tokenizer().file() + " of base model '" + base.name() + "')");
         Path dir = p.stageDir(stage);
+        Path checkpoint = base.checkpoint();
         TrainedModel init = config.model().loadFrom() == null ? null : p.trainedModel(config.model().loadFrom());
-        try (SequenceClassifier model = Models.forTraining(p.baseModel(), config, init, log)) {
+        if (init != null && init.encoding() != null
+                && !init.encoding().architecture().equals(Architecture.of(checkpoint))) {
+            throw new ConfigException(p.folder().where(stage + ".json") + ": model.load_from '"
+                    + config.model().loadFrom() + "' was trained on base model '" + init.encoding().baseModel()
+                    + "' (" + init.encoding().architecture() + "), this stage fine-tunes '" + base.name() + "' ("
+                    + Architecture.of(checkpoint) + ")");
+        }
+        StageEncoding.write(dir, base.name(), checkpoint, encoder);
+        try (SequenceClassifier model = Models.forTraining(checkpoint, config, init, log)) {
             Trainer trainer = new Trainer(model, config, encoder::encode,
                     config.data().balancedOrder() ? Trainer::balanced : Trainer::shuffled, Models::export, log);
             Trainer.Result result = trainer.fit(rows, split.holdout(), dir, stopAfter);

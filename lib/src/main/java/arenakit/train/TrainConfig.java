@@ -35,9 +35,15 @@ public record TrainConfig(String kind, String description, Model model, Data dat
      * @param lora LoRA settings; null = full fine-tuning of every weight
      * @param loadFrom the stage (or adapter folder) whose trained weights this stage starts from; null = base model
      * @param dtype "auto" (float16 on GPU, float32 on CPU), "float32" or "float16"
+     * @param baseModel the base model this stage fine-tunes: a name in pipeline.json's {@code base_models}; null =
+     *     pipeline.json's {@code base_model}. Its tokenizer and chat template encode the stage's rows
      */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-    public record Model(String head, Lora lora, String loadFrom, String dtype) {
+    public record Model(String head, Lora lora, String loadFrom, String dtype, String baseModel) {
+        public Model(String head, Lora lora, String loadFrom, String dtype) {
+            this(head, lora, loadFrom, dtype, null);
+        }
+
         public Model {
             head = head == null ? "linear" : head;
             dtype = dtype == null ? "auto" : dtype.toLowerCase(Locale.ROOT);
@@ -105,13 +111,22 @@ public record TrainConfig(String kind, String description, Model model, Data dat
      * @param format prompt format: "pab", "papb" or "rounds"
      * @param truncation how an over-long conversation is cut: "proportional" (every turn keeps a share, cuts
      *     marked "......"), "drop-start" or "longest-first"
-     * @param maxLength token budget of one input (rounded down to a multiple of 16)
+     * @param maxLength token budget of one input (rounded down to a multiple of 16), counted with the base model's
+     *     tokenizer
+     * @param template chat template ("gemma", "llama3", "qwen2.5", "qwen2", "chatml"); null = the base model's
      */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-    public record Text(String format, String truncation, int maxLength) {
+    public record Text(String format, String truncation, int maxLength, String template) {
+        public Text(String format, String truncation, int maxLength) {
+            this(format, truncation, maxLength, null);
+        }
+
         public Text {
             require(format, "text.format");
             require(truncation, "text.truncation");
+            if (template != null) {
+                arenakit.text.ChatTemplate.forName(template);
+            }
             if (maxLength <= 0) {
                 throw new IllegalArgumentException("text.max_length must be > 0, got " + maxLength);
             }
