@@ -25,6 +25,11 @@ public record TrainConfig(String kind, String description, Model model, Data dat
         if (data.sources().contains(Data.PSEUDO_LABELS) && distill == null) {
             throw new IllegalArgumentException("data.sources has pseudo_labels but there is no distill section");
         }
+        if (distill != null && !distill.teachers().isEmpty() && !data.sources().contains(Data.TRAIN)
+                && !data.sources().contains(Data.EXTERNAL)) {
+            throw new IllegalArgumentException("distill.teachers teach labeled rows, but data.sources has neither "
+                    + "train nor external");
+        }
     }
 
     /**

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -24,13 +25,28 @@ class PromptEncoderTest {
     static Path dir;
 
     static List<Tokenizer> tokenizers = new ArrayList<>();
+    /**
+     * Each tokenizer with templates it serves: the small one with one template per family (qwen2 and chatml differ
+     * from qwen2.5 only in the system turn), each real one with its family's.
+     */
+    static List<Map.Entry<Tokenizer, ChatTemplate>> pairs = new ArrayList<>();
 
     @BeforeAll
     static void load() throws IOException {
-        tokenizers.add(TestTokenizers.small(dir));
-        Tokenizer gemma = TestTokenizers.gemmaOrNull();
-        if (gemma != null) {
-            tokenizers.add(gemma);
+        Tokenizer small = TestTokenizers.small(dir);
+        tokenizers.add(small);
+        for (ChatTemplate t : List.of(ChatTemplate.GEMMA, ChatTemplate.LLAMA3, ChatTemplate.QWEN2_5)) {
+            pairs.add(Map.entry(small, t));
+        }
+        for (Map.Entry<String, List<ChatTemplate>> real : List.of(
+                Map.entry(Tokenizer.GEMMA, List.of(ChatTemplate.GEMMA)),
+                Map.entry(Tokenizer.LLAMA3, List.of(ChatTemplate.LLAMA3)),
+                Map.entry(Tokenizer.QWEN2_5, List.of(ChatTemplate.QWEN2_5)))) {
+            Tokenizer tok = TestTokenizers.installedOrNull(real.getKey());
+            if (tok != null) {
+                tokenizers.add(tok);
+                real.getValue().forEach(t -> pairs.add(Map.entry(tok, t)));
+            }
         }
     }
 
@@ -68,24 +84,27 @@ class PromptEncoderTest {
 
     @Test
     void everyFormatAndPolicyRespectsTheBudgetAndKeepsTheCue() {
-        for (Tokenizer tok : tokenizers) {
+        for (Map.Entry<Tokenizer, ChatTemplate> pair : pairs) {
+            Tokenizer tok = pair.getKey();
+            ChatTemplate template = pair.getValue();
+            int first = tok.id(template.specialTokens().get(0));
             for (String format : PromptFormat.names()) {
-                List<int[]> full = PromptEncoder.of(tok, format, "proportional", 1 << 20).encodeAll(CASES);
+                List<int[]> full = new PromptEncoder(tok, template, PromptFormat.forName(format),
+                        Truncation.forName("proportional"), 1 << 20).encodeAll(CASES);
                 for (String policy : Truncation.names()) {
                     for (int max : new int[] {256, 1000}) {
-                        PromptEncoder enc = PromptEncoder.of(tok, format, policy, max);
+                        PromptEncoder enc = PromptEncoder.of(tok, template.name(), format, policy, max);
                         List<int[]> batch = enc.encodeAll(CASES, 3);
                         for (int i = 0; i < CASES.size(); i++) {
                             Conversation c = CASES.get(i);
-                            String what = tok.file().getFileName() + " " + format + "/" + policy + "/" + max + " "
-                                    + c.id();
+                            String what = tok.file().getParent().getFileName() + "/" + tok.file().getFileName() + " "
+                                    + template + " " + format + "/" + policy + "/" + max + " " + c.id();
                             int[] ids = batch.get(i);
                             if (max == 256) {
                                 assertArrayEquals(enc.encode(c), ids, what + ": batch and single encoding differ");
                             }
                             assertTrue(ids.length <= enc.maxLength(), what + ": " + ids.length + " tokens");
-                            assertEquals(tok.bos(), ids[0], what);
-                            assertEquals(tok.startOfTurn(), ids[1], what);
+                            assertEquals(first, ids[0], what);
                             int[] cue = enc.verdictCueIds();
                             assertArrayEquals(cue, Arrays.copyOfRange(ids, ids.length - cue.length, ids.length),
                                     what + ": verdict cue not at the end");
@@ -103,12 +122,13 @@ class PromptEncoderTest {
 
     @Test
     void untruncatedLengthFromFieldCountsIsTheEncodedLength() {
-        for (Tokenizer tok : tokenizers) {
+        for (Map.Entry<Tokenizer, ChatTemplate> pair : pairs) {
+            Tokenizer tok = pair.getKey();
             for (String format : PromptFormat.names()) {
-                PromptEncoder enc = PromptEncoder.of(tok, format, "drop-start", 1 << 20);
+                PromptEncoder enc = PromptEncoder.of(tok, pair.getValue().name(), format, "drop-start", 1 << 20);
                 for (Conversation c : CASES) {
                     assertEquals(enc.encode(c).length, enc.untruncatedLength(c, text -> tok.encode(text).length),
-                            tok.file().getFileName() + " " + format + " " + c.id());
+                            tok.file() + " " + pair.getValue() + " " + format + " " + c.id());
                 }
             }
         }

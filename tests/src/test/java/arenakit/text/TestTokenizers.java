@@ -7,7 +7,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Tokenizers for tests: a small word-level one written to a temp dir, and the real Gemma one when installed. */
+/**
+ * Tokenizers for tests: a small word-level one written to a temp dir (with the special tokens of every chat
+ * template), and the real Gemma, Llama-3 and Qwen2.5 ones when environment/setup.sh has installed them.
+ */
 public final class TestTokenizers {
     private TestTokenizers() {}
 
@@ -28,7 +31,16 @@ public final class TestTokenizers {
             words.add("w" + i);
             words.add(String.valueOf(i));
         }
-        return Tokenizer.load(WordLevelTokenizer.write(dir.resolve("tokenizer.json"), words));
+        for (String w : "assistant system You are a helpful Qwen created by Alibaba Cloud".split(" ")) {
+            words.add(w);
+        }
+        return Tokenizer.load(WordLevelTokenizer.write(dir.resolve("tokenizer.json"), words,
+                WordLevelTokenizer.templateSpecials()));
+    }
+
+    /** A real tokenizer by name (gemma, llama3, qwen2.5), or null when environment/setup.sh has not installed it. */
+    public static Tokenizer installedOrNull(String name) throws IOException {
+        return Files.isRegularFile(Tokenizer.installedPath(name)) ? Tokenizer.installed(name) : null;
     }
 
     /** The real Gemma tokenizer, or null when environment/setup.sh has not installed it. */
