@@ -154,6 +154,20 @@ public final class ChatTemplate {
     }
 
     /**
+     * The family template whose special tokens {@code tokenizer} has ({@code gemma}, else {@code llama3}, else
+     * {@code qwen2.5}): for tools that only have a tokenizer, such as the EDA's token counts.
+     */
+    public static ChatTemplate of(Tokenizer tokenizer) {
+        for (ChatTemplate t : List.of(GEMMA, LLAMA3, QWEN2_5)) {
+            if (t.specialTokens().stream().allMatch(s -> tokenizer.find(s).isPresent())) {
+                return t;
+            }
+        }
+        throw new IllegalArgumentException(tokenizer.file() + " has the special tokens of no chat template ("
+                + String.join(", ", names()) + ")");
+    }
+
+    /**
      * The template of a model family by its config.json {@code model_type}: {@code gemma2} and {@code gemma} use
      * {@code gemma}, {@code llama} (Llama-3, Llama-3.1, Llama-architecture reward models) {@code llama3}, {@code qwen2}
      * (Qwen2 and Qwen2.5 share the type) {@code qwen2.5}. Other types need an explicit template.

@@ -31,9 +31,7 @@ public final class TestTokenizers {
             words.add("w" + i);
             words.add(String.valueOf(i));
         }
-        for (String w : "assistant system You are a helpful Qwen created by Alibaba Cloud".split(" ")) {
-            words.add(w);
-        }
+        // the other templates' tokens after the words: the ids of the words stay those of GemmaEncodingGoldenTest
         return Tokenizer.load(WordLevelTokenizer.write(dir.resolve("tokenizer.json"), words,
                 WordLevelTokenizer.templateSpecials()));
     }
