@@ -256,7 +256,7 @@ public final class Pipeline implements AutoCloseable {
             if (!Files.isRegularFile(key)) {
                 throw new IOException("tokenizer file not found: " + key);
             }
-            sha = Tokenizer.sha256(key);
+            sha = arenakit.util.FileHashes.sha256(key);
             tokenizerShas.put(key, sha);
         }
         Tokenizer t = tokenizers.get(sha);

@@ -36,6 +36,12 @@ final class TrainStage {
         if (config.data().sources().contains(TrainConfig.Data.PSEUDO_LABELS)) {
             rows.addAll(pseudoLabeled(p, stage));
         }
+        BaseModels.Base base = p.base(config.model().baseModel());
+        PromptEncoder encoder = p.encoder(base, config.data().text());
+        log.accept(rows.size() + " training rows from " + config.data().sources() + ", " + split.holdout().size()
+                + " held-out rows; swap " + config.data().swap() + ", " + config.data().text().format() + " format in "
+                + "the " + encoder.template().name() + " template, " + encoder.maxLength() + " tokens max ("
+                + encoder.tokenizer().file() + " of base model '" + base.name() + "')");
         TeacherLogits.Report teachers = null;
         if (config.distill() != null && !config.distill().teachers().isEmpty()) {
             TeacherLogits.Result r = TeacherLogits.attach(config.distill().teachers(), config.distill().temperature(),
@@ -45,13 +51,10 @@ final class TrainStage {
             teachers = r.report();
             log.accept(teachers.describe(config.distill().temperature()));
         }
-        BaseModels.Base base = p.base(config.model().baseModel());
-        PromptEncoder encoder = p.encoder(base, config.data().text());
-        log.accept(rows.size() + " training rows from " + config.data().sources() + ", " + split.holdout().size()
-                + " held-out rows; swap " + config.data().swap() + ", " + config.data().text().format() + " format in "
-                + "the " + encoder.template().name() + " template, " + encoder.maxLength() + " tokens max ("
-                + encoder.tokenizer().file() + " of base model '" + base.name() + "')");
         Path dir = p.stageDir(stage);
+        if (teachers != null) {
+            checkTeachersUnchanged(config, dir);
+        }
         Path checkpoint = base.checkpoint();
         TrainedModel init = config.model().loadFrom() == null ? null : p.trainedModel(config.model().loadFrom());
         if (init != null && init.encoding() != null
@@ -76,6 +79,27 @@ final class TrainStage {
                     result.seconds(), result.valLogLoss(), result.valAccuracy(), result.priorLogLoss(), null,
                     dir.toString(), teachers);
         }
+    }
+
+    /**
+     * Records the teacher files' SHA-256 in {@code teachers.json}; when the stage resumes from a checkpoint, the files
+     * must be the ones it started with (else the resumed run would silently learn other targets).
+     */
+    private static void checkTeachersUnchanged(TrainConfig config, Path dir) throws IOException {
+        Map<String, String> now = new java.util.LinkedHashMap<>();
+        for (var t : config.distill().teachers()) {
+            now.put(t.logits(), arenakit.util.FileHashes.sha256(Path.of(t.logits())));
+        }
+        Path file = dir.resolve("teachers.json");
+        if (Files.isRegularFile(file) && Files.isDirectory(dir.resolve("checkpoints"))) {
+            Map<?, ?> before = Json.read(file, Map.class);
+            if (!before.equals(now)) {
+                throw new IOException("the teacher logits files changed since stage " + dir.getFileName() + " started "
+                        + "(" + file + " has their SHA-256 then): delete " + dir.resolve("checkpoints")
+                        + " to start over with the new ones");
+            }
+        }
+        Json.write(file, now);
     }
 
     /** Labeled rows of the data this stage does not train on, by why: their teacher logits are ignored. */

@@ -99,23 +99,9 @@ public final class Tokenizer implements AutoCloseable {
     /** The SHA-256 of the tokenizer.json file (hex), which identifies a tokenizer wherever the file is copied. */
     public synchronized String sha256() throws IOException {
         if (sha256 == null) {
-            sha256 = sha256(file);
+            sha256 = arenakit.util.FileHashes.sha256(file);
         }
         return sha256;
-    }
-
-    /** The SHA-256 of a file's bytes, hex. */
-    public static String sha256(Path file) throws IOException {
-        try (java.io.InputStream in = Files.newInputStream(file)) {
-            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
-            byte[] buffer = new byte[1 << 16];
-            for (int n; (n = in.read(buffer)) > 0; ) {
-                md.update(buffer, 0, n);
-            }
-            return java.util.HexFormat.of().formatHex(md.digest());
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     /** Token ids of {@code text}, no special tokens added, never truncated. */

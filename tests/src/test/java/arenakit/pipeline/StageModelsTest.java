@@ -176,6 +176,20 @@ class StageModelsTest {
     }
 
     @Test
+    void aResumedStageRefusesChangedTeacherLogits() throws Exception {
+        Path config = setup(tmp.resolve("setup"), "other", 1);
+        try (Pipeline p = Pipeline.open(ConfigFolder.of(config.toString()), tmp.resolve("out"), s -> {})) {
+            writeTeachers(p);
+            assertEquals(StageSummary.PAUSED, p.runStage("other1", 1).status());
+            Files.writeString(tmp.resolve("teacher-72b.csv"), "id,logit_a,logit_b,logit_tie\n"
+                    + p.inputs().labeled().get(0).id() + ",1,2,3\n");
+            IOException e = assertThrows(IOException.class, () -> p.runStage("other1", 0));
+            assertTrue(e.getMessage().contains("the teacher logits files changed since stage other1 started"),
+                    e.getMessage());
+        }
+    }
+
+    @Test
     void aStageNamingAnUnknownBaseFailsAtOnce() throws Exception {
         Path config = setup(tmp.resolve("setup"), "other", 1);
         ObjectNode other1 = (ObjectNode) Json.MAPPER.readTree(config.resolve("other1.json").toFile());
