@@ -32,9 +32,22 @@ record StageEncoding(String baseModel, String checkpoint, Architecture architect
     static final String FILE = "encoding.json";
     static final String TOKENIZER = "tokenizer.json";
 
-    /** Writes {@code encoding.json} and the tokenizer copy into a stage folder. */
+    /**
+     * Writes {@code encoding.json} and the tokenizer copy into a stage folder. A stage that resumes from a checkpoint
+     * must encode as it started (same base, tokenizer, template, format, truncation, budget), else it is an error.
+     */
     static StageEncoding write(Path stageDir, String baseModel, Path checkpoint, PromptEncoder encoder)
             throws IOException {
+        StageEncoding e = new StageEncoding(baseModel, checkpoint.toString(), Architecture.of(checkpoint), TOKENIZER,
+                encoder.tokenizer().sha256(), encoder.template().name(), encoder.format().name(),
+                encoder.truncation().name(), encoder.maxLength());
+        Optional<StageEncoding> before = read(stageDir);
+        if (before.isPresent() && Files.isDirectory(stageDir.resolve("checkpoints"))
+                && !before.get().withCheckpoint(e.checkpoint()).equals(e)) {
+            throw new IOException(stageDir.resolve(FILE) + ": stage " + stageDir.getFileName() + " started with "
+                    + before.get() + " and would resume with " + e + " (pipeline.json's base model, tokenizer or "
+                    + "template changed): delete " + stageDir.resolve("checkpoints") + " to start over");
+        }
         Path copy = stageDir.resolve(TOKENIZER);
         Path source = encoder.tokenizer().file().toAbsolutePath().normalize();
         if (!source.equals(copy.toAbsolutePath().normalize())) {
@@ -42,11 +55,13 @@ record StageEncoding(String baseModel, String checkpoint, Architecture architect
             Files.copy(source, tmp, StandardCopyOption.REPLACE_EXISTING);
             Files.move(tmp, copy, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         }
-        StageEncoding e = new StageEncoding(baseModel, checkpoint.toString(), Architecture.of(checkpoint), TOKENIZER,
-                encoder.tokenizer().sha256(), encoder.template().name(), encoder.format().name(),
-                encoder.truncation().name(), encoder.maxLength());
         Json.write(stageDir.resolve(FILE), e);
         return e;
+    }
+
+    private StageEncoding withCheckpoint(String path) {
+        return new StageEncoding(baseModel, path, architecture, tokenizer, tokenizerSha256, template, format,
+                truncation, maxLength);
     }
 
     /** The folder's record, if it has one (stage folders written before it existed have none). */

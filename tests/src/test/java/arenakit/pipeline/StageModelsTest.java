@@ -175,12 +175,25 @@ class StageModelsTest {
         }
     }
 
+    /** A paused stage resumes only with the inputs it started with: the same encoding and teacher files. */
     @Test
-    void aResumedStageRefusesChangedTeacherLogits() throws Exception {
+    void aResumedStageRefusesChangedInputs() throws Exception {
         Path config = setup(tmp.resolve("setup"), "other", 1);
-        try (Pipeline p = Pipeline.open(ConfigFolder.of(config.toString()), tmp.resolve("out"), s -> {})) {
+        Path out = tmp.resolve("out");
+        try (Pipeline p = Pipeline.open(ConfigFolder.of(config.toString()), out, s -> {})) {
             writeTeachers(p);
             assertEquals(StageSummary.PAUSED, p.runStage("other1", 1).status());
+        }
+        Path file = config.resolve("pipeline.json");
+        String original = Files.readString(file);
+        Files.writeString(file, original.replace("\"llama3\"", "\"chatml\""));
+        try (Pipeline p = Pipeline.open(ConfigFolder.of(config.toString()), out, s -> {})) {
+            IOException e = assertThrows(IOException.class, () -> p.runStage("other1", 0));
+            assertTrue(e.getMessage().contains("would resume with") && e.getMessage().contains("template=chatml"),
+                    e.getMessage());
+        }
+        Files.writeString(file, original);
+        try (Pipeline p = Pipeline.open(ConfigFolder.of(config.toString()), out, s -> {})) {
             Files.writeString(tmp.resolve("teacher-72b.csv"), "id,logit_a,logit_b,logit_tie\n"
                     + p.inputs().labeled().get(0).id() + ",1,2,3\n");
             IOException e = assertThrows(IOException.class, () -> p.runStage("other1", 0));
