@@ -58,26 +58,17 @@ class ChatTemplateTest {
         return new PromptEncoder(tok, t, f, Truncation.forName("proportional"), 1 << 20).encode(c);
     }
 
-    private static final java.util.Map<String, Tokenizer> REAL = new java.util.HashMap<>();
-
-    /** A real tokenizer, loaded once for the class; the test is skipped when setup has not installed it. */
-    private static synchronized Tokenizer realOrNull(String name) throws IOException {
-        if (!REAL.containsKey(name)) {
-            REAL.put(name, TestTokenizers.installedOrNull(name));
-        }
-        return REAL.get(name);
+    private static Tokenizer realOrNull(String name) throws IOException {
+        return TestTokenizers.shared(name);
     }
 
+    /** A real tokenizer (shared, not closed here); the test is skipped when setup has not installed it. */
     private static Tokenizer real(String name) throws IOException {
         Tokenizer tok = realOrNull(name);
         Assumptions.assumeTrue(tok != null, name + " tokenizer not installed (run bash environment/setup.sh)");
         return tok;
     }
 
-    @org.junit.jupiter.api.AfterAll
-    static void close() {
-        REAL.values().stream().filter(java.util.Objects::nonNull).forEach(Tokenizer::close);
-    }
 
     /** The user content as the HF template sees it: the format's prefix, body texts and suffix, joined. */
     private static String content(PromptFormat f, Conversation c) {

@@ -58,11 +58,10 @@ class GemmaEncodingGoldenTest {
 
     @Test
     void realGemmaTokenizer() throws Exception {
-        try (Tokenizer tok = TestTokenizers.gemmaOrNull()) {
-            Assumptions.assumeTrue(tok != null, "Gemma tokenizer not installed (run bash environment/setup.sh)");
-            assertEquals("bca1a8ceeb9f33e8f4d8f0ffd3d2857810f16c107c268c92a3711baf706e3f38",
-                    digest(tok, PromptEncoderTest.CASES, 1000));
-        }
+        Tokenizer tok = TestTokenizers.shared(Tokenizer.GEMMA);
+        Assumptions.assumeTrue(tok != null, "Gemma tokenizer not installed (run bash environment/setup.sh)");
+        assertEquals("bca1a8ceeb9f33e8f4d8f0ffd3d2857810f16c107c268c92a3711baf706e3f38",
+                digest(tok, PromptEncoderTest.CASES, 1000));
     }
 
     @Test
@@ -70,10 +69,9 @@ class GemmaEncodingGoldenTest {
         Path sample = Path.of(System.getProperty("arena.home", ".."), "..", "shared", "data", "lmsys-sample",
                 "train_sample.csv").normalize();
         Assumptions.assumeTrue(Files.isRegularFile(sample), "../shared/data/lmsys-sample not present: " + sample);
-        try (Tokenizer tok = TestTokenizers.gemmaOrNull()) {
-            Assumptions.assumeTrue(tok != null, "Gemma tokenizer not installed (run bash environment/setup.sh)");
-            assertEquals("6983a7523075d52536adca10a587a6d21f9e8255c51ed022dd07a08ca864cdfe",
-                    digest(tok, KaggleCsv.readTrain(sample).rows().subList(0, 60), 512));
-        }
+        Tokenizer tok = TestTokenizers.shared(Tokenizer.GEMMA);
+        Assumptions.assumeTrue(tok != null, "Gemma tokenizer not installed (run bash environment/setup.sh)");
+        assertEquals("6983a7523075d52536adca10a587a6d21f9e8255c51ed022dd07a08ca864cdfe",
+                digest(tok, KaggleCsv.readTrain(sample).rows().subList(0, 60), 512));
     }
 }

@@ -36,6 +36,19 @@ public final class TestTokenizers {
                 WordLevelTokenizer.templateSpecials()));
     }
 
+    private static final java.util.Map<String, Tokenizer> SHARED = new java.util.HashMap<>();
+
+    /**
+     * A real tokenizer by name, loaded once for all test classes of the run (do not close it: loading the Gemma file
+     * takes seconds), or null when environment/setup.sh has not installed it.
+     */
+    public static synchronized Tokenizer shared(String name) throws IOException {
+        if (!SHARED.containsKey(name)) {
+            SHARED.put(name, installedOrNull(name));
+        }
+        return SHARED.get(name);
+    }
+
     /** A real tokenizer by name (gemma, llama3, qwen2.5), or null when environment/setup.sh has not installed it. */
     public static Tokenizer installedOrNull(String name) throws IOException {
         return Files.isRegularFile(Tokenizer.installedPath(name)) ? Tokenizer.installed(name) : null;
