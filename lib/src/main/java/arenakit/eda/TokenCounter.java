@@ -2,6 +2,7 @@ package arenakit.eda;
 
 import arenakit.data.Conversation;
 import arenakit.data.Turn;
+import arenakit.text.ChatTemplate;
 import arenakit.text.PromptEncoder;
 import arenakit.text.Tokenizer;
 import arenakit.util.Progress;
@@ -39,7 +40,8 @@ final class TokenCounter {
     }
 
     static TokenCounts count(String splitName, List<Conversation> rows, Tokenizer tokenizer, String format) {
-        PromptEncoder encoder = PromptEncoder.of(tokenizer, format, "longest-first", UNLIMITED);
+        PromptEncoder encoder = PromptEncoder.of(tokenizer, ChatTemplate.of(tokenizer).name(), format, "longest-first",
+                UNLIMITED);
         int n = rows.size();
         int[][] fields = new int[FIELDS.size()][n];
         int[] modelInput = new int[n];

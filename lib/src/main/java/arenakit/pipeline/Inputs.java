@@ -30,6 +30,7 @@ final class Inputs {
     private List<Conversation> unlabeled;
     private DataSet test;
     private final Map<TrainConfig.Holdout, Split> splits = new HashMap<>();
+    private final Set<String> droppedExternal = new java.util.LinkedHashSet<>();
 
     /** Resolved paths; {@code solution} (the test labels) only for the embedded sample. */
     record Files(Path train, Path test, Path sampleSubmission, Path solution, List<Path> external,
@@ -88,6 +89,12 @@ final class Inputs {
         return new Split(kept, split.holdout());
     }
 
+    /** Ids of external rows dropped as duplicates of train rows (after {@link #labeled}). */
+    synchronized Set<String> droppedExternal() {
+        labeled();
+        return Set.copyOf(droppedExternal);
+    }
+
     /** Unlabeled pairs for pseudo-labels, responses placed at random sides. */
     synchronized List<Conversation> unlabeled() {
         if (unlabeled == null) {
@@ -111,6 +118,7 @@ final class Inputs {
     private List<Conversation> dedupAgainst(List<Conversation> seen, DataSet external, Path file) {
         Dedup.Result r = Dedup.againstTrain(external.rows(), seen);
         log.accept(file.getFileName() + ": " + r);
+        r.dropped().forEach(c -> droppedExternal.add(c.id()));
         return r.kept();
     }
 }

@@ -2,6 +2,7 @@ package arenakit.pipeline;
 
 import ai.djl.pytorch.jni.JniUtils;
 import arenakit.infer.SubmissionConfig;
+import arenakit.text.ChatTemplate;
 import arenakit.text.PromptEncoder;
 import arenakit.text.Tokenizer;
 import arenakit.train.PseudoLabelConfig;
@@ -43,10 +44,11 @@ public final class Pipeline implements AutoCloseable {
     private final Path out;
     private final Consumer<String> log;
     private final Map<String, Object> stageConfigs = new HashMap<>();
-    private final Map<TrainConfig.Text, PromptEncoder> encoders = new HashMap<>();
+    private final Map<EncoderKey, PromptEncoder> encoders = new HashMap<>();
+    private final Map<String, Tokenizer> tokenizers = new HashMap<>(); // by the SHA-256 of the file
+    private final Map<Path, String> tokenizerShas = new HashMap<>();
+    private final BaseModels bases;
     private Inputs inputs;
-    private Tokenizer tokenizer;
-    private Path baseModel;
     private OutputLock lock;
     private int lockDepth;
 
@@ -55,6 +57,7 @@ public final class Pipeline implements AutoCloseable {
         this.experiment = experiment;
         this.out = out.toAbsolutePath().normalize();
         this.log = log;
+        this.bases = new BaseModels(this, experiment, folder.where("pipeline.json"));
     }
 
     /**
@@ -81,6 +84,11 @@ public final class Pipeline implements AutoCloseable {
                 try {
                     List<StrictJson.Defaulted> d = new ArrayList<>();
                     Object config = readStage(folder, stage, d);
+                    if (config instanceof TrainConfig t && !p.bases.has(t.model().baseModel())) {
+                        throw new ConfigException(folder.where(stage + ".json") + ": model.base_model '"
+                                + t.model().baseModel() + "' is not a base model of " + folder.where("pipeline.json")
+                                + " (null = base_model; base_models has " + experiment.baseModels().keySet() + ")");
+                    }
                     p.stageConfigs.put(stage, config);
                     if (config instanceof PseudoLabelConfig c && c.spark() != null) {
                         ClusterPseudoLabels.find(folder.where(stage + ".json")); // the Spark module, before anything runs
@@ -314,9 +322,7 @@ public final class Pipeline implements AutoCloseable {
 
     @Override
     public void close() {
-        if (tokenizer != null) {
-            tokenizer.close();
-        }
+        tokenizers.values().forEach(Tokenizer::close);
     }
 
     // ---------------------------------------------------------------- shared by the stages
@@ -356,20 +362,139 @@ public final class Pipeline implements AutoCloseable {
         return inputs;
     }
 
-    synchronized Tokenizer tokenizer() throws IOException {
-        if (tokenizer == null) {
-            tokenizer = Tokenizers.load(experiment, this);
-        }
-        return tokenizer;
+    /** The tokenizer of pipeline.json's {@code base_model}. */
+    Tokenizer tokenizer() throws IOException {
+        return bases.get(null).tokenizer();
     }
 
-    synchronized PromptEncoder encoder(TrainConfig.Text text) throws IOException {
-        PromptEncoder e = encoders.get(text);
+    /** A base model of the setup by name (null = pipeline.json's {@code base_model}). */
+    BaseModels.Base base(String name) {
+        return bases.get(name);
+    }
+
+    /** The tokenizer in a tokenizer.json file, loaded once per content (files with the same bytes share one). */
+    synchronized Tokenizer tokenizerAt(Path file) throws IOException {
+        Path key = file.toAbsolutePath().normalize();
+        String sha = tokenizerShas.get(key);
+        if (sha == null) {
+            if (!Files.isRegularFile(key)) {
+                throw new IOException("tokenizer file not found: " + key);
+            }
+            sha = arenakit.util.Fingerprint.ofFile(key);
+            tokenizerShas.put(key, sha);
+        }
+        Tokenizer t = tokenizers.get(sha);
+        if (t == null) {
+            t = Tokenizer.load(key);
+            tokenizers.put(sha, t);
+        }
+        return t;
+    }
+
+    /** Rows encoded for pipeline.json's {@code base_model} ({@code text.template}, else its template). */
+    PromptEncoder encoder(TrainConfig.Text text) throws IOException {
+        return encoder(bases.get(null), text);
+    }
+
+    /** Rows encoded for {@code base}: its tokenizer, {@code text.template} (else the base's template). */
+    PromptEncoder encoder(BaseModels.Base base, TrainConfig.Text text) throws IOException {
+        ChatTemplate template = text.template() != null ? ChatTemplate.forName(text.template()) : base.template();
+        return encoder(base.tokenizer(), template, text.format(), text.truncation(), text.maxLength());
+    }
+
+    private synchronized PromptEncoder encoder(Tokenizer tokenizer, ChatTemplate template, String format,
+            String truncation, int maxLength) throws IOException {
+        EncoderKey key = new EncoderKey(tokenizer.sha256(), template.name(), format, truncation, maxLength);
+        PromptEncoder e = encoders.get(key);
         if (e == null) {
-            e = PromptEncoder.of(tokenizer(), text.format(), text.truncation(), text.maxLength());
-            encoders.put(text, e);
+            e = PromptEncoder.of(tokenizer, template.name(), format, truncation, maxLength);
+            encoders.put(key, e);
         }
         return e;
+    }
+
+    private record EncoderKey(String tokenizer, String template, String format, String truncation, int maxLength) {}
+
+    /**
+     * The encoder a trained model's rows need: the tokenizer, chat template, format and truncation it was trained
+     * with (its stage folder's encoding.json and tokenizer copy), at its training budget or {@code maxLength}.
+     * Each model of an ensemble encodes with its own. A bare PEFT adapter, or a stage folder written before
+     * encoding.json existed, is encoded as its config says for this setup's base models.
+     */
+    PromptEncoder encoderFor(TrainedModel model, Integer maxLength) throws IOException {
+        TrainConfig.Text text = model.text(maxLength);
+        StageEncoding e = model.encoding();
+        if (e == null) {
+            return encoder(bases.get(model.config().model().baseModel()), text);
+        }
+        Tokenizer tokenizer = trainedTokenizer(model, e);
+        return encoder(tokenizer, ChatTemplate.forName(e.template()), e.format(), e.truncation(),
+                maxLength != null ? maxLength : e.maxLength());
+    }
+
+    /** The stage folder's tokenizer copy, or a base's tokenizer with the same bytes when the copy is absent. */
+    private Tokenizer trainedTokenizer(TrainedModel model, StageEncoding e) throws IOException {
+        Path copy = model.dir().resolve(e.tokenizer());
+        if (java.nio.file.Files.isRegularFile(copy)) {
+            Tokenizer t = tokenizerAt(copy);
+            if (!t.sha256().equals(e.tokenizerSha256())) {
+                throw new IOException(copy + " is not the tokenizer " + model.dir() + " was trained with (SHA-256 "
+                        + t.sha256() + ", encoding.json says " + e.tokenizerSha256() + ")");
+            }
+            return t;
+        }
+        for (BaseModels.Base b : bases.all()) {
+            try {
+                if (b.tokenizer().sha256().equals(e.tokenizerSha256())) {
+                    return b.tokenizer();
+                }
+            } catch (IOException | ConfigException ignored) {
+                // a base whose tokenizer is not at hand here cannot be the one
+            }
+        }
+        throw new IOException(model.dir() + " has no " + e.tokenizer() + " and no base model of this setup has the "
+                + "tokenizer it was trained with (SHA-256 " + e.tokenizerSha256() + "): copy the stage folder whole");
+    }
+
+    /**
+     * The base checkpoint a trained model runs on here: the base of this setup with the name it was trained on
+     * (its shape must match), else the checkpoint where it was trained if that is still there, else the one base of
+     * this setup with its family and shape. A model without encoding.json uses its config's base model.
+     */
+    Path baseModelFor(TrainedModel model) throws IOException {
+        StageEncoding e = model.encoding();
+        if (e == null) {
+            return bases.get(model.config().model().baseModel()).checkpoint();
+        }
+        if (bases.has(e.baseModel())) {
+            BaseModels.Base b = bases.get(e.baseModel());
+            Architecture here = b.architecture();
+            if (!here.equals(e.architecture())) {
+                throw new IOException(model.dir() + " was trained on base model '" + e.baseModel() + "' ("
+                        + e.architecture() + "), but this setup's '" + e.baseModel() + "' is " + b.checkpoint() + " ("
+                        + here + ")");
+            }
+            return b.checkpoint();
+        }
+        Path trained = Path.of(e.checkpoint());
+        if (Files.isRegularFile(trained.resolve("config.json")) && Architecture.of(trained).equals(e.architecture())) {
+            return trained;
+        }
+        List<BaseModels.Base> same = new ArrayList<>();
+        for (BaseModels.Base b : bases.all()) {
+            if (b.architecture().equals(e.architecture())) {
+                same.add(b);
+            }
+        }
+        if (same.size() == 1) {
+            log("model").accept(model.name() + ": trained on base model '" + e.baseModel() + "' (" + e.architecture()
+                    + "), run on this setup's '" + same.get(0).name() + "', the one of that shape");
+            return same.get(0).checkpoint();
+        }
+        throw new IOException(model.dir() + " was trained on base model '" + e.baseModel() + "' at " + e.checkpoint()
+                + " (" + e.architecture() + "); this setup has " + (same.isEmpty() ? "no base model of that shape"
+                : "several of that shape " + same) + ": name one '" + e.baseModel() + "' in pipeline.json's "
+                + "base_models");
     }
 
     /**
@@ -405,12 +530,8 @@ public final class Pipeline implements AutoCloseable {
         return TrainedModel.of(ref, dir);
     }
 
-    /** The base checkpoint folder (the tiny random one is written on first use). */
-    synchronized Path baseModel() throws IOException {
-        if (baseModel == null) {
-            baseModel = Models.baseCheckpoint(experiment.baseModel(), tokenizer(), out.resolve("base-model"),
-                    log("model"));
-        }
-        return baseModel;
+    /** The checkpoint folder of pipeline.json's {@code base_model} (the tiny random one is written on first use). */
+    Path baseModel() throws IOException {
+        return bases.get(null).checkpoint();
     }
 }

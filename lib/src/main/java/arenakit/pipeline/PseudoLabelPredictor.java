@@ -45,9 +45,8 @@ public final class PseudoLabelPredictor implements AutoCloseable {
                     + PseudoLabelConfig.KIND + " (stages: " + p.experiment().stages() + ")");
         }
         PseudoLabelPredictor predictor = new PseudoLabelPredictor(p, stage, config, p.log(stage));
-        p.baseModel();
         for (String model : config.models()) {
-            p.trainedModel(model);
+            p.baseModelFor(p.trainedModel(model)); // writes a tiny base model once, checks a copied stage's base
         }
         predictor.firstEncoder = predictor.encoder(config.models().get(0));
         return predictor;
@@ -113,8 +112,8 @@ public final class PseudoLabelPredictor implements AutoCloseable {
     static PseudoLabels.ModelPredictor open(Pipeline p, String name, PseudoLabelConfig config, InferenceConfig settings,
             Consumer<String> log) throws IOException {
         TrainedModel model = p.trainedModel(name);
-        PromptEncoder encoder = p.encoder(model.text(config.maxLength()));
-        Models.Inference inference = Models.forInference(p.baseModel(), model, settings, log);
+        PromptEncoder encoder = p.encoderFor(model, config.maxLength());
+        Models.Inference inference = Models.forInference(p.baseModelFor(model), model, settings, log);
         Predictor predictor = new Predictor(inference.runner(), settings, log);
         return new PseudoLabels.ModelPredictor() {
             @Override
@@ -135,7 +134,7 @@ public final class PseudoLabelPredictor implements AutoCloseable {
     }
 
     private PromptEncoder encoder(String model) throws IOException {
-        return pipeline.encoder(pipeline.trainedModel(model).text(config.maxLength()));
+        return pipeline.encoderFor(pipeline.trainedModel(model), config.maxLength());
     }
 
     /** Frees the loaded model (the setup stays open). */

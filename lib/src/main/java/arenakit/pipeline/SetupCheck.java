@@ -8,6 +8,7 @@ import arenakit.infer.InferenceConfig;
 import arenakit.infer.SubmissionConfig;
 import arenakit.model.Placement;
 import arenakit.train.PseudoLabelConfig;
+import arenakit.text.Tokenizer;
 import arenakit.train.TrainConfig;
 import arenakit.util.ArenaHome;
 import arenakit.util.Engines;
@@ -124,48 +125,61 @@ final class SetupCheck {
         problems.add(message);
     }
 
+    /** Every base model: pipeline.json's {@code base_model} and each {@code base_models} entry. */
     private void baseModel() {
-        ExperimentConfig.BaseModel base = p.experiment().baseModel();
+        baseLayers = baseModel(p.experiment().baseModel(), "base_model");
+        p.experiment().baseModels().forEach((name, b) -> baseModel(b.baseModel(), "base_models." + name));
+    }
+
+    /** Checks one base model's files (or tiny sizes) without loading weights; returns its layer count, or null. */
+    private Integer baseModel(ExperimentConfig.BaseModel base, String field) {
+        String where = p.folder().where("pipeline.json");
         try {
             if (base.tiny() != null) {
                 Models.checkTiny(base.tiny());
-                baseLayers = base.tiny().numHiddenLayers();
-            } else {
-                Path dir = Path.of(base.checkpoint()).toAbsolutePath().normalize();
-                if (!Files.isDirectory(dir)) {
-                    problem(p.folder().where("pipeline.json") + ": 'base_model.checkpoint' " + dir
-                            + " does not exist (a Hugging Face model folder: config.json + *.safetensors)");
-                    return;
-                }
-                baseLayers = Models.checkBaseCheckpoint(dir);
+                return base.tiny().numHiddenLayers();
             }
+            Path dir = Path.of(base.checkpoint()).toAbsolutePath().normalize();
+            if (!Files.isDirectory(dir)) {
+                problem(where + ": '" + field + ".checkpoint' " + dir
+                        + " does not exist (a Hugging Face model folder: config.json + *.safetensors)");
+                return null;
+            }
+            return Models.checkBaseCheckpoint(dir);
         } catch (IOException | RuntimeException e) {
-            problem((base.tiny() != null ? p.folder().where("pipeline.json") + ": 'base_model.tiny': " : "base model: ")
-                    + Errors.message(e));
+            problem((base.tiny() != null ? where + ": '" + field + ".tiny': " : "base model: ") + Errors.message(e));
+            return null;
         }
     }
 
+    /** Every base model's tokenizer: pipeline.json's {@code tokenizer} and each {@code base_models} entry's. */
     private void tokenizer() {
-        String spec = p.experiment().tokenizer();
-        String at = p.folder().where("pipeline.json") + ": 'tokenizer' ";
+        String where = p.folder().where("pipeline.json");
+        tokenizer(p.experiment().tokenizer(), p.experiment().baseModel(), where + ": 'tokenizer' ");
+        p.experiment().baseModels().forEach((name, b) ->
+                tokenizer(b.tokenizer(), b.baseModel(), where + ": 'base_models." + name + ".tokenizer' "));
+    }
+
+    private void tokenizer(String spec, ExperimentConfig.BaseModel base, String at) {
         if (spec == null) {
-            if (p.experiment().baseModel().checkpoint() == null) {
-                problem(at + "is null, but a tiny base model has no tokenizer of its own: use \"sample\", "
-                        + "\"gemma\" or a tokenizer.json path");
+            if (base.checkpoint() == null) {
+                problem(at + "is null, but a tiny base model has no tokenizer of its own: use \"sample\", one of "
+                        + Tokenizer.installedNames() + " or a tokenizer.json path");
                 return;
             }
-            Path file = Path.of(p.experiment().baseModel().checkpoint()).resolve("tokenizer.json");
+            Path file = Path.of(base.checkpoint()).resolve("tokenizer.json");
             if (Files.isDirectory(file.getParent()) && !Files.isRegularFile(file)) {
                 problem(at + "is null (the checkpoint's own), but " + file + " does not exist");
             }
-        } else if (spec.equals(Tokenizers.GEMMA)) {
-            if (!Files.isRegularFile(ArenaHome.gemmaTokenizer())) {
-                problem(at + "\"gemma\": the Gemma tokenizer is not installed at " + ArenaHome.gemmaTokenizer()
+        } else if (Tokenizer.installedNames().contains(spec)) {
+            Path installed = Tokenizer.installedPath(spec);
+            if (!Files.isRegularFile(installed)) {
+                problem(at + "\"" + spec + "\": that tokenizer is not installed at " + installed
                         + "; run bash environment/setup.sh, or give a tokenizer.json path");
             }
         } else if (!spec.equals(Tokenizers.SAMPLE) && !Files.isRegularFile(Path.of(spec))) {
-            problem(at + Path.of(spec).toAbsolutePath() + " does not exist (\"sample\", \"gemma\", null or a "
-                    + "tokenizer.json path)");
+            problem(at + Path.of(spec).toAbsolutePath() + " does not exist (\"sample\", one of "
+                    + Tokenizer.installedNames() + ", null or a tokenizer.json path)");
         }
     }
 

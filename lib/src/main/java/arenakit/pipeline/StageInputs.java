@@ -27,14 +27,20 @@ final class StageInputs {
         Fingerprint.Builder b = Fingerprint.builder();
         Inputs.Files files = p.inputs().files();
         Object config = p.stageConfig(stage);
-        b.file("tokenizer", p.tokenizer().file());
         if (config == null) { // eda: the data and the prompt format it counts tokens in
+            b.file("tokenizer", p.tokenizer().file());
             b.json("config", firstFormat(p));
             b.file("data.train", files.train()).file("data.test", files.test());
             return b.build();
         }
-        b.json("config", config).tree("base model", p.baseModel());
+        b.json("config", config);
         if (config instanceof TrainConfig t) {
+            BaseModels.Base base = p.base(t.model().baseModel()); // the stage's own base, tokenizer and template
+            b.file("tokenizer", base.tokenizer().file()).tree("base model", base.checkpoint())
+                    .text("template", p.encoder(base, t.data().text()).template().name());
+            if (t.distill() != null) {
+                b.files("distill.teachers", t.distill().teachers().stream().map(x -> Path.of(x.logits())).toList());
+            }
             b.file("data.train", files.train()).files("data.external", files.external());
             if (t.model().loadFrom() != null) {
                 reference(p, b, t.model().loadFrom());
@@ -44,11 +50,13 @@ final class StageInputs {
                 reference(p, b, p.pseudoLabelSource(stage));
             }
         } else if (config instanceof PseudoLabelConfig pl) {
+            b.tree("base model", p.baseModel());
             b.files("data.unlabeled", files.unlabeled());
             for (String m : pl.models()) {
                 reference(p, b, m);
             }
         } else if (config instanceof SubmissionConfig s) {
+            b.tree("base model", p.baseModel());
             b.file("data.test", files.test()).file("data.sample_submission", files.sampleSubmission());
             for (String m : s.models()) {
                 reference(p, b, m);

@@ -1,5 +1,6 @@
 package arenakit.pipeline;
 
+import arenakit.train.TeacherLogits;
 import arenakit.util.Json;
 import arenakit.util.StrictJson;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
@@ -25,12 +26,20 @@ import tech.tablesaw.api.Table;
  * @param priorLogLoss log loss of the constant class prior on the same fold: the bar to beat
  * @param testLogLoss the submission's log loss on the test labels, where they are known (the embedded sample's
  *     solution.csv)
+ * @param teacherLogits a training stage with {@code distill.teachers}: how many rows were distilled, how many
+ *     trained on plain cross-entropy, which were ignored
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record StageSummary(String stage, String kind, String status, long rows, @StrictJson.Nullable Long steps,
         double seconds, @StrictJson.Nullable Double valLogLoss, @StrictJson.Nullable Double valAccuracy,
         @StrictJson.Nullable Double priorLogLoss, @StrictJson.Nullable Double testLogLoss,
-        @StrictJson.Nullable String output) {
+        @StrictJson.Nullable String output, @StrictJson.Default("null") TeacherLogits.Report teacherLogits) {
+
+    public StageSummary(String stage, String kind, String status, long rows, Long steps, double seconds,
+            Double valLogLoss, Double valAccuracy, Double priorLogLoss, Double testLogLoss, String output) {
+        this(stage, kind, status, rows, steps, seconds, valLogLoss, valAccuracy, priorLogLoss, testLogLoss, output,
+                null);
+    }
 
     public static final String FILE = "summary.json";
     public static final String DONE = "done";
@@ -39,7 +48,7 @@ public record StageSummary(String stage, String kind, String status, long rows, 
 
     public StageSummary withSeconds(double s) {
         return new StageSummary(stage, kind, status, rows, steps, s, valLogLoss, valAccuracy, priorLogLoss, testLogLoss,
-                output);
+                output, teacherLogits);
     }
 
     public static Optional<StageSummary> read(Path stageDir) throws IOException {

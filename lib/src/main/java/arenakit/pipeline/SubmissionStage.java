@@ -58,8 +58,8 @@ final class SubmissionStage {
         double[][] sum = new double[rows.size()][3];
         for (String name : config.models()) {
             TrainedModel model = p.trainedModel(name);
-            PromptEncoder encoder = p.encoder(model.text(config.maxLength()));
-            try (Models.Inference runner = Models.forInference(p.baseModel(), model, inference, log)) {
+            PromptEncoder encoder = p.encoderFor(model, config.maxLength());
+            try (Models.Inference runner = Models.forInference(p.baseModelFor(model), model, inference, log)) {
                 Predictions predictions = new Predictor(runner.runner(), inference, log)
                         .predict(rows, encoder::encode, "predict " + name);
                 for (int i = 0; i < rows.size(); i++) {

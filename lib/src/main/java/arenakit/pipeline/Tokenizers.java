@@ -2,6 +2,7 @@ package arenakit.pipeline;
 
 import arenakit.data.Conversation;
 import arenakit.data.Turn;
+import arenakit.text.ChatTemplate;
 import arenakit.text.Layout;
 import arenakit.text.PromptEncoder;
 import arenakit.text.PromptFormat;
@@ -15,19 +16,29 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** The setup's tokenizer: a file, the real Gemma one, the checkpoint's own, or a word-level one of the data. */
+/**
+ * A base model's tokenizer: a file, a real one that setup installs ({@code gemma}, {@code llama3}, {@code qwen2.5}),
+ * the checkpoint's own, or a word-level one of the data ({@code sample}).
+ */
 final class Tokenizers {
     /** What Hugging Face's Whitespace pre-tokenizer splits on: runs of word characters, runs of other symbols. */
     private static final Pattern WORDS = Pattern.compile("\\w+|[^\\w\\s]+", Pattern.UNICODE_CHARACTER_CLASS);
     static final String SAMPLE = "sample";
-    static final String GEMMA = "gemma";
 
     private Tokenizers() {}
+
+    private static void fixedText(Layout l, java.util.function.Consumer<String> sink) {
+        for (List<Segment> part : List.of(l.prefix(), l.body(), l.suffix())) {
+            part.stream().filter(s -> s.kind() == Segment.Kind.FIXED).forEach(s -> sink.accept(s.text()));
+        }
+    }
 
     private static void count(Map<String, Integer> counts, String... texts) {
         for (String s : texts) {
@@ -40,21 +51,27 @@ final class Tokenizers {
         }
     }
 
-    static Tokenizer load(ExperimentConfig experiment, Pipeline p) throws IOException {
-        String spec = experiment.tokenizer();
+    /** The tokenizer.json file {@code spec} names for a base model ({@code where} names the config field). */
+    static Path file(String spec, ExperimentConfig.BaseModel base, String where, Pipeline p) throws IOException {
         if (spec == null) {
-            String ckpt = experiment.baseModel().checkpoint();
-            if (ckpt == null) {
-                throw new ConfigException("pipeline.json: a tiny base model needs a 'tokenizer' (sample, gemma or a "
-                        + "tokenizer.json path)");
+            if (base.checkpoint() == null) {
+                throw new ConfigException(where + ": a tiny base model needs a 'tokenizer' (" + SAMPLE + ", "
+                        + String.join(", ", Tokenizer.installedNames()) + " or a tokenizer.json path)");
             }
-            return Tokenizer.load(Path.of(ckpt).resolve("tokenizer.json"));
+            return Path.of(base.checkpoint()).resolve("tokenizer.json");
         }
-        return switch (spec) {
-            case GEMMA -> Tokenizer.gemma();
-            case SAMPLE -> Tokenizer.load(sampleVocabulary(p));
-            default -> Tokenizer.load(Path.of(spec));
-        };
+        if (spec.equals(SAMPLE)) {
+            return sampleVocabulary(p);
+        }
+        if (Tokenizer.installedNames().contains(spec)) {
+            Path installed = Tokenizer.installedPath(spec);
+            if (!Files.isRegularFile(installed)) {
+                throw new IOException("the " + spec + " tokenizer is not installed at " + installed
+                        + "; run: bash environment/setup.sh (or name a tokenizer.json path)");
+            }
+            return installed;
+        }
+        return Path.of(spec);
     }
 
     /**
@@ -70,7 +87,9 @@ final class Tokenizers {
         List<Path> sources = new ArrayList<>(List.of(in.files().train(), in.files().test()));
         sources.addAll(in.files().external());
         sources.addAll(in.files().unlabeled());
-        Fingerprint made = Fingerprint.builder().files("data", sources).build();
+        // the template specials are part of the vocabulary: a file made before a template was added is made again
+        Fingerprint made = Fingerprint.builder().files("data", sources)
+                .text("specials", String.join(" ", WordLevelTokenizer.templateSpecials())).build();
         if (Files.isRegularFile(file) && Files.isRegularFile(stamp)) {
             try {
                 if (Json.read(stamp, Fingerprint.class).equals(made)) {
@@ -93,20 +112,33 @@ final class Tokenizers {
         // the formats' own text (instruction, role labels, verdict cue, the truncation mark) must not become <unk>
         Conversation probe = rows.get(0);
         for (String format : PromptFormat.names()) {
-            Layout l = PromptFormat.forName(format).layout(probe);
-            for (List<Segment> part : List.of(l.prefix(), l.body(), l.suffix())) {
-                part.stream().filter(s -> s.kind() == Segment.Kind.FIXED).forEach(s -> count(counts, s.text()));
-            }
+            fixedText(PromptFormat.forName(format).layout(probe, ChatTemplate.GEMMA), t -> count(counts, t));
         }
         count(counts, PromptEncoder.ELLIPSIS, "null");
-        List<String> words = counts.entrySet().stream()
+        List<String> words = new ArrayList<>(counts.entrySet().stream()
                 .sorted(Map.Entry.<String, Integer>comparingByValue().reversed()
                         .thenComparing(Map.Entry.comparingByKey()))
-                .map(Map.Entry::getKey).toList();
-        WordLevelTokenizer.write(file, words);
+                .map(Map.Entry::getKey).toList());
+        // the other templates' words ("assistant", a system message) and special tokens come after all of the
+        // above, so the ids of a Gemma-template setup are the same as before they existed
+        Set<String> seen = new HashSet<>(words);
+        for (ChatTemplate template : ChatTemplate.all()) {
+            for (String format : PromptFormat.names()) {
+                fixedText(PromptFormat.forName(format).layout(probe, template), t -> {
+                    Matcher m = WORDS.matcher(t);
+                    while (m.find()) {
+                        if (seen.add(m.group())) {
+                            words.add(m.group());
+                        }
+                    }
+                });
+            }
+        }
+        List<String> specials = WordLevelTokenizer.templateSpecials();
+        WordLevelTokenizer.write(file, words, specials);
         Json.write(stamp, made);
-        p.log("data").accept("word-level tokenizer: " + (words.size() + WordLevelTokenizer.SPECIALS.size())
-                + " entries -> " + file);
+        p.log("data").accept("word-level tokenizer: " + (words.size() + WordLevelTokenizer.SPECIALS.size()
+                + specials.size()) + " entries (the special tokens of every chat template included) -> " + file);
         return file;
     }
 }

@@ -13,8 +13,10 @@ import java.nio.file.Path;
  * <p>Two kinds of folder hold one: a stage folder as training writes it ({@code stage.json} + {@code adapter/} or
  * {@code model/}), and a bare PEFT adapter folder ({@code adapter_config.json} + {@code adapter_model.safetensors},
  * e.g. trained in Python with peft), which takes its input format and head from a training config of the setup.
+ * A stage folder also holds {@code encoding.json} and its tokenizer ({@link StageEncoding}): how to encode rows for
+ * it and which base it runs on ({@code encoding} is null for a bare adapter and for folders written before).
  */
-record TrainedModel(String name, Path dir, TrainConfig config, Path weights) {
+record TrainedModel(String name, Path dir, TrainConfig config, Path weights, StageEncoding encoding) {
     static final String ADAPTER = "adapter";
     static final String CHECKPOINT = "model";
     static final String PEFT_CONFIG = "adapter_config.json";
@@ -36,7 +38,7 @@ record TrainedModel(String name, Path dir, TrainConfig config, Path weights) {
         if (!Files.isDirectory(weights)) {
             throw new IOException(dir + " is not a trained stage: " + weights + " is missing");
         }
-        return new TrainedModel(name, dir, config, weights);
+        return new TrainedModel(name, dir, config, weights, StageEncoding.read(dir).orElse(null));
     }
 
     static boolean isPeftAdapter(Path dir) {
@@ -52,7 +54,7 @@ record TrainedModel(String name, Path dir, TrainConfig config, Path weights) {
             throw new IOException(dir + " is a PEFT adapter, but the setup's training stage '" + likeStage
                     + "' fine-tunes every weight: a LoRA stage is needed to read the adapter's input format and head");
         }
-        return new TrainedModel(name, dir, like, dir);
+        return new TrainedModel(name, dir, like, dir, null);
     }
 
     boolean fullFineTune() {
@@ -62,6 +64,6 @@ record TrainedModel(String name, Path dir, TrainConfig config, Path weights) {
     /** The input settings for inference: the training format and truncation, optionally a different budget. */
     TrainConfig.Text text(Integer maxLength) {
         TrainConfig.Text t = config.data().text();
-        return maxLength == null ? t : new TrainConfig.Text(t.format(), t.truncation(), maxLength);
+        return maxLength == null ? t : new TrainConfig.Text(t.format(), t.truncation(), maxLength, t.template());
     }
 }

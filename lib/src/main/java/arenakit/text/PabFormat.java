@@ -8,7 +8,7 @@ import java.util.List;
 /**
  * The 2nd-place "PAB" judge format: an impartial-judge instruction, then each turn as {@code ### User:} prompt,
  * {@code ### Assistant A:} response, {@code ### Assistant B:} response between start/end-of-conversation markers,
- * all in one Gemma user turn; the model turn starts with the cue {@code verdict is: [[}.
+ * all in one user turn of the model's chat template; the assistant turn starts with the cue {@code verdict is: [[}.
  */
 final class PabFormat implements PromptFormat {
     static final String JUDGE = "Please act as an impartial judge of the answers two AI assistants gave in the "
@@ -17,7 +17,7 @@ final class PabFormat implements PromptFormat {
             + "Do not let the order of the answers, their length or the assistants' names sway you, and be as "
             + "objective as possible. Give your final verdict strictly as \"[[A]]\" if assistant A is better, "
             + "\"[[B]]\" if assistant B is better, and \"[[C]]\" for a tie.\n";
-    static final String CUE = "model\nverdict is: [[";
+    static final String CUE = "verdict is: [[";
 
     @Override
     public String name() {
@@ -30,7 +30,7 @@ final class PabFormat implements PromptFormat {
     }
 
     @Override
-    public Layout layout(Conversation c) {
+    public Prompt prompt(Conversation c) {
         List<Segment> body = new ArrayList<>();
         List<Turn> turns = c.turns();
         for (int i = 0; i < turns.size(); i++) {
@@ -43,7 +43,7 @@ final class PabFormat implements PromptFormat {
             body.add(Segment.field(t.responseB(), i));
             body.add(Segment.fixed("\n", i));
         }
-        return PromptFormat.gemmaChat(JUDGE + "<|The Start of Conversation between a User and two Assistants|>",
+        return new Prompt(JUDGE + "<|The Start of Conversation between a User and two Assistants|>",
                 body, "<|The End of Conversation between a User and two Assistants|>\n", CUE);
     }
 }

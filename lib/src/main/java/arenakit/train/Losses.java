@@ -33,7 +33,7 @@ public final class Losses {
 
     /**
      * The distillation objective: {@code softWeight * distillation + (1 - softWeight) * crossEntropy(targets)};
-     * with {@code teacherLogits == null} (labeled rows) plain cross-entropy.
+     * with {@code teacherLogits == null} (rows without a teacher) plain cross-entropy.
      */
     public static NDArray objective(NDArray logits, NDArray targets, NDArray teacherLogits, DistillConfig distill) {
         NDArray ce = crossEntropy(logits, targets);
@@ -43,5 +43,32 @@ public final class Losses {
         float w = (float) distill.softWeight();
         NDArray soft = distillation(logits, teacherLogits, distill.temperature());
         return soft.mul(TorchScalar.of(soft, w)).add(ce.mul(TorchScalar.of(ce, 1 - w)));
+    }
+
+    /**
+     * {@link #objective} for a batch where only some rows have teacher logits: row i trains on the distillation
+     * objective when {@code distilled[i]}, on plain cross-entropy otherwise (its {@code teacherLogits} row is not
+     * read). Per row: {@code w_i * distillation + (1 - w_i) * crossEntropy} with {@code w_i = softWeight} or 0.
+     */
+    public static NDArray objective(NDArray logits, NDArray targets, NDArray teacherLogits, DistillConfig distill,
+            boolean[] distilled) {
+        float[] w = new float[distilled.length];
+        int n = 0;
+        for (int i = 0; i < w.length; i++) {
+            if (distilled[i]) {
+                w[i] = (float) distill.softWeight();
+                n++;
+            }
+        }
+        if (n == 0) {
+            return crossEntropy(logits, targets);
+        }
+        if (n == w.length) {
+            return objective(logits, targets, teacherLogits, distill);
+        }
+        NDArray ce = crossEntropy(logits, targets);
+        NDArray soft = distillation(logits, teacherLogits, distill.temperature());
+        NDArray weight = logits.getManager().create(w).toDevice(logits.getDevice(), false);
+        return soft.mul(weight).add(ce.mul(weight.neg().add(1f)));
     }
 }

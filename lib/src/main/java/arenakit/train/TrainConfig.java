@@ -27,6 +27,11 @@ public record TrainConfig(String kind, @StrictJson.Default("null") String descri
         if (data.sources().contains(Data.PSEUDO_LABELS) && distill == null) {
             throw new IllegalArgumentException("data.sources has pseudo_labels but there is no distill section");
         }
+        if (distill != null && !distill.teachers().isEmpty() && !data.sources().contains(Data.TRAIN)
+                && !data.sources().contains(Data.EXTERNAL)) {
+            throw new IllegalArgumentException("distill.teachers teach labeled rows, but data.sources has neither "
+                    + "train nor external");
+        }
     }
 
     /** The classification heads by config name. */
@@ -44,10 +49,16 @@ public record TrainConfig(String kind, @StrictJson.Default("null") String descri
      * @param lora LoRA settings; null = full fine-tuning of every weight
      * @param loadFrom the stage (or adapter folder) whose trained weights this stage starts from; null = base model
      * @param dtype "auto" (float16 on GPU, float32 on CPU), "float32" or "float16"
+     * @param baseModel the base model this stage fine-tunes: a name in pipeline.json's {@code base_models}; null =
+     *     pipeline.json's {@code base_model}. Its tokenizer and chat template encode the stage's rows
      */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record Model(String head, @StrictJson.Nullable Lora lora, @StrictJson.Nullable String loadFrom,
-            String dtype) {
+            String dtype, @StrictJson.Default("null") String baseModel) {
+        public Model(String head, Lora lora, String loadFrom, String dtype) {
+            this(head, lora, loadFrom, dtype, null);
+        }
+
         public Model {
             head = head == null ? "linear" : head;
             if (!HEADS.contains(head)) {
@@ -131,15 +142,24 @@ public record TrainConfig(String kind, @StrictJson.Default("null") String descri
      * @param format prompt format: "pab", "papb" or "rounds"
      * @param truncation how an over-long conversation is cut: "proportional" (every turn keeps a share, cuts
      *     marked "......"), "drop-start" or "longest-first"
-     * @param maxLength token budget of one input (rounded down to a multiple of 16)
+     * @param maxLength token budget of one input (rounded down to a multiple of 16), counted with the base model's
+     *     tokenizer
+     * @param template chat template ("gemma", "llama3", "qwen2.5", "qwen2", "chatml"); null = the base model's
      */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-    public record Text(String format, String truncation, int maxLength) {
+    public record Text(String format, String truncation, int maxLength, @StrictJson.Default("null") String template) {
+        public Text(String format, String truncation, int maxLength) {
+            this(format, truncation, maxLength, null);
+        }
+
         public Text {
             require(format, "text.format");
             require(truncation, "text.truncation");
             arenakit.text.PromptFormat.forName(format); // a typo fails when the file is read, not when the stage starts
             arenakit.text.Truncation.forName(truncation);
+            if (template != null) {
+                arenakit.text.ChatTemplate.forName(template);
+            }
             if (maxLength <= 0) {
                 throw new IllegalArgumentException("text.max_length must be > 0, got " + maxLength);
             }

@@ -133,11 +133,9 @@ public final class Trainer {
         if (train.isEmpty()) {
             throw new IllegalArgumentException("no training rows");
         }
-        boolean distilling = train.get(0).teacherLogits() != null;
-        if (train.stream().anyMatch(e -> (e.teacherLogits() != null) != distilling)) {
-            throw new IllegalArgumentException("a stage trains either on pseudo-labels (with teacher logits) or on "
-                    + "human labels, not on both at once");
-        }
+        // rows with teacher logits (pseudo-labels, or labeled rows with logits of outside teachers) are distilled,
+        // the others train on plain cross-entropy
+        boolean distilling = train.stream().anyMatch(e -> e.teacherLogits() != null);
         if (distilling && config.distill() == null) {
             throw new IllegalArgumentException("training rows carry teacher logits but the config has no distill "
                     + "section");
@@ -389,20 +387,28 @@ public final class Trainer {
                 List<int[]> batch = new ArrayList<>(micro.length);
                 float[] targets = new float[micro.length * 3];
                 float[] teacher = new float[micro.length * 3];
+                boolean[] distilled = new boolean[micro.length];
                 for (int k = 0; k < micro.length; k++) {
                     Sequence s = seqs.get(micro[k]);
                     batch.add(s.ids());
                     System.arraycopy(s.target(), 0, targets, k * 3, 3);
                     if (s.teacher() != null) {
                         System.arraycopy(s.teacher(), 0, teacher, k * 3, 3);
+                        distilled[k] = true;
                     }
                 }
                 NDArray logits = Casts.toType(model.logits(scope, batch, true), DataType.FLOAT32);
                 Shape shape = new Shape(micro.length, 3);
                 NDArray t = scope.create(targets, shape).toDevice(logits.getDevice(), false);
-                NDArray teacherLogits = seqs.get(micro[0]).teacher() == null ? null
+                boolean anyTeacher = false;
+                for (boolean d : distilled) {
+                    anyTeacher |= d;
+                }
+                NDArray teacherLogits = !anyTeacher ? null
                         : scope.create(teacher, shape).toDevice(logits.getDevice(), false);
-                NDArray microLoss = stepMean(Losses.objective(logits, t, teacherLogits, distill).sum(), seqs.size());
+                NDArray perRow = distill == null ? Losses.crossEntropy(logits, t)
+                        : Losses.objective(logits, t, teacherLogits, distill, distilled);
+                NDArray microLoss = stepMean(perRow.sum(), seqs.size());
                 // the scale lives in PyTorch's memory: the backward of the mul reads it
                 collector.backward(lossScale == 1 ? microLoss : microLoss.mul(TorchScalar.of(microLoss, lossScale)));
                 loss += microLoss.getFloat();

