@@ -2,6 +2,7 @@ package arenakit.cli;
 
 import arenakit.infer.InferenceConfig;
 import arenakit.infer.SubmissionConfig;
+import arenakit.infer.TimeBudget;
 import arenakit.pipeline.Pipeline;
 import java.nio.file.Path;
 import java.util.List;
@@ -15,41 +16,61 @@ import picocli.CommandLine.Option;
         description = {"Predicts test.csv with trained model(s) and writes submission.csv in sample_submission's "
                 + "order (probabilities clipped and renormalised, written atomically).",
                 "Without options it runs the setup's submission stage into <out>/submission.csv. Options override "
-                        + "the setup's test file, models and inference settings."})
+                        + "the setup's paths, models and inference settings (the config field each replaces is "
+                        + "named in brackets)."})
 public final class SubmitCommand implements Callable<Integer> {
     @Mixin
     SetupOptions setup;
 
-    @Option(names = "--test", paramLabel = "CSV", description = "Kaggle test.csv to predict")
+    @Option(names = "--test", paramLabel = "CSV", description = "Kaggle test.csv to predict [pipeline.json data.test]")
     Path test;
 
     @Option(names = "--sample-submission", paramLabel = "CSV",
-            description = "Kaggle sample_submission.csv (default: next to --test)")
+            description = "Kaggle sample_submission.csv (default: next to --test) [data.sample_submission]")
     Path sampleSubmission;
 
+    @Option(names = "--checkpoint", paramLabel = "DIR",
+            description = "base model folder (HF layout) [pipeline.json base_model.checkpoint]")
+    Path checkpoint;
+
     @Option(names = "--model", paramLabel = "STAGE|DIR",
-            description = "trained stage name or folder with stage.json + adapter/ (repeat for an ensemble; "
-                    + "default: the setup's submission models)")
+            description = "trained stage name or folder with stage.json + adapter/ (repeat for an ensemble, weight 1 "
+                    + "each) [submission.json models]")
     List<String> models;
 
-    @Option(names = "--tta", negatable = true, description = "swap TTA (default: as configured)")
+    @Option(names = "--tta", negatable = true, description = "swap TTA (default: as configured) [inference.tta]")
     Boolean tta;
 
     @Option(names = "--devices", split = ",", paramLabel = "DEVICE",
-            description = "e.g. cpu, or gpu(0),gpu(1) (default: as configured)")
+            description = "e.g. cpu, or gpu(0),gpu(1) (default: as configured) [inference.devices]")
     List<String> devices;
 
     @Option(names = "--mode", paramLabel = "MODE",
             description = "with two devices: pipeline (layers split) or data_parallel (default: as configured, "
-                    + "else pipeline)")
+                    + "else pipeline) [inference.mode]")
     String mode;
+
+    @Option(names = "--time-budget", paramLabel = "DURATION",
+            description = "wall-clock budget of the whole run, loading included: 8h30m, 90m, 90s, or off; past the "
+                    + "projection it drops TTA, then the lowest-weight models, then shortens max_length, and always "
+                    + "writes a valid file [inference.time_budget]")
+    String timeBudget;
 
     @Option(names = "--output", paramLabel = "CSV", description = "where to write (default: <out>/submission.csv)")
     Path output;
 
     @Override
     public Integer call() throws Exception {
+        if (timeBudget != null) {
+            TimeBudget.parse(timeBudget); // a malformed value fails before anything loads
+        }
         try (Pipeline pipeline = setup.open()) {
+            if (checkpoint != null) {
+                pipeline.overrideBaseCheckpoint(checkpoint);
+            }
+            if (timeBudget != null) {
+                pipeline.overrideTimeBudget(timeBudget);
+            }
             SubmissionConfig base = pipeline.submissionConfig();
             boolean overridden = test != null || sampleSubmission != null || models != null || tta != null
                     || devices != null || mode != null || output != null;
@@ -64,8 +85,7 @@ public final class SubmitCommand implements Callable<Integer> {
             if (devices != null || mode != null) {
                 inference = inference.withDevices(devices != null ? devices : inference.devices(), mode);
             }
-            SubmissionConfig cfg = new SubmissionConfig(base.kind(), base.description(),
-                    models != null ? models : base.models(), base.maxLength(), inference);
+            SubmissionConfig cfg = (models != null ? base.withModels(models) : base).withInference(inference);
             Path testFile = test != null ? test : pipeline.testFile();
             Path sample = sampleSubmission != null ? sampleSubmission
                     : test != null ? test.toAbsolutePath().resolveSibling("sample_submission.csv")

@@ -1,6 +1,7 @@
 package arenakit.pipeline;
 
 import ai.djl.pytorch.jni.JniUtils;
+import arenakit.infer.Ensemble;
 import arenakit.infer.SubmissionConfig;
 import arenakit.text.PromptEncoder;
 import arenakit.text.Tokenizer;
@@ -33,7 +34,7 @@ public final class Pipeline implements AutoCloseable {
     public static final String EDA = "eda";
 
     private final ConfigFolder folder;
-    private final ExperimentConfig experiment;
+    private ExperimentConfig experiment;
     private final Path out;
     private final Consumer<String> log;
     private final Map<String, Object> stageConfigs = new HashMap<>();
@@ -201,6 +202,54 @@ public final class Pipeline implements AutoCloseable {
         return SubmissionStage.write(this, "submit", config, test, sampleSubmission, output);
     }
 
+    /**
+     * The ensemble of a pseudo-label or submission stage with that stage's models, weights, max lengths and
+     * inference settings: {@code ensemble(stage).predict(rows, task)} predicts any rows as the stage would (each model
+     * loaded, run and freed in turn), without the stage's chunks and time budget unless added with
+     * {@link Ensemble#withChunks} and {@link Ensemble#withBudget}. Nothing is loaded until then; the trained models
+     * must exist.
+     */
+    public Ensemble ensemble(String stage) throws IOException {
+        requireStage(stage);
+        Object config = stageConfigs.get(stage);
+        if (config instanceof PseudoLabelConfig c) {
+            return StageEnsemble.of(this, c.models(), c.maxLength(), c.average(), c.inference(), log(stage));
+        }
+        if (config instanceof SubmissionConfig c) {
+            return StageEnsemble.of(this, c.models(), c.maxLength(), c.average(), c.inference(), log(stage));
+        }
+        throw new ConfigException(folder.where(stage + ".json") + ": stage '" + stage + "' is not a pseudo-label or "
+                + "submission stage");
+    }
+
+    /**
+     * Replaces the time budget of every pseudo-label and submission stage ({@code --time-budget}; "off" = none).
+     * Call before running the stages.
+     */
+    public void overrideTimeBudget(String budget) {
+        for (Map.Entry<String, Object> e : stageConfigs.entrySet()) {
+            if (e.getValue() instanceof PseudoLabelConfig c) {
+                e.setValue(c.withInference(c.inference().withTimeBudget(budget)));
+            } else if (e.getValue() instanceof SubmissionConfig c) {
+                e.setValue(c.withInference(c.inference().withTimeBudget(budget)));
+            }
+        }
+    }
+
+    /**
+     * Uses {@code dir} as the base checkpoint instead of what pipeline.json names (e.g. a Kaggle dataset mounted
+     * elsewhere: {@code --checkpoint}). Call before any stage runs.
+     */
+    public void overrideBaseCheckpoint(Path dir) {
+        if (baseModel != null || tokenizer != null) {
+            throw new IllegalStateException("the base checkpoint is already in use");
+        }
+        ExperimentConfig e = experiment;
+        experiment = new ExperimentConfig(e.name(), e.description(),
+                new ExperimentConfig.BaseModel(dir.toAbsolutePath().normalize().toString(), null), e.tokenizer(),
+                e.data(), e.sample(), e.stages(), e.cpuThreads());
+    }
+
     @Override
     public void close() {
         if (tokenizer != null) {
@@ -245,6 +294,15 @@ public final class Pipeline implements AutoCloseable {
             encoders.put(text, e);
         }
         return e;
+    }
+
+    /**
+     * The encoder a trained model reads rows with: its own format and truncation at {@code maxLength} tokens (null =
+     * its training budget). Every ensemble model asks here, so a model with its own tokenizer gets it in one place;
+     * today every model uses the setup's tokenizer.
+     */
+    synchronized PromptEncoder encoderFor(TrainedModel model, Integer maxLength) throws IOException {
+        return encoder(model.text(maxLength));
     }
 
     /**
