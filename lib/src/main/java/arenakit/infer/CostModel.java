@@ -10,8 +10,8 @@ import java.util.List;
  * does not.
  *
  * <p>{@code a} and {@code b} start from a prior ({@link DeviceTable}: the model's shape on the configured devices)
- * and are fitted to the measured batches by least squares with a ridge towards the prior, which is worth about one
- * batch: while the measured batches all have about the same length (their two features are then collinear) the
+ * and are fitted to the measured batches by least squares with a small ridge towards the prior ({@link #RIDGE}):
+ * while the measured batches all have about the same length (their two features are then collinear) the
  * prior's ratio of a to b decides, and the more lengths the batches cover the more the data do. Not thread-safe.
  */
 public final class CostModel {
@@ -43,6 +43,11 @@ public final class CostModel {
         }
     }
 
+    /**
+     * Weight of the prior, in squared seconds of an average measured batch: the Bayesian choice for batch times
+     * that scatter by ~3% (0.03^2) around a cost whose a and b the prior knows to within a factor of about 2.
+     */
+    static final double RIDGE = 1e-3;
     private final double a0;
     private final double b0;
     private double k = 1; // the measured seconds over the prior's, on the observations
@@ -91,7 +96,7 @@ public final class CostModel {
     private void fit() {
         k = sumT / Math.max(1e-300, sumX + sumY);
         // in units of the scaled prior: t ~ u (k x) + v (k y), ridge lambda * ((u - 1)^2 + (v - 1)^2)
-        double lambda = k * k * sumSq / n;
+        double lambda = RIDGE * k * k * sumSq / n;
         double sxx = k * k * xx + lambda;
         double sxy = k * k * xy;
         double syy = k * k * yy + lambda;
