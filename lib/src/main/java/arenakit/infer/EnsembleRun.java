@@ -25,7 +25,8 @@ import java.util.function.LongSupplier;
  * <p><b>Degrade order.</b> When the projection passes the hard limit ({@link TimeBudget#hardLimit}), for the rows
  * still to do, one step after another until it fits: (1) swap TTA off; (2) drop the lowest-weight model still to
  * run (never the first, highest-weight one), then the next lowest; (3) a shorter max_length for every model: the
- * largest fraction of its configured max_length (steps of 5%, at least {@link #MIN_LENGTH} tokens) whose
+ * largest fraction of its configured max_length (steps of 5%; down to {@link #MIN_LENGTH} tokens, or a quarter of
+ * a shorter max_length, at least 64) whose
  * projection is within 97% of the limit. Each decision is logged with its numbers. Later batches can take a step
  * further (a shorter max_length again) when the projection passes the limit once more. At the hard limit itself no
  * batch starts that would end after it; the rows left get what the other models predicted for them, else nothing
@@ -127,18 +128,20 @@ final class EnsembleRun {
         }
 
         int cap() {
-            if (lengthFactor >= 1) {
-                return maxLength;
-            }
-            int floor = Math.min(maxLength, MIN_LENGTH);
-            return Math.max(floor, (int) (lengthFactor * maxLength) / 16 * 16);
+            return capAt(lengthFactor);
         }
 
+        /** The max_length at a fraction of the configured one, never below {@link #floor}. */
         int capAt(double factor) {
             if (factor >= 1) {
                 return maxLength;
             }
-            return Math.max(Math.min(maxLength, MIN_LENGTH), (int) (factor * maxLength) / 16 * 16);
+            return Math.max(floor(), (int) (factor * maxLength) / 16 * 16);
+        }
+
+        /** The shortest max_length the budget may ask for: 256 tokens, or a quarter of a shorter one (>= 64). */
+        int floor() {
+            return Math.min(maxLength, Math.min(MIN_LENGTH, Math.max(64, maxLength / 4 / 16 * 16)));
         }
 
         boolean active() {
@@ -469,7 +472,7 @@ final class EnsembleRun {
             job.estimated = true;
             logProjection(job);
         }
-        if (budget != null && haveEstimate(job) && degradeIfLate(job)) {
+        if (budget != null && !hardStopped && job.state == State.RUNNING && haveEstimate(job) && degradeIfLate(job)) {
             job.restart = true;
         }
     }
@@ -589,7 +592,7 @@ final class EnsembleRun {
     }
 
     private boolean atFloor(double factor) {
-        return jobs.stream().filter(Job::active).allMatch(j -> j.capAt(factor) == Math.min(j.maxLength, MIN_LENGTH));
+        return jobs.stream().filter(Job::active).allMatch(j -> j.capAt(factor) == j.floor());
     }
 
     private boolean capsChange(double factor) {
