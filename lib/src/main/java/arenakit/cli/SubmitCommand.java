@@ -59,6 +59,10 @@ public final class SubmitCommand implements Callable<Integer> {
     @Option(names = "--output", paramLabel = "CSV", description = "where to write (default: <out>/submission.csv)")
     Path output;
 
+    @Option(names = "--dry-run", description = "print each model's memory plan and the estimated time for the test "
+            + "file's token counts on the configured devices, then stop (no weights are loaded)")
+    boolean dryRun;
+
     @Override
     public Integer call() throws Exception {
         if (timeBudget != null) {
@@ -74,7 +78,7 @@ public final class SubmitCommand implements Callable<Integer> {
             SubmissionConfig base = pipeline.submissionConfig();
             boolean overridden = test != null || sampleSubmission != null || models != null || tta != null
                     || devices != null || mode != null || output != null;
-            if (!overridden) {
+            if (!overridden && !dryRun) {
                 pipeline.runStage(pipeline.submissionStage(), 0);
                 return 0;
             }
@@ -90,6 +94,10 @@ public final class SubmitCommand implements Callable<Integer> {
             Path sample = sampleSubmission != null ? sampleSubmission
                     : test != null ? test.toAbsolutePath().resolveSibling("sample_submission.csv")
                     : pipeline.sampleSubmissionFile();
+            if (dryRun) {
+                pipeline.planSubmission(cfg, testFile);
+                return 0;
+            }
             Path target = output != null ? output : pipeline.out().resolve("submission.csv");
             pipeline.submit(cfg, testFile, sample, target);
             System.out.println("wrote " + target.toAbsolutePath());

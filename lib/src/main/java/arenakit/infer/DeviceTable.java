@@ -51,29 +51,39 @@ public final class DeviceTable {
         if (!n.startsWith("gpu")) {
             return CPU;
         }
-        int id = 0;
         String digits = n.replaceAll("\\D", "");
-        if (!digits.isEmpty()) {
-            id = Integer.parseInt(digits);
+        int id = digits.isEmpty() ? 0 : Integer.parseInt(digits);
+        List<String> found = gpus();
+        if (id < found.size()) {
+            String cc = found.get(id);
+            return cc.startsWith("9") ? H100 : cc.startsWith("8") ? A100 : T4;
         }
-        try {
-            if (CudaUtils.hasCuda() && id < CudaUtils.getGpuCount()) {
-                String cc = CudaUtils.getComputeCapability(id);
-                return cc.startsWith("9") ? H100 : cc.startsWith("8") ? A100 : T4;
-            }
-        } catch (RuntimeException | LinkageError e) {
-            // no CUDA runtime to ask: plan for Kaggle's card
-        }
-        return T4;
+        return T4; // no CUDA runtime to ask: plan for Kaggle's card
     }
 
     /** Whether the devices named are looked up on this machine (false: assumed, e.g. planning on a CPU machine). */
     public static boolean detected(List<String> devices) {
-        try {
-            return devices.stream().noneMatch(d -> d.toLowerCase(Locale.ROOT).startsWith("gpu")) || CudaUtils.hasCuda();
-        } catch (RuntimeException | LinkageError e) {
-            return false;
+        return devices.stream().noneMatch(d -> d.toLowerCase(Locale.ROOT).startsWith("gpu")) || !gpus().isEmpty();
+    }
+
+    private static List<String> gpus;
+
+    /** The compute capabilities of this machine's GPUs, asked once (DJL logs a warning per question without CUDA). */
+    private static synchronized List<String> gpus() {
+        if (gpus == null) {
+            List<String> out = new java.util.ArrayList<>();
+            try {
+                if (CudaUtils.hasCuda()) {
+                    for (int i = 0; i < CudaUtils.getGpuCount(); i++) {
+                        out.add(CudaUtils.getComputeCapability(i));
+                    }
+                }
+            } catch (RuntimeException | LinkageError e) {
+                // no CUDA runtime
+            }
+            gpus = List.copyOf(out);
         }
+        return gpus;
     }
 
     /** The prior cost model of a model of this shape on the configured devices and mode. */

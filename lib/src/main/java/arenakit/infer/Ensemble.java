@@ -152,6 +152,15 @@ public final class Ensemble {
         return new EnsembleRun(this, rows, task, clock).run();
     }
 
+    /**
+     * Prints each model's memory plan and the time the rows would take on the configured devices (the cost model's
+     * device-table prior on the rows' measured token counts, chunks already made counted as done), loading no
+     * weights; returns the estimated seconds.
+     */
+    public double plan(List<Conversation> rows, String task) throws IOException {
+        return new EnsembleRun(this, rows, task, System::nanoTime).plan();
+    }
+
     // accessors for the run
     Consumer<String> log() {
         return log;

@@ -224,11 +224,11 @@ final class EnsembleRun {
         }
     }
 
-    Ensemble.Result run() throws IOException {
+    /** The models in run order: highest weight first, ties in the configured order (a stable sort). */
+    private List<Job> start() throws IOException {
         for (Ensemble.Member m : ensemble.members()) {
             jobs.add(new Job(m));
         }
-        // highest weight first; ties keep the configured order (a stable sort)
         List<Job> order = new ArrayList<>(jobs);
         order.sort(Comparator.comparingDouble((Job j) -> -j.member.weight()));
         for (Job j : jobs) {
@@ -237,6 +237,18 @@ final class EnsembleRun {
                         j.reused, rows.size()));
             }
         }
+        return order;
+    }
+
+    /** Prints the memory plans and the time estimate, loading nothing; returns the estimated seconds. */
+    double plan() throws IOException {
+        List<Job> order = start();
+        countTokens(order);
+        return printEstimate(order);
+    }
+
+    Ensemble.Result run() throws IOException {
+        List<Job> order = start();
         if (budget != null || ensemble.estimate()) {
             countTokens(order);
         }
@@ -667,7 +679,7 @@ final class EnsembleRun {
         }
     }
 
-    private void printEstimate(List<Job> order) throws IOException {
+    private double printEstimate(List<Job> order) throws IOException {
         String where = DeviceTable.describe(inference);
         double total = 0;
         for (Job j : order) {
@@ -693,6 +705,7 @@ final class EnsembleRun {
                 + "estimate from the device table in arenakit.infer.DeviceTable; measured batches replace it)",
                 Predictor.duration(total), where, budget != null ? ", time budget " + TimeBudget.format(
                         budget.budget()) : ""));
+        return total;
     }
 
     // ------------------------------------------------------------------ chunks and the result

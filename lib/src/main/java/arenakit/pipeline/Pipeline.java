@@ -250,6 +250,14 @@ public final class Pipeline implements AutoCloseable {
                 e.data(), e.sample(), e.stages(), e.cpuThreads());
     }
 
+    /**
+     * Prints what {@link #submit} would need for {@code test} with {@code config}: each model's memory plan and the
+     * estimated time on the configured devices, loading no weights.
+     */
+    public void planSubmission(SubmissionConfig config, Path test) throws IOException {
+        SubmissionStage.plan(this, "submit", config, test);
+    }
+
     @Override
     public void close() {
         if (tokenizer != null) {

@@ -79,6 +79,23 @@ final class SubmissionStage {
         return rows.size();
     }
 
+    /** Prints the memory plans and the time estimate for {@code test} (nothing is loaded or written). */
+    static void plan(Pipeline p, String stage, SubmissionConfig config, Path test) throws IOException {
+        Consumer<String> log = p.log(stage);
+        List<Conversation> rows = KaggleCsv.readTest(test).rows();
+        log.accept(rows.size() + " test rows, models " + config.models() + ", " + config.inference().mode() + " on "
+                + config.inference().devices() + (config.inference().tta() ? ", swap TTA" : ", no TTA"));
+        double seconds = StageEnsemble.of(p, config.models(), config.maxLength(), config.average(),
+                config.inference(), log).withChunks(p.stageDir(stage).resolve("chunks"), config.rowsPerChunk())
+                .plan(rows, "plan");
+        Duration budget = config.inference().budget();
+        if (budget != null) {
+            log.accept(String.format(Locale.ROOT, "time budget %s: %s", TimeBudget.format(budget),
+                    seconds <= budget.toSeconds() ? "the estimate fits" : "the estimate does not fit: the run will "
+                            + "degrade (swap TTA off first) once its measured batches confirm it"));
+        }
+    }
+
     /**
      * Writes the submission from the ensemble's result: a row without any prediction gets {@code prior}, then the
      * post-processing rules, then the data layer's writer (clipped, renormalised, in {@code order}, atomically).
