@@ -16,7 +16,10 @@ import java.util.regex.Pattern;
  */
 public final class TimeBudget {
     private static final Pattern PART = Pattern.compile("(\\d+(?:\\.\\d+)?)([hms])");
-    /** Kept back for writing the outputs after the last batch: 1% of the budget, between 2 s and 2 minutes. */
+    /**
+     * Kept back for writing the outputs after the last batch: 1% of the budget, between 2 s and 2 minutes (and at
+     * most half of a budget shorter than 4 s).
+     */
     static final double RESERVE_SHARE = 0.01;
 
     private final Duration budget;
@@ -54,7 +57,7 @@ public final class TimeBudget {
     /** Seconds from the start to the hard limit (the budget less the reserve). */
     public double hardLimit() {
         double b = budget.toNanos() / 1e9;
-        return b - Math.min(120, Math.max(2, b * RESERVE_SHARE));
+        return b - Math.min(b / 2, Math.min(120, Math.max(2, b * RESERVE_SHARE)));
     }
 
     /** Seconds left until the hard limit (negative once past it). */

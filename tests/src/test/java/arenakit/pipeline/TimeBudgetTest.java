@@ -1,6 +1,7 @@
 package arenakit.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import arenakit.data.Conversation;
@@ -155,6 +156,30 @@ class TimeBudgetTest {
         assertTrue(r.log().stream().anyMatch(l -> l.contains("get the class prior")), String.join("\n", r.log()));
         Map<String, double[]> written = Submission.read(r.submission());
         assertEquals(rows.size(), written.size());
+    }
+
+    @Test
+    void durationsAsConfigsAndTheCommandLineWriteThem() {
+        assertEquals(Duration.ofMinutes(510), TimeBudget.parse("8h30m"));
+        assertEquals(Duration.ofSeconds(90), TimeBudget.parse("90s"));
+        assertEquals(Duration.ofMinutes(90), TimeBudget.parse("1.5h"));
+        assertEquals(Duration.ofSeconds(8130), TimeBudget.parse("2h15m30s"));
+        assertEquals(null, TimeBudget.parse("off"));
+        assertEquals(null, TimeBudget.parse(null));
+        for (String bad : List.of("8.5", "8 hours", "0s", "-1h", "1d")) {
+            var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> TimeBudget.parse(bad), bad);
+            assertTrue(e.getMessage().contains("time_budget"), e.getMessage());
+        }
+        assertEquals("8h30m", TimeBudget.format(Duration.ofMinutes(510)));
+        assertEquals("1m30s", TimeBudget.format(Duration.ofSeconds(90)));
+        // the reserve: 1% between 2 s and 2 min, at most half of a tiny budget
+        assertEquals(30600 - 120, new TimeBudget(Duration.ofMinutes(510), () -> 0, 0).hardLimit(), 1e-9);
+        assertEquals(600 - 6, new TimeBudget(Duration.ofMinutes(10), () -> 0, 0).hardLimit(), 1e-9);
+        assertEquals(0.5, new TimeBudget(Duration.ofSeconds(1), () -> 0, 0).hardLimit(), 1e-9);
+        // a malformed budget in a stage config fails when the config is read
+        assertThrows(IllegalArgumentException.class, () -> new InferenceConfig(true, List.of("cpu"),
+                InferenceConfig.SINGLE, null, 4096, null, 8, "soon"));
     }
 
     @Test
