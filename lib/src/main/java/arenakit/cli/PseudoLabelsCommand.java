@@ -1,8 +1,6 @@
 package arenakit.cli;
 
-import arenakit.infer.TimeBudget;
 import arenakit.pipeline.Pipeline;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -20,28 +18,14 @@ public final class PseudoLabelsCommand implements Callable<Integer> {
     @Option(names = "--stage", defaultValue = "pseudo_labels", description = "stage name (default: ${DEFAULT-VALUE})")
     String stage;
 
-    @Option(names = "--checkpoint", paramLabel = "DIR",
-            description = "base model folder (HF layout) [pipeline.json base_model.checkpoint]")
-    Path checkpoint;
-
-    @Option(names = "--time-budget", paramLabel = "DURATION",
-            description = "wall-clock budget of the stage, loading included: 8h30m, 90m, 90s, or off; past the "
-                    + "projection it drops TTA, then the lowest-weight models, then shortens max_length; pairs not "
-                    + "labeled by the hard limit are left out and listed [inference.time_budget]")
-    String timeBudget;
+    @Mixin
+    InferenceOptions inferenceOptions;
 
     @Override
     public Integer call() throws Exception {
-        if (timeBudget != null) {
-            TimeBudget.parse(timeBudget);
-        }
+        inferenceOptions.check();
         try (Pipeline pipeline = setup.open()) {
-            if (checkpoint != null) {
-                pipeline.overrideBaseCheckpoint(checkpoint);
-            }
-            if (timeBudget != null) {
-                pipeline.overrideTimeBudget(timeBudget);
-            }
+            inferenceOptions.applyTo(pipeline);
             pipeline.runStage(stage, 0);
         }
         return 0;

@@ -2,7 +2,6 @@ package arenakit.cli;
 
 import arenakit.infer.InferenceConfig;
 import arenakit.infer.SubmissionConfig;
-import arenakit.infer.TimeBudget;
 import arenakit.pipeline.Pipeline;
 import java.nio.file.Path;
 import java.util.List;
@@ -29,9 +28,8 @@ public final class SubmitCommand implements Callable<Integer> {
             description = "Kaggle sample_submission.csv (default: next to --test) [data.sample_submission]")
     Path sampleSubmission;
 
-    @Option(names = "--checkpoint", paramLabel = "DIR",
-            description = "base model folder (HF layout) [pipeline.json base_model.checkpoint]")
-    Path checkpoint;
+    @Mixin
+    InferenceOptions inferenceOptions;
 
     @Option(names = "--model", paramLabel = "STAGE|DIR",
             description = "trained stage name or folder with stage.json + adapter/ (repeat for an ensemble, weight 1 "
@@ -50,12 +48,6 @@ public final class SubmitCommand implements Callable<Integer> {
                     + "else pipeline) [inference.mode]")
     String mode;
 
-    @Option(names = "--time-budget", paramLabel = "DURATION",
-            description = "wall-clock budget of the whole run, loading included: 8h30m, 90m, 90s, or off; past the "
-                    + "projection it drops TTA, then the lowest-weight models, then shortens max_length, and always "
-                    + "writes a valid file [inference.time_budget]")
-    String timeBudget;
-
     @Option(names = "--output", paramLabel = "CSV", description = "where to write (default: <out>/submission.csv)")
     Path output;
 
@@ -65,16 +57,9 @@ public final class SubmitCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (timeBudget != null) {
-            TimeBudget.parse(timeBudget); // a malformed value fails before anything loads
-        }
+        inferenceOptions.check();
         try (Pipeline pipeline = setup.open()) {
-            if (checkpoint != null) {
-                pipeline.overrideBaseCheckpoint(checkpoint);
-            }
-            if (timeBudget != null) {
-                pipeline.overrideTimeBudget(timeBudget);
-            }
+            inferenceOptions.applyTo(pipeline);
             SubmissionConfig base = pipeline.submissionConfig();
             boolean overridden = test != null || sampleSubmission != null || models != null || tta != null
                     || devices != null || mode != null || output != null;

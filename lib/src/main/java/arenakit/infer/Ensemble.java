@@ -20,7 +20,7 @@ import java.util.function.LongSupplier;
  * the models that made one are averaged with their weights: probabilities, or logits ({@link Average}).
  *
  * <p>Optional, each a wither: resumable chunks ({@link #withChunks}: {@link PredictionChunks}), a time budget
- * ({@link #withBudget}: {@link TimeBudget}; degrade order in {@link EnsembleRun}), and the estimate printed before
+ * ({@link #withBudget}: {@link TimeBudget}; degrade order in {@link Degrade}), and the estimate printed before
  * loading ({@link #withEstimate}). An ensemble holds no model between calls; {@link #predict} loads and frees them.
  *
  * <p>This is the API for "predict these rows with this stage's models and settings"; {@code Pipeline.ensemble(stage)}
