@@ -190,8 +190,11 @@ public final class Predictor {
         }
     }
 
-    /** "42 s", "12.5 min" or "3.2 h". */
+    /** "4.2 s", "42 s", "12.5 min" or "3.2 h". */
     public static String duration(double seconds) {
+        if (Math.abs(seconds) < 10) {
+            return String.format(Locale.ROOT, "%.1f s", seconds);
+        }
         if (seconds < 120) {
             return String.format(Locale.ROOT, "%.0f s", seconds);
         }

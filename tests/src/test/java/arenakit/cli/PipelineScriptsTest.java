@@ -100,13 +100,14 @@ class PipelineScriptsTest {
         }
         assertEquals(Files.readString(viaStage), Files.readString(viaPeft));
 
-        // a time budget too short for anything: every row gets the class prior, the file is valid, the log says why
+        // a one-second budget: whatever this machine manages in it (the steps themselves are TimeBudgetTest's, on a
+        // fake clock), the file is valid and the log accounts for every row
         Path late = tmp.resolve("late.csv");
         Result budget = jbang("submit.java", "--config", "smoke", "--out", out, "--time-budget", "1s", "--output",
                 late.toString());
         assertEquals(0, budget.code(), budget.out());
-        assertTrue(budget.out().contains("time budget 1s: hard limit"), budget.out());
-        assertTrue(budget.out().contains("40 row(s) no model predicted get the class prior"), budget.out());
+        assertTrue(budget.out().contains("time budget 1s") && budget.out().contains("predictions: 40 rows:"),
+                budget.out());
         assertEquals(40, Submission.validate(late, data.resolve("test.csv"), data.resolve("sample_submission.csv"))
                 .rows());
 
