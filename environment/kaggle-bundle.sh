@@ -15,8 +15,10 @@
 #   .cache/plotly/            plotly.min.js for offline EDA reports
 #   configs/                  the stage configs (also inside the lib jar: --config gemma2-9b works without them)
 #   kernel/                   the Java Jupyter kernel jar + install.sh, for machines that run Jupyter with Java
+#   kaggle/submission.ipynb   the Python-kernel Kaggle notebook that runs `arena-kit submit` from the bundle
 #   jdk/                      (with --jdk) a Java runtime made with jlink
-#   README.md                 how to use it on Kaggle
+#   README.md                 how to use it on Kaggle: what to attach, which config field holds each /kaggle/input
+#                             path and the option that overrides it
 set -euo pipefail
 
 HOME_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -78,33 +80,100 @@ fi
 cat > "$OUT.tmp/arena-kit" <<'LAUNCHER'
 #!/usr/bin/env bash
 # arena-kit launcher for the offline bundle: arena-kit <command> [options]; arena-kit --help lists the commands.
+# It runs from a read-only folder whose files lost their x bit (a Kaggle dataset under /kaggle/input): call it as
+# `bash /kaggle/input/arena-kit/arena-kit ...`. Nothing is written into the bundle, and nothing of it is copied
+# except jdk/ when its java is not executable there (into $TMPDIR, once).
+set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-java=java
-[ -x "$here/jdk/bin/java" ] && java="$here/jdk/bin/java"
-# The bundle may sit on a read-only mount (/kaggle/input): DJL unpacks its natives somewhere writable.
-export DJL_CACHE_DIR=${DJL_CACHE_DIR:-${TMPDIR:-/tmp}/arena-kit-djl}
+tmp=${TMPDIR:-/tmp}
+java=${ARENA_JAVA:-}
+if [ -z "$java" ] && [ -d "$here/jdk" ]; then
+    if [ -x "$here/jdk/bin/java" ]; then
+        java="$here/jdk/bin/java"
+    else # mounted without the x bit: an executable copy of the runtime
+        copy="$tmp/arena-kit-jdk-$(cksum < "$here/jdk/release" | cut -d' ' -f1)"
+        if [ ! -x "$copy/bin/java" ]; then
+            rm -rf "$copy.tmp" && cp -r "$here/jdk" "$copy.tmp" && chmod -R u+w "$copy.tmp"
+            chmod +x "$copy.tmp"/bin/* "$copy.tmp"/lib/jspawnhelper 2>/dev/null || true
+            rm -rf "$copy" && mv "$copy.tmp" "$copy"
+        fi
+        java="$copy/bin/java"
+    fi
+fi
+java=${java:-java}
+if ! command -v "$java" >/dev/null 2>&1; then
+    echo "arena-kit: no java: put Java 17+ on PATH, set ARENA_JAVA, or build the bundle with --jdk" >&2
+    exit 1
+fi
+# DJL unpacks the PyTorch natives (and the tokenizer library) into a writable cache, never into the bundle.
+export DJL_CACHE_DIR=${DJL_CACHE_DIR:-$tmp/arena-kit-djl}
+# shellcheck disable=SC2086 # ARENA_JAVA_OPTS holds several options
 exec "$java" ${ARENA_JAVA_OPTS:--Xmx12g} -Darena.home="$here" -cp "$here/jars/*" arenakit.cli.ArenaKit "$@"
 LAUNCHER
 chmod +x "$OUT.tmp/arena-kit"
 
+# Which config field of the bundled gemma2-9b setup holds each /kaggle/input path, and the option replacing it.
+paths_table() {
+    local file field value
+    for file in "$HOME_DIR"/configs/gemma2-9b/*.json; do
+        grep -o '"[a-z_]*": *\[*"/kaggle/input[^"]*"' "$file" | while IFS= read -r hit; do
+            field=$(printf '%s' "$hit" | sed 's/^"\([a-z_]*\)".*/\1/')
+            value=$(printf '%s' "$hit" | sed 's/.*"\(\/kaggle\/input[^"]*\)"$/\1/')
+            case "$field" in
+                checkpoint) printf '| `%s` | %s `base_model.checkpoint` | `--checkpoint DIR` (submit, pseudo-labels) |\n' \
+                    "$value" "$(basename "$file")" ;;
+                test) printf '| `%s` | %s `data.test` | `--test CSV` (submit; sample_submission.csv next to it) |\n' \
+                    "$value" "$(basename "$file")" ;;
+                sample_submission) printf '| `%s` | %s `data.sample_submission` | `--sample-submission CSV` (submit) |\n' \
+                    "$value" "$(basename "$file")" ;;
+                train) printf '| `%s` | %s `data.train` | none (submit reads it only for the class prior of rows a time budget left unpredicted; unreadable: LMSYS shares) |\n' \
+                    "$value" "$(basename "$file")" ;;
+                *) printf '| `%s` | %s `data.%s` | none: copy configs/gemma2-9b, edit it, pass `--config DIR` |\n' \
+                    "$value" "$(basename "$file")" "$field" ;;
+            esac
+        done
+    done
+    printf '| `/kaggle/input/<your stage>` | submission.json `models` | `--model DIR` (repeat for an ensemble) |\n'
+}
+
 cat > "$OUT.tmp/README.md" <<EOF
 # arena-kit offline bundle (PyTorch natives: $FLAVOR)
 
-Upload this folder as a Kaggle dataset (e.g. \`arena-kit\`) and attach it to the submission notebook together with
-the gemma-2-9b-it checkpoint (HF layout, with tokenizer.json) and your trained stage folder(s)
-(\`stage.json\` + \`adapter/\`, as \`train\` writes them). With internet off, in a notebook cell:
+Upload this folder as a Kaggle dataset (e.g. \`arena-kit\`; for Kaggle build it with \`--jdk\` unless the image has
+Java 17+) and attach it to a submission notebook with internet off, together with:
 
-    !cp -r /kaggle/input/arena-kit /kaggle/working/arena-kit && chmod +x /kaggle/working/arena-kit/arena-kit
-    !/kaggle/working/arena-kit/arena-kit submit --config gemma2-9b \\
-        --model /kaggle/input/my-stage3 \\
-        --test /kaggle/input/lmsys-chatbot-arena/test.csv \\
-        --output /kaggle/working/submission.csv
+- the base model (\`gemma-2-9b-it\` in Hugging Face layout: config.json, safetensors shards + index, tokenizer.json),
+- your trained stage folder(s) (\`stage.json\` + \`adapter/\`, as \`train\` writes them; or a bare PEFT adapter),
+- the competition data (Kaggle attaches it: /kaggle/input/lmsys-chatbot-arena).
 
-(Copying first makes the launcher executable; dataset files are mounted read-only without the x bit.)
-\`arena-kit --help\` lists every command; \`arena-kit <command> --help\` its options. Java 17+ must be on the
-image, or build the bundle with \`--jdk\`. Extra JVM options: \`ARENA_JAVA_OPTS\` (default -Xmx12g).
-The config \`gemma2-9b\` reads Kaggle's paths; copy \`configs/gemma2-9b\` and edit it for other paths.
+Nothing needs copying: the bundle runs from its read-only mount (\`bash /kaggle/input/arena-kit/arena-kit ...\`,
+since dataset files lose their x bit), PyTorch's natives are unpacked into \$TMPDIR (\`DJL_CACHE_DIR\`), and only a
+jdk/ without its x bit is copied there. Never copy jars/ (the CUDA natives jar is 2.4 GB) into /kaggle/working:
+that folder is the notebook's output.
+
+\`kaggle/submission.ipynb\` in this bundle is a Python-kernel notebook that does it all: import it on Kaggle
+(File > Import Notebook), set the paths in its first code cell, run all. By hand, in a notebook cell:
+
+    !bash /kaggle/input/arena-kit/arena-kit submit --config gemma2-9b --out /kaggle/working/arena-kit-run \\
+        --checkpoint /kaggle/input/gemma-2-9b-it --model /kaggle/input/my-stage3 \\
+        --test /kaggle/input/lmsys-chatbot-arena/test.csv --output /kaggle/working/submission.csv
+
+It prints the memory plan and a time estimate before loading, keeps to the setup's 8h30m time budget
+(\`--time-budget\`), checkpoints its predictions under \`--out\` (a re-run resumes), and always writes a valid
+file. \`--dry-run\` prints the plan and the estimate only.
+
+## Where the gemma2-9b setup reads each /kaggle/input path
+
+| path | config field | command-line override |
+|---|---|---|
+$(paths_table)
+
+\`arena-kit --help\` lists every command, \`arena-kit <command> --help\` its options. Extra JVM options:
+\`ARENA_JAVA_OPTS\` (default -Xmx12g); another Java: \`ARENA_JAVA\`.
 EOF
+
+mkdir -p "$OUT.tmp/kaggle"
+cp "$HOME_DIR/notebooks/kaggle/submission.ipynb" "$OUT.tmp/kaggle/"
 
 rm -rf "$OUT" && mv "$OUT.tmp" "$OUT"
 say "wrote $OUT ($(du -sh "$OUT" | cut -f1)); try: $OUT/arena-kit --help"

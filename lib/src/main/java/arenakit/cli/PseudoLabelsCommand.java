@@ -10,7 +10,7 @@ import picocli.CommandLine.Option;
 @Command(name = "pseudo-labels", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Runs the trained stage(s) named in <config>/pseudo_labels.json over the unlabeled pairs and "
                 + "writes <out>/pseudo_labels/pseudo_labels.csv (id, 3 probabilities, 3 logits), chunk by chunk: an "
-                + "interrupted run continues with the first missing chunk."})
+                + "interrupted run reuses every row already predicted with the same model files and settings."})
 public final class PseudoLabelsCommand implements Callable<Integer> {
     @Mixin
     SetupOptions setup;
@@ -18,9 +18,14 @@ public final class PseudoLabelsCommand implements Callable<Integer> {
     @Option(names = "--stage", defaultValue = "pseudo_labels", description = "stage name (default: ${DEFAULT-VALUE})")
     String stage;
 
+    @Mixin
+    InferenceOptions inferenceOptions;
+
     @Override
     public Integer call() throws Exception {
+        inferenceOptions.check();
         try (Pipeline pipeline = setup.open()) {
+            inferenceOptions.applyTo(pipeline);
             pipeline.runStage(stage, 0);
         }
         return 0;

@@ -15,45 +15,55 @@ import picocli.CommandLine.Option;
         description = {"Predicts test.csv with trained model(s) and writes submission.csv in sample_submission's "
                 + "order (probabilities clipped and renormalised, written atomically).",
                 "Without options it runs the setup's submission stage into <out>/submission.csv. Options override "
-                        + "the setup's test file, models and inference settings."})
+                        + "the setup's paths, models and inference settings (the config field each replaces is "
+                        + "named in brackets)."})
 public final class SubmitCommand implements Callable<Integer> {
     @Mixin
     SetupOptions setup;
 
-    @Option(names = "--test", paramLabel = "CSV", description = "Kaggle test.csv to predict")
+    @Option(names = "--test", paramLabel = "CSV", description = "Kaggle test.csv to predict [pipeline.json data.test]")
     Path test;
 
     @Option(names = "--sample-submission", paramLabel = "CSV",
-            description = "Kaggle sample_submission.csv (default: next to --test)")
+            description = "Kaggle sample_submission.csv (default: next to --test) [data.sample_submission]")
     Path sampleSubmission;
 
+    @Mixin
+    InferenceOptions inferenceOptions;
+
     @Option(names = "--model", paramLabel = "STAGE|DIR",
-            description = "trained stage name or folder with stage.json + adapter/ (repeat for an ensemble; "
-                    + "default: the setup's submission models)")
+            description = "trained stage name or folder with stage.json + adapter/ (repeat for an ensemble, weight 1 "
+                    + "each) [submission.json models]")
     List<String> models;
 
-    @Option(names = "--tta", negatable = true, description = "swap TTA (default: as configured)")
+    @Option(names = "--tta", negatable = true, description = "swap TTA (default: as configured) [inference.tta]")
     Boolean tta;
 
     @Option(names = "--devices", split = ",", paramLabel = "DEVICE",
-            description = "e.g. cpu, or gpu(0),gpu(1) (default: as configured)")
+            description = "e.g. cpu, or gpu(0),gpu(1) (default: as configured) [inference.devices]")
     List<String> devices;
 
     @Option(names = "--mode", paramLabel = "MODE",
             description = "with two devices: pipeline (layers split) or data_parallel (default: as configured, "
-                    + "else pipeline)")
+                    + "else pipeline) [inference.mode]")
     String mode;
 
     @Option(names = "--output", paramLabel = "CSV", description = "where to write (default: <out>/submission.csv)")
     Path output;
 
+    @Option(names = "--dry-run", description = "print each model's memory plan and the estimated time for the test "
+            + "file's token counts on the configured devices, then stop (no weights are loaded)")
+    boolean dryRun;
+
     @Override
     public Integer call() throws Exception {
+        inferenceOptions.check();
         try (Pipeline pipeline = setup.open()) {
+            inferenceOptions.applyTo(pipeline);
             SubmissionConfig base = pipeline.submissionConfig();
             boolean overridden = test != null || sampleSubmission != null || models != null || tta != null
                     || devices != null || mode != null || output != null;
-            if (!overridden) {
+            if (!overridden && !dryRun) {
                 pipeline.runStage(pipeline.submissionStage(), 0);
                 return 0;
             }
@@ -64,12 +74,15 @@ public final class SubmitCommand implements Callable<Integer> {
             if (devices != null || mode != null) {
                 inference = inference.withDevices(devices != null ? devices : inference.devices(), mode);
             }
-            SubmissionConfig cfg = new SubmissionConfig(base.kind(), base.description(),
-                    models != null ? models : base.models(), base.maxLength(), inference);
+            SubmissionConfig cfg = (models != null ? base.withModels(models) : base).withInference(inference);
             Path testFile = test != null ? test : pipeline.testFile();
             Path sample = sampleSubmission != null ? sampleSubmission
                     : test != null ? test.toAbsolutePath().resolveSibling("sample_submission.csv")
                     : pipeline.sampleSubmissionFile();
+            if (dryRun) {
+                pipeline.planSubmission(cfg, testFile);
+                return 0;
+            }
             Path target = output != null ? output : pipeline.out().resolve("submission.csv");
             pipeline.submit(cfg, testFile, sample, target);
             System.out.println("wrote " + target.toAbsolutePath());

@@ -39,6 +39,10 @@ public final class DataParallelRunner implements BatchRunner {
                 workers.add(pool.submit(() -> {
                     try (NoGrad g = NoGrad.enter()) {
                         for (int b = next.getAndIncrement(); b < batches.size(); b = next.getAndIncrement()) {
+                            if (!listener.proceed(b)) {
+                                next.set(batches.size()); // no device takes a later batch either
+                                break;
+                            }
                             out[b] = SingleDeviceRunner.logits(model, batches.get(b));
                             listener.done(b, Inference.tokens(batches.get(b)));
                         }

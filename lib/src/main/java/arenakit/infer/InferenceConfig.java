@@ -4,6 +4,7 @@ import arenakit.model.Placement;
 import arenakit.util.StrictJson;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 
@@ -17,11 +18,16 @@ import java.util.Locale;
  * @param splitLayer first decoder layer of the second device in pipeline mode (null = half the layers)
  * @param maxTokens padded tokens per micro-batch (rows x longest row)
  * @param postprocess the empty/identical-response rules (null = off)
- * @param estimateAfterBatches print a tokens/s-based time estimate for the whole file after this many batches
+ * @param estimateAfterBatches log the projected finish (from the measured throughput and the cost model) after
+ *     this many batches
+ * @param timeBudget wall-clock budget of the whole stage, model loading included ("8h30m", "90s", "1.5h"; null or
+ *     "off" = none): when the projected finish passes it, the stage degrades the rows still to do in a fixed order,
+ *     and at its hard limit every row still gets a prediction ({@link TimeBudget})
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record InferenceConfig(boolean tta, List<String> devices, String mode, @StrictJson.Nullable Integer splitLayer,
-        int maxTokens, @StrictJson.Nullable PostProcessConfig postprocess, int estimateAfterBatches) {
+        int maxTokens, @StrictJson.Nullable PostProcessConfig postprocess, int estimateAfterBatches,
+        @StrictJson.Default("null") String timeBudget) {
 
     public static final String SINGLE = "single";
     public static final String PIPELINE = "pipeline";
@@ -49,11 +55,30 @@ public record InferenceConfig(boolean tta, List<String> devices, String mode, @S
             throw new IllegalArgumentException("inference.estimate_after_batches must be > 0, got "
                     + estimateAfterBatches);
         }
+        timeBudget = TimeBudget.normalise(timeBudget); // a malformed duration fails when the config is read
+    }
+
+    /** Without a time budget (evaluation, benchmarks). */
+    public InferenceConfig(boolean tta, List<String> devices, String mode, Integer splitLayer, int maxTokens,
+            PostProcessConfig postprocess, int estimateAfterBatches) {
+        this(tta, devices, mode, splitLayer, maxTokens, postprocess, estimateAfterBatches, null);
+    }
+
+    /** The time budget, or null when there is none. */
+    public Duration budget() {
+        return TimeBudget.parse(timeBudget);
     }
 
     /** The same settings with TTA switched on or off. */
     public InferenceConfig withTta(boolean on) {
-        return new InferenceConfig(on, devices, mode, splitLayer, maxTokens, postprocess, estimateAfterBatches);
+        return new InferenceConfig(on, devices, mode, splitLayer, maxTokens, postprocess, estimateAfterBatches,
+                timeBudget);
+    }
+
+    /** The same settings with another time budget ("8h30m", "90s"; "off" or null = none). */
+    public InferenceConfig withTimeBudget(String budget) {
+        return new InferenceConfig(tta, devices, mode, splitLayer, maxTokens, postprocess, estimateAfterBatches,
+                budget);
     }
 
     /**
@@ -62,6 +87,7 @@ public record InferenceConfig(boolean tta, List<String> devices, String mode, @S
      */
     public InferenceConfig withDevices(List<String> names, String newMode) {
         String m = newMode != null ? newMode : names.size() == 1 ? SINGLE : mode.equals(SINGLE) ? PIPELINE : mode;
-        return new InferenceConfig(tta, names, m, splitLayer, maxTokens, postprocess, estimateAfterBatches);
+        return new InferenceConfig(tta, names, m, splitLayer, maxTokens, postprocess, estimateAfterBatches,
+                timeBudget);
     }
 }

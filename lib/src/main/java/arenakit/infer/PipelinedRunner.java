@@ -81,7 +81,7 @@ public final class PipelinedRunner implements BatchRunner {
         try {
             Future<?> producer = threads.submit(() -> {
                 try (NoGrad g = NoGrad.enter()) {
-                    for (int b = 0; b < batches.size(); b++) {
+                    for (int b = 0; b < batches.size() && listener.proceed(b); b++) {
                         NDManager scope = Engines.newManager();
                         try {
                             NDList hidden = front.forward(scope, batches.get(b), null);

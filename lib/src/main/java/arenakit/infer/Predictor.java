@@ -63,16 +63,9 @@ public final class Predictor {
         double[][] probs = new double[rows.size()][];
         double[][] logs = new double[rows.size()][];
         for (int i = 0; i < rows.size(); i++) {
-            double[] p = softmax(logits[i * copies]);
-            if (config.tta()) {
-                double[] swapped = softmax(logits[i * copies + 1]);
-                p = new double[] {(p[0] + swapped[1]) / 2, (p[1] + swapped[0]) / 2, (p[2] + swapped[2]) / 2};
-            }
+            double[] p = config.tta() ? fold(logits[i * copies], logits[i * copies + 1]) : softmax(logits[i * copies]);
             probs[i] = p;
-            logs[i] = new double[p.length];
-            for (int c = 0; c < p.length; c++) {
-                logs[i][c] = Math.log(Math.max(p[c], 1e-30));
-            }
+            logs[i] = logs(p);
         }
         return new Predictions(rows.stream().map(Conversation::id).toList(), probs, logs);
     }
@@ -109,9 +102,19 @@ public final class Predictor {
         return out;
     }
 
-    private static double[] softmax(float[] z) {
+    /** Softmax of logits. */
+    public static double[] softmax(float[] z) {
+        double[] d = new double[z.length];
+        for (int i = 0; i < z.length; i++) {
+            d[i] = z[i];
+        }
+        return softmax(d);
+    }
+
+    /** Softmax of logits. */
+    public static double[] softmax(double[] z) {
         double max = Double.NEGATIVE_INFINITY;
-        for (float v : z) {
+        for (double v : z) {
             max = Math.max(max, v);
         }
         double sum = 0;
@@ -124,6 +127,27 @@ public final class Predictor {
             p[i] /= sum;
         }
         return p;
+    }
+
+    /** Swap TTA: the average of f(A,B) and the swapped-back f(B,A), from their logits. */
+    public static double[] fold(float[] ab, float[] ba) {
+        double[] p = softmax(ab);
+        double[] swapped = softmax(ba);
+        return new double[] {(p[0] + swapped[1]) / 2, (p[1] + swapped[0]) / 2, (p[2] + swapped[2]) / 2};
+    }
+
+    /** Probabilities of the swapped row as the original row's: P(A) and P(B) exchanged. */
+    public static double[] swapBack(double[] p) {
+        return new double[] {p[1], p[0], p[2]};
+    }
+
+    /** The logs of probabilities (floored at 1e-30), whose softmax gives them back. */
+    public static double[] logs(double[] p) {
+        double[] out = new double[p.length];
+        for (int c = 0; c < p.length; c++) {
+            out[c] = Math.log(Math.max(p[c], 1e-30));
+        }
+        return out;
     }
 
     /** Measures tokens/s and logs one projection once enough batches are done. */
@@ -166,8 +190,11 @@ public final class Predictor {
         }
     }
 
-    /** "42 s", "12.5 min" or "3.2 h". */
+    /** "4.2 s", "42 s", "12.5 min" or "3.2 h". */
     public static String duration(double seconds) {
+        if (Math.abs(seconds) < 10) {
+            return String.format(Locale.ROOT, "%.1f s", seconds);
+        }
         if (seconds < 120) {
             return String.format(Locale.ROOT, "%.0f s", seconds);
         }

@@ -22,6 +22,12 @@ public final class SingleDeviceRunner implements BatchRunner {
         List<float[][]> out = new ArrayList<>(batches.size());
         try (NoGrad g = NoGrad.enter()) {
             for (int b = 0; b < batches.size(); b++) {
+                if (!listener.proceed(b)) {
+                    while (out.size() < batches.size()) {
+                        out.add(null);
+                    }
+                    break;
+                }
                 out.add(logits(model, batches.get(b)));
                 listener.done(b, Inference.tokens(batches.get(b)));
             }

@@ -43,6 +43,11 @@ final class BaseModels {
         return List.copyOf(bases.keySet());
     }
 
+    /** Whether any base has loaded its tokenizer or written or found its checkpoint yet. */
+    boolean inUse() {
+        return bases.values().stream().anyMatch(b -> b.tokenizer != null || b.checkpoint != null);
+    }
+
     List<Base> all() {
         return new ArrayList<>(bases.values());
     }

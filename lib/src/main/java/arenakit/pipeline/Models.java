@@ -4,11 +4,13 @@ import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
 import arenakit.infer.BatchRunner;
 import arenakit.infer.DataParallelRunner;
+import arenakit.infer.DeviceTable;
 import arenakit.infer.InferenceConfig;
 import arenakit.infer.PipelinedRunner;
 import arenakit.infer.SingleDeviceRunner;
 import arenakit.model.ClassifierHead;
 import arenakit.model.DecoderClassifier;
+import arenakit.model.MemoryPlan;
 import arenakit.model.Placement;
 import arenakit.model.SequenceClassifier;
 import arenakit.model.TinyCheckpoints;
@@ -165,6 +167,29 @@ final class Models {
                 return new Inference(PipelinedRunner.of(g), List.of(g));
             }
         }
+    }
+
+    /**
+     * What the model about to be loaded for inference weighs and how it is placed, from config.json alone: its
+     * memory plan on the devices {@code inference} names and its shape for the cost model.
+     */
+    record Plan(MemoryPlan memory, DeviceTable.Shape shape) {}
+
+    static Plan plan(Path base, TrainedModel model, InferenceConfig inference, int maxLength) throws IOException {
+        DecoderConfig config = Families.read((model.fullFineTune() ? model.weights() : base)
+                .resolve(HfCheckpoint.CONFIG)).withNumLabels(3);
+        List<Device> devices = inference.devices().stream().map(Placement::device).toList();
+        Placement placement = !inference.mode().equals(InferenceConfig.PIPELINE) ? Placement.single(devices.get(0))
+                : inference.splitLayer() == null ? Placement.split(devices.toArray(new Device[0]))
+                : Placement.split(new int[] {inference.splitLayer()}, devices.toArray(new Device[0]));
+        DataType type = dtype(model.config().model().dtype())
+                .orElse(devices.get(0).isGpu() ? DataType.FLOAT16 : DataType.FLOAT32);
+        MemoryPlan memory = new MemoryPlan(config, type, placement.stages(config.numHiddenLayers()),
+                inference.maxTokens(), maxLength, 0);
+        long params = memory.layerParams() * config.numHiddenLayers();
+        DeviceTable.Shape shape = new DeviceTable.Shape(params, config.numHiddenLayers(), config.numAttentionHeads(),
+                config.qDim(), memory.totalWeightBytes(), type == DataType.FLOAT16);
+        return new Plan(memory, shape);
     }
 
     private static DecoderClassifier load(Path base, TrainedModel model, Placement placement, InferenceConfig inference,

@@ -1,6 +1,7 @@
 package arenakit.pipeline;
 
 import ai.djl.pytorch.jni.JniUtils;
+import arenakit.infer.Ensemble;
 import arenakit.infer.SubmissionConfig;
 import arenakit.text.ChatTemplate;
 import arenakit.text.PromptEncoder;
@@ -40,14 +41,14 @@ public final class Pipeline implements AutoCloseable {
     public static final String EDA = "eda";
 
     private final ConfigFolder folder;
-    private final ExperimentConfig experiment;
+    private ExperimentConfig experiment;
     private final Path out;
     private final Consumer<String> log;
     private final Map<String, Object> stageConfigs = new HashMap<>();
     private final Map<EncoderKey, PromptEncoder> encoders = new HashMap<>();
     private final Map<String, Tokenizer> tokenizers = new HashMap<>(); // by the SHA-256 of the file
     private final Map<Path, String> tokenizerShas = new HashMap<>();
-    private final BaseModels bases;
+    private BaseModels bases;
     private Inputs inputs;
     private OutputLock lock;
     private int lockDepth;
@@ -318,6 +319,63 @@ public final class Pipeline implements AutoCloseable {
         try (Run run = begin(List.of(), config)) {
             return SubmissionStage.write(this, "submit", config, test, sampleSubmission, output);
         }
+    }
+
+    /**
+     * The ensemble of a pseudo-label or submission stage with that stage's models, weights, max lengths and
+     * inference settings: {@code ensemble(stage).predict(rows, task)} predicts any rows as the stage would (each model
+     * loaded, run and freed in turn), without the stage's chunks and time budget unless added with
+     * {@link Ensemble#withChunks} and {@link Ensemble#withBudget}. Nothing is loaded until then; the trained models
+     * must exist.
+     */
+    public Ensemble ensemble(String stage) throws IOException {
+        requireStage(stage);
+        Object config = stageConfigs.get(stage);
+        if (config instanceof PseudoLabelConfig c) {
+            return StageEnsemble.of(this, c.models(), c.maxLength(), c.average(), c.inference(), log(stage));
+        }
+        if (config instanceof SubmissionConfig c) {
+            return StageEnsemble.of(this, c.models(), c.maxLength(), c.average(), c.inference(), log(stage));
+        }
+        throw new ConfigException(folder.where(stage + ".json") + ": stage '" + stage + "' is not a pseudo-label or "
+                + "submission stage");
+    }
+
+    /**
+     * Replaces the time budget of every pseudo-label and submission stage ({@code --time-budget}; "off" = none).
+     * Call before running the stages.
+     */
+    public void overrideTimeBudget(String budget) {
+        for (Map.Entry<String, Object> e : stageConfigs.entrySet()) {
+            if (e.getValue() instanceof PseudoLabelConfig c) {
+                e.setValue(c.withInference(c.inference().withTimeBudget(budget)));
+            } else if (e.getValue() instanceof SubmissionConfig c) {
+                e.setValue(c.withInference(c.inference().withTimeBudget(budget)));
+            }
+        }
+    }
+
+    /**
+     * Uses {@code dir} as the base checkpoint instead of what pipeline.json names (e.g. a Kaggle dataset mounted
+     * elsewhere: {@code --checkpoint}). Call before any stage runs.
+     */
+    public void overrideBaseCheckpoint(Path dir) {
+        if (bases.inUse()) {
+            throw new IllegalStateException("the base checkpoint is already in use");
+        }
+        ExperimentConfig e = experiment;
+        experiment = new ExperimentConfig(e.name(), e.description(),
+                new ExperimentConfig.BaseModel(dir.toAbsolutePath().normalize().toString(), null), e.tokenizer(),
+                e.data(), e.sample(), e.stages(), e.cpuThreads(), e.template(), e.baseModels());
+        bases = new BaseModels(this, experiment, folder.where("pipeline.json"));
+    }
+
+    /**
+     * Prints what {@link #submit} would need for {@code test} with {@code config}: each model's memory plan and the
+     * estimated time on the configured devices, loading no weights.
+     */
+    public void planSubmission(SubmissionConfig config, Path test) throws IOException {
+        SubmissionStage.plan(this, "submit", config, test);
     }
 
     @Override

@@ -2,16 +2,19 @@ package arenakit.pipeline;
 
 import arenakit.data.Conversation;
 import arenakit.data.PreferencePairs;
+import arenakit.infer.BatchRunner;
+import arenakit.infer.Ensemble;
 import arenakit.infer.InferenceConfig;
 import arenakit.infer.Predictions;
 import arenakit.infer.Predictor;
-import arenakit.text.PromptEncoder;
+import arenakit.infer.WeightedModel;
 import arenakit.train.PseudoLabelConfig;
 import arenakit.train.PseudoLabels;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * The pseudo-label stage's prediction for jobs that divide the rows among workers (the Spark module): the stage's
@@ -26,16 +29,21 @@ public final class PseudoLabelPredictor implements AutoCloseable {
     private final String stage;
     private final PseudoLabelConfig config;
     private final Consumer<String> log;
-    private PromptEncoder firstEncoder;
+    private final Ensemble ensemble;
+    private Function<Conversation, int[]> firstEncoder;
     private String loadedModel;
     private List<String> loadedDevices;
-    private PseudoLabels.ModelPredictor predictor;
+    private BatchRunner runner;
+    private Predictor predictor;
 
-    private PseudoLabelPredictor(Pipeline pipeline, String stage, PseudoLabelConfig config, Consumer<String> log) {
+    private PseudoLabelPredictor(Pipeline pipeline, String stage, PseudoLabelConfig config, Consumer<String> log)
+            throws IOException {
         this.pipeline = pipeline;
         this.stage = stage;
         this.config = config;
         this.log = log;
+        this.ensemble = StageEnsemble.of(pipeline, config.models(), config.maxLength(), config.average(),
+                config.inference(), log);
     }
 
     /** The pseudo-label stage {@code stage} of an opened setup; nothing is loaded onto a device yet. */
@@ -45,10 +53,11 @@ public final class PseudoLabelPredictor implements AutoCloseable {
                     + PseudoLabelConfig.KIND + " (stages: " + p.experiment().stages() + ")");
         }
         PseudoLabelPredictor predictor = new PseudoLabelPredictor(p, stage, config, p.log(stage));
-        for (String model : config.models()) {
-            p.baseModelFor(p.trainedModel(model)); // writes a tiny base model once, checks a copied stage's base
+        for (WeightedModel model : config.models()) {
+            p.baseModelFor(p.trainedModel(model.model())); // writes a tiny base model once, checks a copied stage's base
         }
-        predictor.firstEncoder = predictor.encoder(config.models().get(0));
+        Ensemble.Member first = predictor.ensemble.members().get(0);
+        predictor.firstEncoder = first.encoder(first.maxLength());
         return predictor;
     }
 
@@ -71,77 +80,63 @@ public final class PseudoLabelPredictor implements AutoCloseable {
 
     /** Tokens of a row's input to the first model (what a length bucket is made of). */
     public int tokens(Conversation row) {
-        return firstEncoder.encode(row).length;
+        return firstEncoder.apply(row).length;
+    }
+
+    /** The stage's models by name, in {@link PseudoLabelConfig#models} order. */
+    public List<String> models() {
+        return ensemble.members().stream().map(Ensemble.Member::name).toList();
     }
 
     /**
      * One model's predictions of {@code rows} on {@code devices} ({@code null}: the stage's own devices and mode;
-     * one device: single; two: the stage's two-device mode, pipelined if it names none). The model stays loaded for
-     * the next call with the same model and devices; any other is closed first.
+     * one device: single; two: the stage's two-device mode, pipelined if it names none), encoded with the model's
+     * own tokenizer, template and budget. The model stays loaded for the next call with the same model and devices;
+     * any other is closed first.
      */
     public synchronized Predictions predict(String model, List<Conversation> rows, List<String> devices)
             throws IOException {
-        if (!config.models().contains(model)) {
-            throw new IllegalArgumentException("stage '" + stage + "' has no model '" + model + "' (models: "
-                    + config.models() + ")");
-        }
+        Ensemble.Member member = ensemble.members().stream().filter(m -> m.name().equals(model)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("stage '" + stage + "' has no model '" + model
+                        + "' (models: " + models() + ")"));
         if (predictor == null || !model.equals(loadedModel) || !java.util.Objects.equals(devices, loadedDevices)) {
             close();
-            predictor = open(model, devices);
+            InferenceConfig settings = devices == null ? config.inference()
+                    : config.inference().withDevices(devices, null);
+            runner = member.open(settings);
+            predictor = new Predictor(runner, settings, log);
             loadedModel = model;
             loadedDevices = devices == null ? null : List.copyOf(devices);
         }
-        return predictor.predict(rows);
+        return predictor.predict(rows, member.encoder(member.maxLength())::apply, "pseudo-label " + model);
     }
 
-    /** The stage's soft label of one row from each model's probabilities (in {@link PseudoLabelConfig#models} order). */
+    /**
+     * The stage's soft label of one row from each model's probabilities (in {@link #models} order): the ensemble's
+     * weighted average, as the single-process stage makes it.
+     */
     public PseudoLabels.Label combine(String id, List<float[]> probs) {
-        if (probs.size() != config.models().size()) {
-            throw new IllegalArgumentException(probs.size() + " predictions for " + config.models().size() + " models");
+        List<Ensemble.Member> members = ensemble.members();
+        if (probs.size() != members.size()) {
+            throw new IllegalArgumentException(probs.size() + " predictions for " + members.size() + " models");
         }
-        double[] sum = new double[3];
-        for (float[] p : probs) {
+        double[][] each = new double[probs.size()][];
+        for (int j = 0; j < each.length; j++) {
+            each[j] = new double[3];
             for (int k = 0; k < 3; k++) {
-                sum[k] += p[k];
+                each[j][k] = probs.get(j)[k];
             }
         }
-        return PseudoLabels.ensemble(id, sum, probs.size());
-    }
-
-    /** The single-process stage's predictor of one model (also what {@link PseudoLabelStage} runs). */
-    static PseudoLabels.ModelPredictor open(Pipeline p, String name, PseudoLabelConfig config, InferenceConfig settings,
-            Consumer<String> log) throws IOException {
-        TrainedModel model = p.trainedModel(name);
-        PromptEncoder encoder = p.encoderFor(model, config.maxLength());
-        Models.Inference inference = Models.forInference(p.baseModelFor(model), model, settings, log);
-        Predictor predictor = new Predictor(inference.runner(), settings, log);
-        return new PseudoLabels.ModelPredictor() {
-            @Override
-            public Predictions predict(List<Conversation> chunk) {
-                return predictor.predict(chunk, encoder::encode, "pseudo-label " + name);
-            }
-
-            @Override
-            public void close() {
-                inference.close();
-            }
-        };
-    }
-
-    private PseudoLabels.ModelPredictor open(String model, List<String> devices) throws IOException {
-        InferenceConfig settings = devices == null ? config.inference() : config.inference().withDevices(devices, null);
-        return open(pipeline, model, config, settings, log);
-    }
-
-    private PromptEncoder encoder(String model) throws IOException {
-        return pipeline.encoderFor(pipeline.trainedModel(model), config.maxLength());
+        return PseudoLabels.Label.of(id, ensemble.average().combine(each,
+                members.stream().mapToDouble(Ensemble.Member::weight).toArray()));
     }
 
     /** Frees the loaded model (the setup stays open). */
     @Override
     public synchronized void close() {
-        if (predictor != null) {
-            predictor.close();
+        if (runner != null) {
+            runner.close();
+            runner = null;
             predictor = null;
             loadedModel = null;
             loadedDevices = null;

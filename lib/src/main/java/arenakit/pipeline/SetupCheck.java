@@ -44,6 +44,10 @@ final class SetupCheck {
         this.p = p;
     }
 
+    private static List<String> names(List<arenakit.infer.WeightedModel> models) {
+        return models.stream().map(arenakit.infer.WeightedModel::model).toList();
+    }
+
     /**
      * Checks what running {@code stages} (in setup order) will use, plus {@code extra} (a submission config from
      * the command line, or null); throws a {@link ConfigException} listing every problem.
@@ -68,18 +72,18 @@ final class SetupCheck {
                     reads.add(UNLABELED);
                 }
             } else if (config instanceof PseudoLabelConfig pl) {
-                c.models(stage, pl.models(), stages);
+                c.models(stage, names(pl.models()), stages);
                 c.inference(stage, pl.inference(), pl.maxLength());
                 c.needs(stage, "data.unlabeled", p.experiment().data().unlabeled(), "preference_rows");
                 reads.add(UNLABELED);
             } else if (config instanceof SubmissionConfig s) {
-                c.models(stage, s.models(), stages);
+                c.models(stage, names(s.models()), stages);
                 c.inference(stage, s.inference(), s.maxLength());
                 reads.addAll(List.of(TEST, SUBMISSION));
             }
         }
         if (extra != null) {
-            c.models("submit", extra.models(), stages);
+            c.models("submit", names(extra.models()), stages);
             c.inference("submit", extra.inference(), extra.maxLength());
         }
         c.dataFiles(reads);

@@ -52,14 +52,14 @@ final class StageInputs {
         } else if (config instanceof PseudoLabelConfig pl) {
             b.tree("base model", p.baseModel());
             b.files("data.unlabeled", files.unlabeled());
-            for (String m : pl.models()) {
-                reference(p, b, m);
+            for (var m : pl.models()) {
+                reference(p, b, m.model());
             }
         } else if (config instanceof SubmissionConfig s) {
             b.tree("base model", p.baseModel());
             b.file("data.test", files.test()).file("data.sample_submission", files.sampleSubmission());
-            for (String m : s.models()) {
-                reference(p, b, m);
+            for (var m : s.models()) {
+                reference(p, b, m.model());
             }
         }
         return b.build();

@@ -105,14 +105,22 @@ final class TrainStage {
             throw new IOException(file + " does not exist: run stage '" + source + "' first");
         }
         Map<String, PseudoLabels.Label> labels = PseudoLabels.byId(PseudoLabels.read(file));
+        java.util.Set<String> leftOut = PseudoLabels.leftOut(p.stageDir(source)); // by the stage's time budget
         List<Example> out = new ArrayList<>();
         for (Conversation c : p.inputs().unlabeled()) {
             PseudoLabels.Label l = labels.get(c.id());
+            if (l == null && leftOut.contains(c.id())) {
+                continue;
+            }
             if (l == null) {
                 throw new IOException(file + " has no row for unlabeled pair " + c.id() + ": the unlabeled data "
                         + "changed since stage '" + source + "' ran; delete " + p.stageDir(source) + " to redo it");
             }
             out.add(new Example(c, l.probs(), l.logits()));
+        }
+        if (!leftOut.isEmpty()) {
+            p.log(stage).accept(leftOut.size() + " unlabeled pairs skipped: stage '" + source + "' left them out at "
+                    + "its time budget (" + p.stageDir(source).resolve(PseudoLabels.LEFT_OUT) + ")");
         }
         return out;
     }

@@ -1,6 +1,5 @@
 package arenakit.train;
 
-import arenakit.data.Conversation;
 import arenakit.data.Winner;
 import arenakit.infer.Predictions;
 import arenakit.util.AtomicFiles;
@@ -14,20 +13,20 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.function.Consumer;
+import java.util.Set;
 
 /**
  * Soft labels for unlabeled pairs: {@code id, winner_model_a, winner_model_b, winner_tie, logit_a, logit_b,
  * logit_tie}. The probabilities are the ensemble's average (each model's swap TTA included); the logits are their
  * logs, the teacher signal for distillation.
  *
- * <p>Generation is resumable: each model's predictions are written chunk by chunk ({@code chunks/<model>/
- * chunk-00003.csv}, each atomically), so an interrupted run redoes at most one chunk per model. The merged file is
- * written last, atomically.
+ * <p>The pseudo-label stage makes them with an {@link arenakit.infer.Ensemble} (resumable chunks, a time budget);
+ * this class is the file format. Files are written atomically.
  */
 public final class PseudoLabels {
     private static final List<String> COLUMNS = List.of("id", Winner.A.column(), Winner.B.column(),
@@ -37,91 +36,56 @@ public final class PseudoLabels {
     private PseudoLabels() {}
 
     /** One pseudo-labeled row. */
-    public record Label(String id, float[] probs, float[] logits) {}
-
-    /** Something that predicts chunks of rows with one model (opened only when a chunk is missing). */
-    public interface ModelPredictor extends AutoCloseable {
-        Predictions predict(List<Conversation> rows);
-
-        @Override
-        void close();
+    public record Label(String id, float[] probs, float[] logits) {
+        /** A row's label from its probabilities: as floats, with the logs of those floats as the logits. */
+        public static Label of(String id, double[] probs) {
+            float[] p = new float[3];
+            float[] z = new float[3];
+            for (int k = 0; k < 3; k++) {
+                p[k] = (float) probs[k];
+                z[k] = (float) Math.log(Math.max(p[k], 1e-30));
+            }
+            return new Label(id, p, z);
+        }
     }
 
-    /** Opens a model by name. */
-    @FunctionalInterface
-    public interface Opener {
-        ModelPredictor open(String model) throws IOException;
+    /** The file of ids a time budget left without a label, in the stage folder (absent when there are none). */
+    public static final String LEFT_OUT = "left_out.csv";
+
+    /** Writes (or, for none, removes) {@code dir/left_out.csv}: one id per row, under an {@code id} header. */
+    public static void writeLeftOut(Path dir, List<String> ids) throws IOException {
+        Path file = dir.resolve(LEFT_OUT);
+        if (ids.isEmpty()) {
+            Files.deleteIfExists(file);
+            return;
+        }
+        AtomicFiles.write(file, stream -> {
+            Writer w = new OutputStreamWriter(stream, StandardCharsets.UTF_8);
+            CsvSchema schema = CsvSchema.builder().addColumn("id").build().withHeader();
+            try (var seq = CSV.writer(schema).writeValues(w)) {
+                for (String id : ids) {
+                    seq.write(List.of(id));
+                }
+            }
+        });
     }
 
-    /**
-     * Predicts {@code rows} with every model (chunks that exist are reused), averages, and writes
-     * {@code dir/pseudo_labels.csv}. Returns the labels in row order.
-     */
-    public static List<Label> generate(List<Conversation> rows, List<String> models, Opener opener, Path dir,
-            int chunkRows, Consumer<String> log) throws IOException {
-        int chunks = (rows.size() + chunkRows - 1) / chunkRows;
-        double[][] sum = new double[rows.size()][3];
-        for (String model : models) {
-            Path modelDir = dir.resolve("chunks").resolve(model.replaceAll("[^A-Za-z0-9._-]", "_"));
-            ModelPredictor predictor = null;
-            try {
-                int reused = 0;
-                for (int c = 0; c < chunks; c++) {
-                    List<Conversation> chunk = rows.subList(c * chunkRows, Math.min(rows.size(), (c + 1) * chunkRows));
-                    Path file = modelDir.resolve(String.format(Locale.ROOT, "chunk-%05d.csv", c));
-                    List<Label> labels;
-                    if (Files.isRegularFile(file)) {
-                        labels = read(file);
-                        reused++;
-                    } else {
-                        if (predictor == null) {
-                            predictor = opener.open(model);
-                        }
-                        Predictions p = predictor.predict(chunk);
-                        labels = labels(p);
-                        write(file, labels);
-                    }
-                    for (int i = 0; i < chunk.size(); i++) {
-                        Label l = labels.get(i);
-                        if (!l.id().equals(chunk.get(i).id())) {
-                            throw new IOException(file + " row " + (i + 1) + " has id " + l.id() + " but the input row "
-                                    + "there is " + chunk.get(i).id() + ": the unlabeled data changed; delete "
-                                    + dir.resolve("chunks") + " to start over");
-                        }
-                        for (int k = 0; k < 3; k++) {
-                            sum[c * chunkRows + i][k] += l.probs()[k];
-                        }
-                    }
-                }
-                if (reused > 0) {
-                    log.accept(model + ": reused " + reused + " of " + chunks + " chunk(s) from an earlier run");
-                }
-            } finally {
-                if (predictor != null) {
-                    predictor.close();
+    /** The ids {@code dir/left_out.csv} lists (none when it does not exist). */
+    public static Set<String> leftOut(Path dir) throws IOException {
+        Path file = dir.resolve(LEFT_OUT);
+        Set<String> ids = new HashSet<>();
+        if (Files.isRegularFile(file)) {
+            try (MappingIterator<Map<String, String>> it =
+                    CSV.readerFor(Map.class).with(CsvSchema.emptySchema().withHeader()).readValues(file.toFile())) {
+                while (it.hasNextValue()) {
+                    ids.add(it.nextValue().get("id"));
                 }
             }
         }
-        List<Label> out = new ArrayList<>(rows.size());
-        for (int i = 0; i < rows.size(); i++) {
-            out.add(ensemble(rows.get(i).id(), sum[i], models.size()));
-        }
-        write(dir.resolve("pseudo_labels.csv"), out);
-        return out;
+        return ids;
     }
 
-    /** The ensemble's label of a row from the sum of its models' probabilities: their mean, and its logs. */
-    public static Label ensemble(String id, double[] probSum, int models) {
-        float[] p = new float[3];
-        float[] z = new float[3];
-        for (int k = 0; k < 3; k++) {
-            p[k] = (float) (probSum[k] / models);
-            z[k] = (float) Math.log(Math.max(p[k], 1e-30));
-        }
-        return new Label(id, p, z);
-    }
-
-    /** One model's predictions as labels (probabilities and logits as floats, as the chunk files hold them). */
+    /** Labels from predictions (probabilities and logits as floats). */
     public static List<Label> labels(Predictions p) {
         List<Label> out = new ArrayList<>(p.size());
         for (int i = 0; i < p.size(); i++) {

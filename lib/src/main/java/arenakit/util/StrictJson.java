@@ -101,6 +101,9 @@ public final class StrictJson {
             return;
         }
         if (raw.isRecord()) {
+            if (node.isTextual() && hasStringForm(raw)) {
+                return; // the record's documented shorthand (e.g. a model name for {"model": name, "weight": 1})
+            }
             record(node, raw, path, problems, defaulted);
         } else if (Collection.class.isAssignableFrom(raw) || raw.isArray()) {
             if (!node.isArray()) {
@@ -124,6 +127,20 @@ public final class StrictJson {
         } else if (!scalarFits(node, raw)) {
             problems.add(mismatch(path, type, node));
         }
+    }
+
+    /** Whether a record also reads from a plain string: a static {@code @JsonCreator(mode = DELEGATING)} of String. */
+    private static boolean hasStringForm(Class<?> record) {
+        for (java.lang.reflect.Method m : record.getDeclaredMethods()) {
+            com.fasterxml.jackson.annotation.JsonCreator c =
+                    m.getAnnotation(com.fasterxml.jackson.annotation.JsonCreator.class);
+            if (c != null && c.mode() == com.fasterxml.jackson.annotation.JsonCreator.Mode.DELEGATING
+                    && java.lang.reflect.Modifier.isStatic(m.getModifiers()) && m.getParameterCount() == 1
+                    && m.getParameterTypes()[0] == String.class) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static void record(JsonNode node, Class<?> raw, String path, List<String> problems,

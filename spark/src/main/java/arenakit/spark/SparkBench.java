@@ -79,7 +79,7 @@ public final class SparkBench implements Callable<Integer> {
             long t0 = System.nanoTime();
             try (Pipeline p = Pipeline.open(folder, out, s -> {});
                     PseudoLabelPredictor stage = PseudoLabelPredictor.open(p, "pseudo_labels")) {
-                for (String model : stage.config().models()) {
+                for (String model : stage.models()) {
                     Predictions ignored = stage.predict(model, rows, null);
                 }
             }

@@ -120,7 +120,7 @@ public final class SparkPseudoLabels {
         try (Pipeline p = Pipeline.open(job.folder(), job.out(), log);
                 PseudoLabelPredictor stage = PseudoLabelPredictor.open(p, job.stage())) {
             setup = SetupFiles.of(job.folder(), p, job.out(), job.stage());
-            models = stage.config().models();
+            models = stage.models();
             tta = stage.config().inference().tta();
             if (inputs.isEmpty()) {
                 inputs = stage.unlabeledFiles().stream().map(f -> f.toUri().toString()).toList();

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import arenakit.cli.JbangRun.Result;
 import arenakit.data.Submission;
 import arenakit.pipeline.StageSummary;
+import arenakit.train.PseudoLabels;
 import arenakit.util.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
@@ -50,11 +51,20 @@ class PipelineScriptsTest {
         Result labels = jbang("pseudo-labels.java", "--config", "smoke", "--out", out);
         assertEquals(0, labels.code(), labels.out());
         assertTrue(labels.out().contains("60 soft labels"), labels.out());
+        // as if a time budget had left the last 5 pairs unlabeled: stage 2 skips exactly those, and says so
+        Path pseudo = Path.of(out, "pseudo_labels", "pseudo_labels.csv");
+        java.util.List<PseudoLabels.Label> all = PseudoLabels.read(pseudo);
+        PseudoLabels.write(pseudo, all.subList(0, all.size() - 5));
+        PseudoLabels.writeLeftOut(pseudo.getParent(), all.subList(all.size() - 5, all.size()).stream()
+                .map(PseudoLabels.Label::id).toList());
 
         Result pipeline = jbang("pipeline.java", "--config", "smoke", "--out", out);
         assertEquals(0, pipeline.code(), pipeline.out());
         assertTrue(pipeline.out().contains("[stage1] done earlier"), pipeline.out());
         assertTrue(pipeline.out().contains("pipeline summary"), pipeline.out());
+        assertTrue(pipeline.out().contains("5 unlabeled pairs skipped: stage 'pseudo_labels' left them out"),
+                pipeline.out());
+        assertTrue(pipeline.out().contains("models [stage3 x2, stage2]"), pipeline.out());
         JsonNode summary = Json.MAPPER.readTree(Path.of(out, "summary.json").toFile());
         assertEquals(6, summary.size());
         for (JsonNode s : summary) {
@@ -89,6 +99,17 @@ class PipelineScriptsTest {
             assertEquals(0, r.code(), r.out());
         }
         assertEquals(Files.readString(viaStage), Files.readString(viaPeft));
+
+        // a one-second budget: whatever this machine manages in it (the steps themselves are TimeBudgetTest's, on a
+        // fake clock), the file is valid and the log accounts for every row
+        Path late = tmp.resolve("late.csv");
+        Result budget = jbang("submit.java", "--config", "smoke", "--out", out, "--time-budget", "1s", "--output",
+                late.toString());
+        assertEquals(0, budget.code(), budget.out());
+        assertTrue(budget.out().contains("time budget 1s") && budget.out().contains("predictions: 40 rows:"),
+                budget.out());
+        assertEquals(40, Submission.validate(late, data.resolve("test.csv"), data.resolve("sample_submission.csv"))
+                .rows());
 
         Result bad = jbang("submit.java", "--config", "smoke", "--out", out, "--model", "stage9", "--output",
                 other.toString());

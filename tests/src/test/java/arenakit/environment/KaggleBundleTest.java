@@ -9,61 +9,161 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The Kaggle offline bundle, built by environment/kaggle-bundle.sh (CPU natives, from the jars this build just
- * made) and then run the way Kaggle runs it: its own launcher, an empty home (no ~/.m2, no JBang), outside the
- * checkout, on the smoke setup end to end.
+ * made) and run the way Kaggle runs it: its own launcher, an empty home (no ~/.m2, no JBang), outside the checkout,
+ * on the smoke setup end to end; then the bundle's Python-kernel notebook (kaggle/submission.ipynb) executed by
+ * Jupyter against a /kaggle/input-like folder holding the bundle, the trained stage and the test file, mounted
+ * read-only, with the network cut off (when this machine allows a private mount and network namespace).
  */
 class KaggleBundleTest {
     @TempDir
-    Path tmp;
+    static Path tmp;
+    private static Path bundle;
+    private static Path run;
+    private static Map<String, String> env;
+    private static Run pipeline;
 
-    @Test
-    void bundleRunsThePipelineWithNothingButItself() throws Exception {
+    @BeforeAll
+    static void buildAndRunTheSmokePipeline() throws Exception {
         Path home = ArenaHome.find().orElseThrow();
-        Path bundle = tmp.resolve("bundle");
+        bundle = tmp.resolve("input/arena-kit");
         Run build = run(home, Map.of(), "bash", home.resolve("environment/kaggle-bundle.sh").toString(),
                 "--torch", "cpu", "--no-build", "--out", bundle.toString());
         assertEquals(0, build.code(), build.out());
-        assertTrue(Files.isRegularFile(bundle.resolve("jars/pytorch-native-cpu-2.5.1-linux-x86_64.jar")), build.out());
-        assertTrue(Files.isRegularFile(bundle.resolve(".cache/tokenizers/gemma/tokenizer.json")));
-
         Path emptyHome = Files.createDirectories(tmp.resolve("home"));
-        Path cwd = Files.createDirectories(tmp.resolve("work"));
-        Map<String, String> env = Map.of("HOME", emptyHome.toString(),
-                "JAVA_TOOL_OPTIONS", "-Duser.home=" + emptyHome, "DJL_CACHE_DIR", tmp.resolve("djl").toString());
-        String launcher = bundle.resolve("arena-kit").toString();
+        env = Map.of("HOME", emptyHome.toString(), "JAVA_TOOL_OPTIONS", "-Duser.home=" + emptyHome,
+                "TMPDIR", Files.createDirectories(tmp.resolve("tmpdir")).toString(), "ARENA_JAVA_OPTS", "-Xmx3g");
+        run = tmp.resolve("run");
+        pipeline = run(Files.createDirectories(tmp.resolve("work")), env, bundle.resolve("arena-kit").toString(),
+                "pipeline", "--config", "smoke", "--out", run.toString());
+    }
 
-        Run help = run(cwd, env, launcher, "--help");
+    @Test
+    void bundleRunsThePipelineWithNothingButItself() throws Exception {
+        assertTrue(Files.isRegularFile(bundle.resolve("jars/pytorch-native-cpu-2.5.1-linux-x86_64.jar")));
+        assertTrue(Files.isRegularFile(bundle.resolve(".cache/tokenizers/gemma/tokenizer.json")));
+        String readme = Files.readString(bundle.resolve("README.md"));
+        for (String row : List.of("| `/kaggle/input/gemma-2-9b-it` | pipeline.json `base_model.checkpoint` | "
+                + "`--checkpoint DIR`", "| `/kaggle/input/lmsys-chatbot-arena/test.csv` | pipeline.json `data.test` | "
+                + "`--test CSV`", "`/kaggle/input/preference-pairs/pairs.csv` | pipeline.json `data.unlabeled`")) {
+            assertTrue(readme.contains(row), "README.md has the row " + row + ":\n" + readme);
+        }
+
+        Run help = run(tmp.resolve("work"), env, bundle.resolve("arena-kit").toString(), "--help");
         assertEquals(0, help.code(), help.out());
         for (String command : List.of("pipeline", "train", "pseudo-labels", "submit", "eda", "validate")) {
             assertTrue(help.out().contains(command), "--help lists " + command + ":\n" + help.out());
         }
-
-        Path out = tmp.resolve("run");
-        Run pipeline = run(cwd, env, launcher, "pipeline", "--config", "smoke", "--out", out.toString());
         assertEquals(0, pipeline.code(), pipeline.out());
-        Path data = out.resolve("data");
-        Submission.validate(out.resolve("submission.csv"), data.resolve("test.csv"),
+        Path data = run.resolve("data");
+        Submission.validate(run.resolve("submission.csv"), data.resolve("test.csv"),
                 data.resolve("sample_submission.csv"));
-        assertTrue(Files.notExists(emptyHome.resolve(".m2")), "the bundle must not need a Maven repository");
+        assertTrue(Files.notExists(tmp.resolve("home/.m2")), "the bundle must not need a Maven repository");
+        assertTrue(Files.isDirectory(tmp.resolve("tmpdir/arena-kit-djl")), "DJL's natives go to $TMPDIR");
+    }
+
+    @Test
+    void theKaggleNotebookSubmitsFromTheReadOnlyBundleOffline() throws Exception {
+        assertEquals(0, pipeline.code(), pipeline.out());
+        Path input = tmp.resolve("input");
+        copyTree(run.resolve("stage3"), input.resolve("my-stage3"));
+        copyTree(run.resolve("base-model"), input.resolve("base-model"));
+        Path competition = Files.createDirectories(input.resolve("lmsys-chatbot-arena"));
+        for (String f : List.of("test.csv", "sample_submission.csv")) {
+            Files.copy(run.resolve("data").resolve(f), competition.resolve(f));
+        }
+        Path working = Files.createDirectories(tmp.resolve("working"));
+        Path notebook = bundle.resolve("kaggle/submission.ipynb");
+        assertTrue(Files.isRegularFile(notebook), "the bundle carries the Kaggle notebook");
+        Path executed = tmp.resolve("executed.ipynb");
+
+        Map<String, String> nbEnv = new HashMap<>(env);
+        nbEnv.putAll(Map.of("KAGGLE_INPUT", input.toString(), "KAGGLE_WORKING", working.toString(),
+                "ARENA_CONFIG", "smoke", "ARENA_CHECKPOINT", input.resolve("base-model").toString(),
+                "ARENA_MODELS", "[\"" + input.resolve("my-stage3") + "\"]",
+                "ARENA_TEST", competition.resolve("test.csv").toString(), "ARENA_TIME_BUDGET", "20m",
+                "JUPYTER_RUNTIME_DIR", Files.createDirectories(tmp.resolve("jupyter-runtime")).toString()));
+        List<String> jupyter = List.of("/usr/bin/jupyter", "nbconvert", "--to", "notebook", "--execute",
+                "--ExecutePreprocessor.kernel_name=python3", "--ExecutePreprocessor.timeout=600",
+                "--output", executed.toString(), notebook.toString());
+        boolean isolated = canIsolate();
+        List<String> command = new ArrayList<>();
+        if (isolated) { // a private mount namespace: /kaggle/input read-only; a network namespace with loopback only
+            command.addAll(List.of("unshare", "--net", "--mount", "bash", "-c", "ip link set lo up && "
+                    + "mount --make-rprivate / && mount --bind \"$0\" \"$0\" && mount -o remount,ro,bind \"$0\" && "
+                    + "shift && exec \"$@\"", input.toString(), "--"));
+        } else {
+            System.out.println("KaggleBundleTest: no private mount/network namespace here (needs root, unshare and "
+                    + "ip): the notebook runs with the network on and the input writable");
+        }
+        command.addAll(jupyter);
+        Run nb = run(tmp.resolve("work"), nbEnv, command.toArray(String[]::new));
+        assertEquals(0, nb.code(), nb.out());
+
+        Path kept = Files.createDirectories(Path.of("target", "executed-notebooks")).resolve("kaggle-submission.ipynb");
+        Files.copy(executed, kept, StandardCopyOption.REPLACE_EXISTING); // to look at after the build
+        String outputs = Files.readString(executed);
+        assertTrue(outputs.contains("valid"), outputs);
+        if (isolated) {
+            assertTrue(outputs.contains("(read-only)"), "the bundle was mounted read-only:\n" + outputs);
+        }
+        assertTrue(outputs.contains("time budget 20m"), outputs);
+        Submission.Report report = Submission.validate(working.resolve("submission.csv"),
+                competition.resolve("test.csv"), competition.resolve("sample_submission.csv"));
+        assertEquals(40, report.rows());
+        try (Stream<Path> files = Files.walk(working)) {
+            assertTrue(files.noneMatch(f -> f.toString().endsWith(".jar")), "nothing of the bundle is copied");
+        }
+    }
+
+    /** Whether this machine lets the test cut the network and mount the input read-only. */
+    private static boolean canIsolate() throws IOException, InterruptedException {
+        try {
+            Process p = new ProcessBuilder("unshare", "--net", "--mount", "bash", "-c",
+                    "ip link set lo up && mount --make-rprivate /").redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
+        } catch (IOException e) {
+            return false; // no unshare
+        }
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        try (Stream<Path> files = Files.walk(from)) {
+            for (Path f : files.toList()) {
+                Path target = to.resolve(from.relativize(f).toString());
+                if (Files.isDirectory(f)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(f, target, StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        }
     }
 
     record Run(int code, String out) {}
 
-    private Run run(Path dir, Map<String, String> env, String... command) throws IOException, InterruptedException {
+    private static Run run(Path dir, Map<String, String> env, String... command)
+            throws IOException, InterruptedException {
         Path log = Files.createTempFile(tmp, "run", ".log");
         ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
                 .redirectOutput(log.toFile());
+        pb.environment().remove("DJL_CACHE_DIR"); // the tests' shared cache: here the launcher picks one itself
         pb.environment().putAll(env);
         Process p = pb.start();
-        assertTrue(p.waitFor(5, TimeUnit.MINUTES), String.join(" ", command) + " timed out");
+        assertTrue(p.waitFor(8, TimeUnit.MINUTES), String.join(" ", command) + " timed out");
         return new Run(p.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
     }
 }

@@ -31,6 +31,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * setup check run, the way every run starts.
  */
 class SetupFaultsTest {
+    /** The smoke submission's ensemble, as configs/smoke/submission.json writes it. */
+    private static final String SMOKE_MODELS = "\"models\": [{\"model\": \"stage3\", \"weight\": 2}, {\"model\": \"stage2\", \"weight\": 1}]";
+
     @TempDir
     static Path dir;
     /** A generated sample as Kaggle-style files, for the cases with configured data paths. */
@@ -127,9 +130,9 @@ class SetupFaultsTest {
                 row("load_from a later stage", List.of(edit("stage2.json", "\"load_from\": \"stage1\"",
                         "\"load_from\": \"stage3\"")), "stage2.json: 'model.load_from' names stage 'stage3', which runs "
                         + "after 'stage2'"),
-                row("a submission model typo", List.of(edit("submission.json", "\"models\": [\"stage3\"]",
+                row("a submission model typo", List.of(edit("submission.json", SMOKE_MODELS,
                         "\"models\": [\"stage33\"]")), "submission.json: 'models[0]' 'stage33' is neither"),
-                row("a model that is not a training stage", List.of(edit("submission.json", "\"models\": [\"stage3\"]",
+                row("a model that is not a training stage", List.of(edit("submission.json", SMOKE_MODELS,
                         "\"models\": [\"pseudo_labels\"]")), "submission.json: 'models[0]' names stage "
                         + "'pseudo_labels', which is not a training stage"),
                 row("pseudo-labels with no pseudo-label stage before", List.of(edit("pipeline.json",
@@ -239,7 +242,7 @@ class SetupFaultsTest {
         Path peft = Files.createDirectories(dir.resolve("peft-without-weights"));
         Files.writeString(peft.resolve("adapter_config.json"), "{\"peft_type\": \"LORA\", \"r\": 4, "
                 + "\"target_modules\": [\"q_proj\"]}");
-        Path setup = Setups.copy(dir.resolve("folders"), "smoke", edit("submission.json", "\"models\": [\"stage3\"]",
+        Path setup = Setups.copy(dir.resolve("folders"), "smoke", edit("submission.json", SMOKE_MODELS,
                 "\"models\": [\"" + empty + "\", \"" + peft + "\"]"));
         String m = openAndCheck(setup);
         assertTrue(m.contains("submission.json: 'models[0]' " + empty + " is not a trained stage: it has no stage.json"),
@@ -256,7 +259,8 @@ class SetupFaultsTest {
         try (Pipeline p = Pipeline.open(ConfigFolder.of(setup.toString()), dir.resolve("submit-out"), s -> {})) {
             ConfigException e = assertThrows(ConfigException.class, () -> p.check(List.of("stage1")));
             assertTrue(e.getMessage().contains("'data.train': /nowhere/train.csv does not exist"), e.getMessage());
-            var config = new arenakit.infer.SubmissionConfig("submission", null, List.of("stage9"), null,
+            var config = new arenakit.infer.SubmissionConfig("submission", null,
+                    arenakit.infer.WeightedModel.allOf(List.of("stage9")), null, null, null,
                     p.submissionConfig().inference());
             ConfigException s = assertThrows(ConfigException.class, () -> p.submit(config, data.test(),
                     data.sampleSubmission(), dir.resolve("s.csv")));

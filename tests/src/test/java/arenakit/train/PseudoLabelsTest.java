@@ -5,84 +5,40 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import arenakit.data.Conversation;
-import arenakit.data.Turn;
-import arenakit.infer.Predictions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Ensemble averaging, chunked resume and the file format of pseudo-labels, with predictors whose output is known. */
+/**
+ * The file format of pseudo-labels (their generation, averaging and resumable chunks: arenakit.infer.EnsembleTest).
+ */
 class PseudoLabelsTest {
     @TempDir
     Path dir;
 
-    private static List<Conversation> rows(int n) {
-        List<Conversation> out = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            out.add(new Conversation("id," + i, null, null, List.of(new Turn("q" + i, "a", "b")), null, 0));
-        }
-        return out;
-    }
-
-    /** "Model" k predicts (k, 1, 1) / (k + 2) for every row and counts the rows it was asked about. */
-    private static PseudoLabels.Opener constant(AtomicInteger predicted) {
-        return name -> new PseudoLabels.ModelPredictor() {
-            @Override
-            public Predictions predict(List<Conversation> chunk) {
-                predicted.addAndGet(chunk.size());
-                double k = Double.parseDouble(name);
-                double[][] p = new double[chunk.size()][];
-                double[][] z = new double[chunk.size()][];
-                for (int i = 0; i < p.length; i++) {
-                    p[i] = new double[] {k / (k + 2), 1 / (k + 2), 1 / (k + 2)};
-                    z[i] = new double[] {Math.log(p[i][0]), Math.log(p[i][1]), Math.log(p[i][2])};
-                }
-                return new Predictions(chunk.stream().map(Conversation::id).toList(), p, z);
-            }
-
-            @Override
-            public void close() {}
-        };
+    @Test
+    void labelsSurviveTheCsvIncludingIdsWithCommas() throws IOException {
+        List<PseudoLabels.Label> labels = List.of(new PseudoLabels.Label("id,6", new float[] {0.5f, 0.25f, 0.25f},
+                new float[] {(float) Math.log(0.5), (float) Math.log(0.25), (float) Math.log(0.25)}));
+        Path f = dir.resolve("pseudo_labels.csv");
+        PseudoLabels.write(f, labels);
+        List<PseudoLabels.Label> back = PseudoLabels.read(f);
+        assertEquals("id,6", back.get(0).id());
+        assertArrayEquals(labels.get(0).probs(), back.get(0).probs(), 0f);
+        assertArrayEquals(labels.get(0).logits(), back.get(0).logits(), 0f);
     }
 
     @Test
-    void averagesModelsAndResumesByChunk() throws IOException {
-        List<Conversation> rows = rows(7);
-        AtomicInteger predicted = new AtomicInteger();
-        List<PseudoLabels.Label> labels = PseudoLabels.generate(rows, List.of("1", "2"), constant(predicted), dir, 3,
-                s -> {});
-        assertEquals(14, predicted.get());
-        // average of (1,1,1)/3 and (2,1,1)/4
-        float[] expected = {(1f / 3 + 0.5f) / 2, (1f / 3 + 0.25f) / 2, (1f / 3 + 0.25f) / 2};
-        assertArrayEquals(expected, labels.get(6).probs(), 1e-6f);
-        assertArrayEquals(new float[] {(float) Math.log(expected[0]), (float) Math.log(expected[1]),
-                (float) Math.log(expected[2])}, labels.get(6).logits(), 1e-6f);
-        assertEquals("id,6", labels.get(6).id()); // ids with commas survive the CSV
-        assertEquals(labels.size(), PseudoLabels.read(dir.resolve("pseudo_labels.csv")).size());
-
-        // an interruption lost model 2's last chunk: only those rows are predicted again
-        Files.delete(dir.resolve("chunks/2/chunk-00002.csv"));
-        predicted.set(0);
-        List<PseudoLabels.Label> again = PseudoLabels.generate(rows, List.of("1", "2"), constant(predicted), dir, 3,
-                s -> {});
-        assertEquals(1, predicted.get());
-        assertArrayEquals(labels.get(6).probs(), again.get(6).probs(), 0f);
-    }
-
-    @Test
-    void changedInputIsRefusedNotMixed() throws IOException {
-        PseudoLabels.generate(rows(4), List.of("1"), constant(new AtomicInteger()), dir, 2, s -> {});
-        List<Conversation> other = new ArrayList<>(rows(4));
-        other.set(1, new Conversation("new", null, null, List.of(new Turn("q", "a", "b")), null, 0));
-        IOException e = assertThrows(IOException.class, () -> PseudoLabels.generate(other, List.of("1"),
-                constant(new AtomicInteger()), dir, 2, s -> {}));
-        assertTrue(e.getMessage().contains("has id id,1 but the input row there is new"), e.getMessage());
+    void leftOutIdsRoundTripAndNoneRemovesTheFile() throws IOException {
+        PseudoLabels.writeLeftOut(dir, List.of("a", "b,c"));
+        assertEquals(Set.of("a", "b,c"), PseudoLabels.leftOut(dir));
+        PseudoLabels.writeLeftOut(dir, List.of());
+        assertTrue(Files.notExists(dir.resolve(PseudoLabels.LEFT_OUT)));
+        assertEquals(Set.of(), PseudoLabels.leftOut(dir));
     }
 
     @Test
