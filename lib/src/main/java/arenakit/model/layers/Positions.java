@@ -26,6 +26,7 @@ public final class Positions implements AutoCloseable {
     private final NDArray sinK;
     private final NDArray causalMask;
     private final NDArray slidingMask;
+    private final Integer slidingWindow;
 
     /**
      * Tables for {@code batch} in {@code dtype}, owned by a sub-manager of {@code parent} on {@code device}: RoPE per
@@ -42,6 +43,7 @@ public final class Positions implements AutoCloseable {
         this.manager = parent.newSubManager(device);
         this.device = device;
         this.batch = batch;
+        this.slidingWindow = slidingWindow;
         int length = batch.maxLength();
         int half = inverseFrequencies.length;
         int d = 2 * half;
@@ -88,6 +90,11 @@ public final class Positions implements AutoCloseable {
     /** RoPE of keys {@code [b, t, kvHeads, head_dim]}; {@code k} is used up. */
     public NDArray rotateKeys(NDArray k) {
         return rotate(k, cosK, sinK);
+    }
+
+    /** Keys a query sees in sliding layers (itself included), or null when no layer slides. */
+    public Integer slidingWindow() {
+        return slidingWindow;
     }
 
     /** The additive {@code [t, t]} mask (0 or -inf): causal, and limited to the window when {@code sliding}. */
