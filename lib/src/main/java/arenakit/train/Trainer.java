@@ -281,7 +281,7 @@ public final class Trainer {
             heldOut.sequences().forEach(held::ints);
             held.ints(heldOut.labels());
         }
-        return inputs.with(Fingerprint.builder().json(CONFIG, config).part(ROWS, data.hex())
+        return inputs.with(Fingerprint.builder().json(CONFIG, config.fingerprintJson()).part(ROWS, data.hex())
                 .part(HOLDOUT, held.hex()).build());
     }
 

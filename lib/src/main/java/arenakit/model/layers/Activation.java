@@ -47,7 +47,7 @@ public enum Activation {
     }
 
     public NDArray apply(NDArray x) {
-        if (this != GELU && JniUtils.isGradMode() && x.hasGradient()) {
+        if (this != GELU && JniUtils.isGradMode()) { // (DJL's hasGradient() is false for non-leaf arrays)
             return fused(x);
         }
         Elementwise ew = Elementwise.current();

@@ -30,9 +30,35 @@ public final class Attention {
         return gpu ? 1L << 30 : 8L << 20;
     }
 
-    /** Query rows of one block under {@link #blockBytes}, at least 64: for {@code rows} rows of keys {@code keys}. */
+    /**
+     * Query rows of one block under {@link #blockBytes}, at least 64 (and at most 512 on a GPU, so that a long
+     * sequence still skips most of the masked triangle): for {@code rows} rows of keys {@code keys}.
+     */
     public static long blockRows(long rows, long heads, long keys, long bytes, boolean gpu) {
-        return Math.max(64, blockBytes(gpu) / Math.max(1, rows * heads * keys * bytes));
+        Long fixed = BLOCK_ROWS.get();
+        if (fixed != null) {
+            return fixed;
+        }
+        long fit = Math.max(64, blockBytes(gpu) / Math.max(1, rows * heads * keys * bytes));
+        return gpu ? Math.min(512, fit) : fit;
+    }
+
+    private static final ThreadLocal<Long> BLOCK_ROWS = new ThreadLocal<>();
+
+    /**
+     * Runs {@code body} on this thread with blocks of {@code rows} query rows (tests: many blocks on short
+     * sequences, with sliding windows inside them, or one block per sequence), then the usual sizes.
+     */
+    public static <T> T withBlockRows(long rows, java.util.function.Supplier<T> body) {
+        if (rows <= 0) {
+            throw new IllegalArgumentException("block rows must be > 0, got " + rows);
+        }
+        BLOCK_ROWS.set(rows);
+        try {
+            return body.get();
+        } finally {
+            BLOCK_ROWS.remove();
+        }
     }
 
     /**
@@ -85,23 +111,42 @@ public final class Attention {
             long rows = span[1] - span[0];
             long length = span[3];
             long block = blockRows(rows, heads, length, bytes, gpu);
+            String r = span[0] + ":" + span[1] + ", ";
+            NDIndex tokens = new NDIndex(r + span[2] + ":" + (span[2] + length));
+            boolean whole = spans.size() == 1;
+            NDArray qs = whole ? q : q.get(tokens);
+            // keys as [b, kv, d, t] and values as [b, kv, t, d], made contiguous once per span: every block reads
+            // a view of them, so autograd keeps one copy, not one per block
+            NDArray keys = contiguous(Elementwise.consume(whole ? k : k.get(tokens), x -> x.transpose(0, 2, 3, 1)));
+            NDArray values = contiguous(Elementwise.consume(whole ? v : v.get(tokens),
+                    x -> x.transpose(0, 2, 1, 3)));
             NDList blocks = new NDList();
             for (long q0 = 0; q0 < length; q0 += block) {
                 long q1 = Math.min(length, q0 + block);
                 long k0 = window == null ? 0 : Math.max(0, q0 - window + 1);
-                String r = span[0] + ":" + span[1] + ", ";
-                NDIndex queries = new NDIndex(r + (span[2] + q0) + ":" + (span[2] + q1));
-                NDIndex keys = new NDIndex(r + (span[2] + k0) + ":" + (span[2] + q1));
-                boolean whole = spans.size() == 1 && q0 == 0 && q1 == t && k0 == 0;
-                blocks.add(attend(whole ? q : q.get(queries), whole ? k : k.get(keys), whole ? v : v.get(keys),
-                        mask.get(q0 + ":" + q1 + ", " + k0 + ":" + q1), softCap));
+                boolean all = q0 == 0 && q1 == length && k0 == 0;
+                blocks.add(attend(all ? qs : qs.get(":, " + q0 + ":" + q1),
+                        all ? keys : keys.get(":, :, :, " + k0 + ":" + q1),
+                        all ? values : values.get(":, :, " + k0 + ":" + q1), mask.get(q0 + ":" + q1 + ", " + k0 + ":"
+                        + q1), softCap));
             }
+            keys.close();
+            values.close();
             groups.add(concat(blocks, 1));
         }
         NDArray out = concat(groups, batch.packed() ? 1 : 0);
         q.close();
         k.close();
         v.close();
+        return out;
+    }
+
+    /** {@code x} laid out contiguously (a copy when it is a strided view, e.g. transposed). */
+    private static NDArray contiguous(NDArray x) {
+        NDArray flat = x.flatten();
+        NDArray out = flat.reshape(x.getShape());
+        flat.close();
+        x.close();
         return out;
     }
 
@@ -115,22 +160,22 @@ public final class Attention {
     }
 
     /**
-     * One block: queries {@code [b, tq, heads, d]} over keys and values {@code [b, tk, kvHeads, d]} with the
-     * additive mask {@code [tq, tk]}. Grouped-query attention without repeat_kv: the query heads that share a kv
-     * head are stacked as {@code group * tq} rows, one matmul per kv head.
+     * One block: queries {@code [b, tq, heads, d]} over keys {@code [b, kvHeads, d, tk]} and values
+     * {@code [b, kvHeads, tk, d]} with the additive mask {@code [tq, tk]}. Grouped-query attention without
+     * repeat_kv: the query heads that share a kv head are stacked as {@code group * tq} rows, one matmul per kv head.
      */
-    private static NDArray attend(NDArray q, NDArray k, NDArray v, NDArray mask, Float softCap) {
+    private static NDArray attend(NDArray q, NDArray keys, NDArray values, NDArray mask, Float softCap) {
         long b = q.getShape().get(0);
         long tq = q.getShape().get(1);
         long heads = q.getShape().get(2);
         long d = q.getShape().get(3);
-        long tk = k.getShape().get(1);
-        long kvHeads = k.getShape().get(2);
+        long kvHeads = keys.getShape().get(1);
+        long tk = keys.getShape().get(3);
         long group = heads / kvHeads;
         Elementwise ew = Elementwise.current();
 
         NDArray qg = q.transpose(0, 2, 1, 3).reshape(b, kvHeads, group * tq, d);
-        NDArray scores = qg.matMul(k.transpose(0, 2, 3, 1));
+        NDArray scores = qg.matMul(keys);
         qg.close();
         if (softCap != null) { // q was pre-divided by the cap
             scores = ew.mul(Elementwise.consume(scores, NDArray::tanh), softCap);
@@ -139,7 +184,7 @@ public final class Attention {
         NDArray masked = scores.reshape(b, kvHeads, group, tq, tk).addi(mask);
         scores.close();
         NDArray probs = Elementwise.consume(masked, s -> s.softmax(-1));
-        NDArray out = Elementwise.consume(probs.reshape(b, kvHeads, group * tq, tk), p -> p.matMul(v.transpose(0, 2, 1, 3)));
+        NDArray out = Elementwise.consume(probs.reshape(b, kvHeads, group * tq, tk), p -> p.matMul(values));
         probs.close();
         return Elementwise.consume(out, o -> o.reshape(b, heads, tq, d).transpose(0, 2, 1, 3).reshape(b, tq, heads * d));
     }

@@ -34,14 +34,15 @@ public final class Casts {
     }
 
     /**
-     * {@code x} on {@code device} (itself when it is there), on the autograd graph when grad mode is on and
-     * {@code x} is part of it: the device move between the stages of a model split over devices.
+     * {@code x} on {@code device} (itself when it is there), on the autograd graph when grad mode is on: the device
+     * move between the stages of a model split over devices. (Whether {@code x} is on the graph cannot be asked:
+     * DJL's {@code hasGradient()} is false for every array autograd computed, so under grad mode it always copies.)
      */
     public static NDArray toDevice(NDArray x, Device device) {
         if (x.getDevice().equals(device)) {
             return x;
         }
-        if (!JniUtils.isGradMode() || !x.hasGradient()) {
+        if (!JniUtils.isGradMode()) {
             return x.toDevice(device, false);
         }
         return copyTo(x, device);
