@@ -1,6 +1,8 @@
 package arenakit.cli;
 
 import arenakit.util.ArenaHome;
+import arenakit.util.BuildInfo;
+import arenakit.util.Logging;
 import java.io.PrintStream;
 import java.util.function.Consumer;
 import picocli.CommandLine;
@@ -19,18 +21,37 @@ final class Cli {
         };
     }
 
-    /** Runs a command; errors print as one clear message (the stack trace only with -Darena.debug=true). */
+    /**
+     * Runs a command; errors print as one clear message (the stack trace only with --verbose, ARENA_LOG=info or
+     * -Darena.debug=true). Every command gets {@code --verbose} ({@link VerboseOption}) and a {@code -V} that prints
+     * the version.
+     */
     static int execute(Object command, String... args) {
+        try {
+            Logging.configure(); // before any library logs: quiet unless --verbose or ARENA_LOG ask for more
+        } catch (IllegalArgumentException e) {
+            System.err.println("error: " + e.getMessage());
+            return 2;
+        }
         ArenaHome.staleInstallWarning().ifPresent(System.err::println);
         CommandLine cli = new CommandLine(command);
+        everyCommand(cli);
         cli.setExecutionExceptionHandler((e, line, parsed) -> {
-            if (Boolean.getBoolean("arena.debug")) {
+            if (Logging.isVerbose() || Boolean.getBoolean("arena.debug")) {
                 e.printStackTrace();
             }
             line.getErr().println("error: " + message(e));
             return 1;
         });
         return cli.execute(args);
+    }
+
+    /** --verbose and the version on a command and its subcommands. */
+    private static void everyCommand(CommandLine cli) {
+        cli.addMixin("verbose", new VerboseOption());
+        cli.getCommandSpec().versionProvider(() -> new String[] {BuildInfo.get().describe(),
+            "Java " + Runtime.version() + " (" + System.getProperty("java.vendor", "?") + ")"});
+        cli.getSubcommands().values().forEach(Cli::everyCommand);
     }
 
     private static String message(Throwable e) {

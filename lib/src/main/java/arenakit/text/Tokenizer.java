@@ -58,8 +58,7 @@ public final class Tokenizer implements AutoCloseable {
     public static Tokenizer gemma() throws IOException {
         Path path = ArenaHome.gemmaTokenizer();
         if (!Files.isRegularFile(path)) {
-            throw new IOException("the Gemma tokenizer is not installed at " + path
-                    + "; run: bash environment/setup.sh (or pass a tokenizer.json path)");
+            throw new IOException(ArenaHome.missing("the Gemma tokenizer", path) + "; or pass a tokenizer.json path");
         }
         return load(path);
     }

@@ -183,7 +183,7 @@ public final class Trainer {
             long firstStep = step;
             Double valLoss = null;
             Double valAcc = null;
-            try (Progress bar = Progress.start("train " + stageDir.getFileName(), total)) {
+            try (Progress bar = Progress.start("train " + stageDir.getFileName(), total, "step")) {
                 bar.stepBy(step);
                 long savedAt = -1; // the step of the last checkpoint this call wrote
                 while (step < total) {
@@ -364,7 +364,7 @@ public final class Trainer {
     private List<Encoded> encode(List<Example> rows) {
         boolean swap = !config.data().swap().equals("none");
         List<Encoded> out = new ArrayList<>(rows.size());
-        try (Progress p = Progress.start("tokenize", rows.size())) {
+        try (Progress p = Progress.start("tokenize", rows.size(), "row")) {
             for (Example e : rows) {
                 Example s = swap ? e.swapped() : null;
                 out.add(new Encoded(e, encoder.apply(e.row()), s == null ? null : encoder.apply(s.row())));
