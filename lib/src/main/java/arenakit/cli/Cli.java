@@ -34,6 +34,11 @@ final class Cli {
             return 2;
         }
         ArenaHome.staleInstallWarning().ifPresent(System.err::println);
+        return commandLine(command).execute(args);
+    }
+
+    /** The command as {@link #execute} runs it: --verbose, -V and the error handler on it and its subcommands. */
+    static CommandLine commandLine(Object command) {
         CommandLine cli = new CommandLine(command);
         everyCommand(cli);
         cli.setExecutionExceptionHandler((e, line, parsed) -> {
@@ -43,7 +48,7 @@ final class Cli {
             line.getErr().println("error: " + message(e));
             return 1;
         });
-        return cli.execute(args);
+        return cli;
     }
 
     /** --verbose and the version on a command and its subcommands. */

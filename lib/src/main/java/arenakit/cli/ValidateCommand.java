@@ -89,7 +89,8 @@ public final class ValidateCommand implements Callable<Integer> {
                 if (test == null || sample == null) {
                     throw new CommandLine.ParameterException(spec.commandLine(), file.getFileName() + " is "
                             + (kind == Kind.auto ? "taken for " : "") + k.description + ", and a submission is "
-                            + "checked against the competition's files: pass --test TEST_CSV and --sample SAMPLE_CSV"
+                            + "checked against the competition's files: pass --test and --sample (its test.csv and "
+                            + "sample_submission.csv)"
                             + (kind == Kind.auto ? " (or --kind, if it is another kind of file)" : ""));
                 }
                 Submission.Report report = Submission.validate(file, test, sample);

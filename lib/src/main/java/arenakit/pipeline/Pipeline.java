@@ -52,10 +52,6 @@ public final class Pipeline implements AutoCloseable {
     /** Reads and validates the setup's configs. */
     public static Pipeline open(ConfigFolder folder, Path out, Consumer<String> log) {
         ExperimentConfig experiment = folder.read("pipeline.json", ExperimentConfig.class);
-        if (experiment.cpuThreads() != null) {
-            Engines.pytorch();
-            JniUtils.setNumThreads(experiment.cpuThreads()); // global: also for threads that start later
-        }
         Pipeline p = new Pipeline(folder, experiment, out, log);
         for (String stage : experiment.stages()) {
             if (!stage.equals(EDA)) {
@@ -154,6 +150,7 @@ public final class Pipeline implements AutoCloseable {
         summary = summary.withSeconds((System.nanoTime() - start) / 1e9);
         summary.write(dir);
         log.accept("[" + stage + "] " + summary.status() + String.format(Locale.ROOT, " in %.1f s", summary.seconds()));
+        DistillationCheck.of(this, stage).ifPresent(check -> log(stage).accept(check.describe()));
         return summary;
     }
 
@@ -162,6 +159,11 @@ public final class Pipeline implements AutoCloseable {
             throw new ConfigException(folder.where("pipeline.json") + " has no stage '" + stage + "' (stages: "
                     + experiment.stages() + ")");
         }
+    }
+
+    /** The setup's train.csv (the embedded sample's when the setup names no data). */
+    public Path trainFile() throws IOException {
+        return inputs().files().train();
     }
 
     /** The setup's test.csv (the embedded sample's when the setup names no data). */
@@ -283,6 +285,11 @@ public final class Pipeline implements AutoCloseable {
     /** The base checkpoint folder (the tiny random one is written on first use). */
     synchronized Path baseModel() throws IOException {
         if (baseModel == null) {
+            // PyTorch starts with the first stage that needs a model, not in open(): the EDA needs none (no natives)
+            if (experiment.cpuThreads() != null) {
+                Engines.pytorch();
+                JniUtils.setNumThreads(experiment.cpuThreads()); // global: also for threads that start later
+            }
             baseModel = Models.baseCheckpoint(experiment.baseModel(), tokenizer(), out.resolve("base-model"),
                     log("model"));
         }

@@ -1,5 +1,6 @@
 package arenakit.pipeline;
 
+import arenakit.util.Formats;
 import arenakit.util.Json;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
@@ -54,11 +55,11 @@ public record StageSummary(String stage, String kind, String status, long rows, 
         StringColumn status = StringColumn.create("status");
         LongColumn rows = LongColumn.create("rows");
         LongColumn steps = LongColumn.create("steps");
-        DoubleColumn seconds = DoubleColumn.create("seconds");
-        DoubleColumn val = DoubleColumn.create("val log loss");
-        DoubleColumn prior = DoubleColumn.create("class prior");
-        DoubleColumn acc = DoubleColumn.create("val accuracy");
-        DoubleColumn test = DoubleColumn.create("test log loss");
+        DoubleColumn seconds = Formats.as(DoubleColumn.create("seconds"), Formats.fixed(1));
+        DoubleColumn val = Formats.as(DoubleColumn.create("val log loss"), Formats.fixed(4));
+        DoubleColumn prior = Formats.as(DoubleColumn.create("class prior"), Formats.fixed(4));
+        DoubleColumn acc = Formats.as(DoubleColumn.create("val accuracy"), Formats.fixed(4));
+        DoubleColumn test = Formats.as(DoubleColumn.create("test log loss"), Formats.fixed(4));
         for (StageSummary s : stages) {
             stage.append(s.stage());
             status.append(s.status());
@@ -68,7 +69,7 @@ public record StageSummary(String stage, String kind, String status, long rows, 
             } else {
                 steps.append(s.steps());
             }
-            seconds.append(Math.round(s.seconds() * 10) / 10.0);
+            seconds.append(s.seconds());
             StageReports.appendOrMissing(val, s.valLogLoss());
             StageReports.appendOrMissing(prior, s.priorLogLoss());
             StageReports.appendOrMissing(acc, s.valAccuracy());

@@ -20,6 +20,8 @@ import java.util.stream.Stream;
  */
 public final class ArenaHome {
     private static final String MARKER = "environment/setup.sh";
+    /** Environment variable naming a train.csv of real competition rows for the EDA's comparison. */
+    public static final String REAL_ROWS_ENV = "ARENA_REAL_ROWS";
 
     private ArenaHome() {}
 
@@ -41,6 +43,26 @@ public final class ArenaHome {
         return BuildInfo.get().builtFrom();
     }
 
+    /**
+     * Real competition rows (a train.csv) to set the embedded sample against in the EDA: the file named by
+     * {@value #REAL_ROWS_ENV}, else the 999-row sample of Kaggle's train.csv at
+     * {@code ../shared/data/lmsys-sample/train_sample.csv} next to the checkout (the development machines' shared
+     * folder), else none. A named file that does not exist is an error.
+     */
+    public static Optional<Path> realRows() {
+        String named = System.getenv(REAL_ROWS_ENV);
+        if (named != null && !named.isBlank()) {
+            Path p = Path.of(named).toAbsolutePath().normalize();
+            if (!Files.isRegularFile(p)) {
+                throw new IllegalStateException(REAL_ROWS_ENV + "=" + named + ": no such file (it should name a "
+                        + "train.csv of real competition rows)");
+            }
+            return Optional.of(p);
+        }
+        return find().map(h -> h.resolveSibling("shared").resolve("data/lmsys-sample/train_sample.csv"))
+                .filter(Files::isRegularFile);
+    }
+
     /** Whether {@code dir} is an arena-kit checkout (it holds environment/setup.sh). */
     static boolean isCheckout(Path dir) {
         return Files.isRegularFile(dir.resolve(MARKER));
@@ -51,7 +73,11 @@ public final class ArenaHome {
      * what fixes it: running setup in the checkout that was found, or, when none was found, setting ARENA_KIT_HOME.
      */
     public static String missing(String what, Path file) {
-        Optional<Path> home = find();
+        return missing(what, file, find());
+    }
+
+    /** {@link #missing(String, Path)} for a given checkout, or none (testable). */
+    static String missing(String what, Path file, Optional<Path> home) {
         if (home.isPresent()) {
             return what + " is not at " + file + ": run bash " + home.get().resolve("environment/setup.sh")
                     + " (it fills " + home.get().resolve(".cache") + ")";

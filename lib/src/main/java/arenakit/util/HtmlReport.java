@@ -53,6 +53,9 @@ public final class HtmlReport {
     static final Set<String> CARTESIAN_TYPES = Set.of("bar", "box", "contour", "heatmap", "histogram",
             "histogram2d", "histogram2dcontour", "image", "pie", "scatter", "scatterternary", "violin");
     private static final Pattern TRACE_TYPE = Pattern.compile("\\btype\\s*:\\s*['\"]([A-Za-z0-9_]+)['\"]");
+    /** {@code type:} values that are not trace types: axis types and error-bar types. */
+    private static final Set<String> NOT_TRACES = Set.of("linear", "log", "date", "category", "multicategory",
+            "data", "percent", "constant", "sqrt", "-");
     private static final Map<Path, String> SCRIPTS = new HashMap<>();
 
     private final String title;
@@ -91,7 +94,9 @@ public final class HtmlReport {
         String html = figureHtml(figure, "figure" + (++figures));
         Matcher types = TRACE_TYPE.matcher(html);
         while (types.find()) {
-            traceTypes.add(types.group(1));
+            if (!NOT_TRACES.contains(types.group(1))) {
+                traceTypes.add(types.group(1));
+            }
         }
         body.append(html);
         return this;

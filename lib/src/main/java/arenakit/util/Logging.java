@@ -109,7 +109,7 @@ public final class Logging {
      * macOS; assumed on other systems (the warning then stays). {@code CUDA_VISIBLE_DEVICES} set to nothing or -1
      * hides every GPU.
      */
-    static boolean nvidiaGpuPresent() {
+    public static boolean nvidiaGpuPresent() {
         String visible = System.getenv("CUDA_VISIBLE_DEVICES");
         if (visible != null && (visible.isBlank() || visible.strip().equals("-1"))) {
             return false;

@@ -3,6 +3,7 @@ package arenakit.notebooks;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import arenakit.util.ArenaHome;
 import arenakit.util.HeadlessChromium;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -84,17 +85,32 @@ final class NotebookExpectations {
         });
 
         expect("01-eda.ipynb", nb -> {
-            // the smoke setup's embedded sample: 240 train rows, 40 test rows
+            // the smoke setup's embedded sample (its EDA stage: the same rows, tokenizer and format)
             ExecutedNotebook.Cell rows = nb.cell("eda-data");
             assertEquals(240, rows.number("train rows"));
             assertEquals(40, rows.number("test rows"));
             assertEquals(List.of(5), rows.tableRows());
 
+            boolean real = ArenaHome.realRows().isPresent(); // ../shared/data/lmsys-sample, when present
             ExecutedNotebook.Cell run = nb.cell("eda-run");
             List<String> bars = run.html().stream().filter(h -> h.contains("arena-progress")).toList();
-            assertEquals(2, bars.size(), "one tokenizing bar per split (fields and model inputs in one pass)");
+            assertEquals(real ? 3 : 2, bars.size(), "one tokenizing bar per split (and the real rows')");
             assertTrue(bars.stream().allMatch(b -> b.contains("100%")), "every bar ends complete: " + bars);
+            assertEquals("rounds", run.printed("format"), "the setup's first training stage's format");
+            assertEquals("data/tokenizer.json", run.printed("tokenizer"), "the setup's word-level tokenizer");
             assertEquals(1, run.tableRows().size(), "the summary table");
+
+            ExecutedNotebook.Cell signals = nb.cell("eda-signals");
+            assertEquals(List.of(6), signals.tableRows(), "six planted signals");
+            double sample = signals.number("longer response wins (train)");
+            assertTrue(sample > 0.75, "length decides the sample's verdicts: " + sample);
+            if (real) {
+                double onReal = signals.number("longer response wins (real rows)");
+                assertTrue(onReal > 0.5 && onReal < sample, "weaker on real rows: " + onReal);
+                assertEquals(1, signals.figures(), "the length chart of the real rows");
+            } else {
+                assertTrue(signals.stdout().contains("no real rows"), signals.stdout());
+            }
 
             ExecutedNotebook.Cell balance = nb.cell("eda-balance");
             assertEquals(240, balance.number("labeled rows"));
@@ -107,7 +123,11 @@ final class NotebookExpectations {
             assertEquals(1, groups.figures());
             assertEquals(List.of(20), nb.cell("eda-models").tableRows(), "the 20 most-played models");
             assertEquals(1, nb.cell("eda-models").figures());
-            assertEquals(List.of(11), nb.cell("eda-length").tableRows(), "eleven length-difference bins");
+            ExecutedNotebook.Cell length = nb.cell("eda-length");
+            assertEquals(List.of(11), length.tableRows(), "eleven length-difference bins");
+            assertTrue(length.printed("length").startsWith("the longer response won"), length.stdout());
+            assertTrue(String.join("", length.html()).contains(length.printed("length")),
+                    "the chart's title says it, from the data");
             assertEquals(1, nb.cell("eda-turns").figures());
 
             ExecutedNotebook.Cell tokens = nb.cell("eda-tokens");
@@ -116,9 +136,9 @@ final class NotebookExpectations {
             assertTrue(tokens.number("rows covered") >= 0.95 * 240);
             assertEquals(4, tokens.tableRows().get(0), "prompt, response_a, response_b, model_input");
             assertEquals(2, tokens.figures());
-            assertTrue(nb.cell("eda-files").number("html bytes") > 4_000_000, "eda.html carries plotly.js");
+            assertTrue(nb.cell("eda-files").number("html bytes") > 1_000_000, "eda.html carries plotly.js");
 
-            assertEquals(7, nb.figures());
+            assertEquals(real ? 8 : 7, nb.figures());
             assertChartsDraw(nb);
         });
 
@@ -133,8 +153,11 @@ final class NotebookExpectations {
             assertTrue(bars.stream().anyMatch(b -> b.contains("train stage1") && b.contains("12/12")),
                     "the training bar must end complete: " + bars);
             ExecutedNotebook.Cell history = nb.cell("history");
-            assertEquals(List.of(2), history.tableRows(), "one history row per evaluation");
+            assertEquals(List.of(6), history.tableRows(), "a history row every 2 steps (train.log_every)");
             assertEquals(1, history.figures());
+            String curve = String.join("", history.html());
+            assertTrue(curve.contains("training loss: cross-entropy") && curve.contains("yaxis2")
+                    && curve.contains("grid"), "training loss and held-out log loss in two panels");
             String files = nb.cell("files").stdout();
             assertTrue(files.contains("adapter_config.json") && files.contains("adapter_model.safetensors"), files);
             assertChartsDraw(nb);
@@ -158,8 +181,11 @@ final class NotebookExpectations {
             }
             assertEquals(List.of(4), run.tableRows(), "the summary of the four stages");
             ExecutedNotebook.Cell history = nb.cell("history");
-            assertEquals(List.of(2, 2), history.tableRows(), "stages 2 and 3 evaluate every 2 of their 4 steps");
+            assertEquals(List.of(4, 4), history.tableRows(), "stages 2 and 3 log every one of their 4 steps");
             assertEquals(2, history.figures());
+            String curves = String.join("", history.html());
+            assertTrue(curves.contains("training loss: distillation mix") && curves.contains("training loss: "
+                    + "cross-entropy"), "stage 2's training loss is the distillation mix, stage 3's cross-entropy");
             assertChartsDraw(nb);
         });
 

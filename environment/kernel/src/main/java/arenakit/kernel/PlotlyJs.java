@@ -51,6 +51,9 @@ final class PlotlyJs {
     static final Set<String> CARTESIAN_TYPES = Set.of("bar", "box", "contour", "heatmap", "histogram",
             "histogram2d", "histogram2dcontour", "image", "pie", "scatter", "scatterternary", "violin");
     private static final Pattern TRACE_TYPE = Pattern.compile("\\btype\\s*:\\s*['\"]([A-Za-z0-9_]+)['\"]");
+    /** {@code type:} values that are not trace types: axis types and error-bar types. */
+    static final Set<String> NOT_TRACES = Set.of("linear", "log", "date", "category", "multicategory", "data",
+            "percent", "constant", "sqrt", "-");
 
     /** The two bundles, smallest first. */
     enum Bundle {
@@ -122,12 +125,14 @@ final class PlotlyJs {
         return candidates.stream().filter(Files::isRegularFile).findFirst();
     }
 
-    /** The trace types a figure's script draws ({@code type: 'scatter'} per trace). */
+    /** The trace types a figure's script draws ({@code type: 'scatter'} per trace; axis types left out). */
     static Set<String> traceTypes(String script) {
         Set<String> types = new java.util.TreeSet<>();
         Matcher m = TRACE_TYPE.matcher(script);
         while (m.find()) {
-            types.add(m.group(1));
+            if (!NOT_TRACES.contains(m.group(1))) {
+                types.add(m.group(1));
+            }
         }
         return types;
     }
