@@ -89,7 +89,7 @@ public final class EdaReport {
         return r;
     }
 
-    /** What the embedded sample plants, measured there and (when at hand) on real rows, with the length chart of both. */
+    /** What the embedded sample plants, measured there and (when at hand) on real rows, with both length charts. */
     private static void planted(HtmlReport r, EdaResult result) {
         EdaResult.Reference real = result.reference();
         r.heading(real == null ? "The embedded sample's planted signals"
@@ -108,8 +108,8 @@ public final class EdaReport {
         Split sample = result.train();
         r.paragraph("On the sample " + EdaTables.lengthVerdict(sample) + "; on the real rows "
                 + EdaTables.lengthVerdict(real.split()) + ". Real preferences are far noisier than the sample's, so "
-                + "numbers a model reaches here say little about the leaderboard (the winners' log loss on real data "
-                + "was about 0.88).");
+                + "numbers a model reaches here say little about the leaderboard (the best log loss on the real "
+                + "data was about 0.88).");
         if (!real.split().lengthDifference().isEmpty()) {
             r.figure(EdaCharts.lengthDifference(sample));
             r.figure(EdaCharts.lengthDifference(real.split()));

@@ -107,10 +107,10 @@ public record DistillationCheck(String stage, double loss, String reference, dou
      * would make it help.
      */
     public String describe() {
-        String head = String.format(Locale.ROOT, "%s (distillation) reaches a held-out log loss of %.4f against %.4f "
-                + "for %s (%+.4f): ", stage, loss, referenceLoss, reference, change());
+        String head = String.format(Locale.ROOT, "distillation: held-out log loss %.4f against %.4f for %s (%+.4f): ",
+                loss, referenceLoss, reference, change());
         if (helped()) {
-            return head + "distillation helped. The student learned from the teacher's soft labels of "
+            return head + "it helped. The student learned from the teacher's soft labels of "
                     + String.format(Locale.ROOT, "%,d", pseudoRows) + " unlabeled pairs what the "
                     + (teacherRows > 0 ? String.format(Locale.ROOT, "%,d ", teacherRows) : "")
                     + "labeled rows alone did not teach it.";
@@ -129,7 +129,7 @@ public record DistillationCheck(String stage, double loss, String reference, dou
                     + "%.0f%% (preference pairs are chosen against rejected, never ties), so the student learns to "
                     + "mispredict ties", 100 * pseudoMix[2], 100 * holdoutMix[2]));
         }
-        String verdict = change() > TOLERANCE ? "distillation did not help here, it hurt" : "distillation changed little";
+        String verdict = change() > TOLERANCE ? "it did not help here, it hurt" : "it changed little";
         return head + verdict + (why.isEmpty() ? "." : ": " + String.join("; ", why) + ".")
                 + " It pays off when the teacher knows more than the student (a bigger model, an ensemble in "
                 + "pseudo_labels.models, or longer training), labels several times more pairs than there are human "

@@ -107,7 +107,8 @@ final class ExecutedNotebook {
             for (JsonNode o : c.outputs) {
                 String plain = string(o.path("data").path("text/plain")).strip();
                 if (o.path("data").has("text/html") && plain.startsWith("<") && plain.endsWith(">")) {
-                    bad.add("cell " + c.index + " (" + c.head() + "): " + plain.substring(0, Math.min(80, plain.length())));
+                    bad.add("cell " + c.index + " (" + c.head() + "): "
+                            + plain.substring(0, Math.min(80, plain.length())));
                 }
             }
         }

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import arenakit.util.ArenaHome;
 import arenakit.util.HeadlessChromium;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -82,6 +84,8 @@ final class NotebookExpectations {
             assertTrue(kl.number("soft-label log loss") < kl.number("hard-label log loss"));
 
             assertChartsDraw(nb);
+            assertExercisesWithAnswers(nb, 4);
+            assertNbconvertHtmlRenders(nb);
         });
 
         expect("01-eda.ipynb", nb -> {
@@ -199,6 +203,45 @@ final class NotebookExpectations {
             assertTrue(score > 0 && score < 5, "test log loss " + score);
         });
 
+    }
+
+    /** Each of the {@code sections} sections ends with exercises whose answers are folded away ({@code <details>}). */
+    static void assertExercisesWithAnswers(ExecutedNotebook nb, int sections) throws Exception {
+        JsonNode cells = new ObjectMapper().readTree(nb.file.toFile()).path("cells");
+        int exercises = 0;
+        for (JsonNode c : cells) {
+            String text = ExecutedNotebook.string(c.path("source"));
+            if (c.path("cell_type").asText().equals("markdown") && text.startsWith("### Exercises")) {
+                exercises++;
+                int questions = (int) text.lines()
+                        .filter(l -> l.matches("^\\*\\*Exercise \\d+\\.\\*\\* .*")).count();
+                int answers = text.split("<details>", -1).length - 1;
+                assertTrue(questions > 0 && questions == answers, nb.name + ": every exercise has an answer to "
+                        + "reveal (" + questions + " questions, " + answers + " answers):\n" + text);
+            }
+        }
+        assertEquals(sections, exercises, nb.name + ": exercise cells");
+    }
+
+    /**
+     * nbconvert's HTML of the notebook (what a reader opens without Jupyter) in headless Chromium, no network:
+     * plotly (carried once, by the first chart) drew every chart, MathJax (Debian's, from file://) typeset every
+     * formula, and no TeX source is left as text.
+     */
+    static void assertNbconvertHtmlRenders(ExecutedNotebook nb) throws Exception {
+        Path html = NotebookRunner.shared().toHtml(nb);
+        String page = Files.readString(html);
+        assertTrue(page.contains("file:///usr/share/javascript/mathjax/MathJax.js"),
+                "nbconvert loads MathJax from Debian's libjs-mathjax (bash environment/setup.sh installs it)");
+        org.jsoup.nodes.Document dom = org.jsoup.Jsoup.parse(HeadlessChromium.dumpDom(html));
+        assertEquals(nb.figures(), dom.select("div.plot-container.plotly").size(), "charts drawn in " + html);
+        int typeset = dom.select("span.MathJax_CHTML").size();
+        assertTrue(typeset >= 30, nb.name + ": MathJax typeset " + typeset + " formulas in " + html);
+        assertEquals(0, dom.select(".MathJax_Error, .mjx-error, merror").size(), "MathJax errors in " + html);
+        dom.select("script, style, .MathJax_Preview").remove();
+        String text = dom.select(".jp-RenderedMarkdown, .text_cell_render").text();
+        assertTrue(!text.isEmpty() && !text.contains("$-\\ln p$") && !text.contains("\\frac{"),
+                "TeX left as text in " + html);
     }
 
     /**

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
-/** The notebook bar's HTML and plain text; its drawing in a live kernel is checked by the walkthrough notebook's test. */
+/** The notebook bar's HTML and plain text; drawing it in a live kernel is checked by the walkthrough's test. */
 class NotebookProgressTest {
     private static final long SECOND = 1_000_000_000L;
 
