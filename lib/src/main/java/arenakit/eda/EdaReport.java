@@ -34,8 +34,13 @@ public final class EdaReport {
         }
 
         r.heading("Ties vs identical and empty responses");
-        r.paragraph("Rows grouped by what the two responses look like. Identical responses are almost always ties, "
-                + "and an empty response almost always loses: the 4th place turned these into post-processing rules.");
+        String here = train.signals() == null ? ""
+                : " Here identical responses tied in " + EdaTables.share(train.signals().identicalTie())
+                        + ", and the side with text won in " + EdaTables.share(train.signals().textBeatsEmpty())
+                        + " where the other side was empty.";
+        r.paragraph("Rows grouped by what the two responses look like. On the real data identical responses are "
+                + "almost always ties and an empty response almost always loses: the 4th place turned these into "
+                + "post-processing rules." + here);
         for (Split s : splits) {
             r.table(EdaTables.responseGroups(s));
         }
