@@ -65,6 +65,7 @@ done
 mkdir -p "$OUT.tmp/.cache/tokenizers/gemma" "$OUT.tmp/.cache/plotly" "$OUT.tmp/kernel"
 cp "$HOME_DIR/.cache/tokenizers/gemma/tokenizer.json" "$OUT.tmp/.cache/tokenizers/gemma/"
 cp "$HOME_DIR/.cache/plotly/plotly.min.js" "$OUT.tmp/.cache/plotly/"
+[ -s "$HOME_DIR/.cache/plotly/plotly-cartesian.min.js" ] && cp "$HOME_DIR/.cache/plotly/plotly-cartesian.min.js" "$OUT.tmp/.cache/plotly/"
 cp -r "$HOME_DIR/configs" "$OUT.tmp/configs"
 cp "$HOME_DIR/environment/kernel/target/arena-kit-kernel.jar" "$HOME_DIR/environment/kernel/install.sh" "$OUT.tmp/kernel/"
 

@@ -40,7 +40,7 @@ public final class Predictor {
      */
     public List<int[]> encode(List<Conversation> rows, Function<Conversation, int[]> encoder, String task) {
         List<int[]> sequences = new ArrayList<>();
-        try (Progress p = Progress.start(task + ": tokenize", rows.size())) {
+        try (Progress p = Progress.start(task + ": tokenize", rows.size(), "row")) {
             for (Conversation row : rows) {
                 sequences.add(encoder.apply(row));
                 if (config.tta()) {
@@ -84,7 +84,7 @@ public final class Predictor {
             batches.add(batch);
         }
         float[][] out = new float[sequences.size()][];
-        try (Progress progress = Progress.start(task, totalTokens);
+        try (Progress progress = Progress.start(task, totalTokens, "token");
                 Throughput meter = new Throughput(totalTokens, batches.size())) {
             List<float[][]> results = runner.run(batches, (b, tokens) -> {
                 synchronized (progress) {

@@ -51,6 +51,7 @@ public final class Pipeline implements AutoCloseable {
     private BaseModels bases;
     private Inputs inputs;
     private OutputLock lock;
+    private boolean engineStarted;
     private int lockDepth;
 
     private Pipeline(ConfigFolder folder, ExperimentConfig experiment, Path out, Consumer<String> log) {
@@ -105,10 +106,6 @@ public final class Pipeline implements AutoCloseable {
                     + " problems in setup " + folder.name() + ":\n" + String.join("\n", problems));
         }
         notes.forEach(log);
-        if (experiment.cpuThreads() != null) {
-            Engines.pytorch();
-            JniUtils.setNumThreads(experiment.cpuThreads()); // global: also for threads that start later
-        }
         return p;
     }
 
@@ -272,6 +269,7 @@ public final class Pipeline implements AutoCloseable {
         summary = summary.withSeconds((System.nanoTime() - start) / 1e9);
         summary.write(dir);
         log.accept("[" + stage + "] " + summary.status() + String.format(Locale.ROOT, " in %.1f s", summary.seconds()));
+        DistillationCheck.of(this, stage).ifPresent(check -> log(stage).accept(check.describe()));
         return summary;
     }
 
@@ -280,6 +278,11 @@ public final class Pipeline implements AutoCloseable {
             throw new ConfigException(folder.where("pipeline.json") + " has no stage '" + stage + "' (stages: "
                     + experiment.stages() + ")");
         }
+    }
+
+    /** The setup's train.csv (the embedded sample's when the setup names no data). */
+    public Path trainFile() throws IOException {
+        return inputs().files().train();
     }
 
     /** The setup's test.csv (the embedded sample's when the setup names no data). */
@@ -591,5 +594,19 @@ public final class Pipeline implements AutoCloseable {
     /** The checkpoint folder of pipeline.json's {@code base_model} (the tiny random one is written on first use). */
     Path baseModel() throws IOException {
         return bases.get(null).checkpoint();
+    }
+
+    /**
+     * Starts PyTorch (with the setup's {@code cpu_threads}) the first time a stage needs a model, not in open(): the
+     * EDA needs none, so it runs without the natives.
+     */
+    synchronized void startEngine() {
+        if (!engineStarted) {
+            Engines.pytorch();
+            if (experiment.cpuThreads() != null) {
+                JniUtils.setNumThreads(experiment.cpuThreads()); // global: also for threads that start later
+            }
+            engineStarted = true;
+        }
     }
 }

@@ -196,16 +196,25 @@ public record TrainConfig(String kind, @StrictJson.Default("null") String descri
      * @param evalEvery evaluate on the holdout every N steps (0 = only at the end)
      * @param checkpointEvery write a resumable checkpoint every N steps (0 = only when stopped early)
      * @param evalTta evaluate with swap TTA (the way the submission predicts)
+     * @param logEvery add the running training loss (mean over the steps since the previous line) to the history
+     *     every N steps, as Hugging Face's {@code logging_steps} (0 = only at evaluations)
      */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-    public record Train(long seed, int epochs, int maxSteps, int evalEvery, int checkpointEvery, boolean evalTta) {
+    public record Train(long seed, int epochs, int maxSteps, int evalEvery, int checkpointEvery, boolean evalTta,
+            int logEvery) {
         public Train {
             if (epochs <= 0) {
                 throw new IllegalArgumentException("train.epochs must be > 0, got " + epochs);
             }
-            if (maxSteps < 0 || evalEvery < 0 || checkpointEvery < 0) {
-                throw new IllegalArgumentException("train.max_steps, eval_every and checkpoint_every must be >= 0");
+            if (maxSteps < 0 || evalEvery < 0 || checkpointEvery < 0 || logEvery < 0) {
+                throw new IllegalArgumentException("train.max_steps, eval_every, checkpoint_every and log_every must "
+                        + "be >= 0");
             }
+        }
+
+        /** Without {@code logEvery}: history lines only at evaluations. */
+        public Train(long seed, int epochs, int maxSteps, int evalEvery, int checkpointEvery, boolean evalTta) {
+            this(seed, epochs, maxSteps, evalEvery, checkpointEvery, evalTta, 0);
         }
     }
 
