@@ -170,7 +170,7 @@ public final class Predictor {
                 double rate = tokens / seconds();
                 double projected = totalTokens / rate;
                 log.accept(String.format(Locale.ROOT,
-                        "estimate after %d of %d batches (%s): %.0f tokens/s -> %s for all %,d tokens%s",
+                        "estimate after %d of %d batches (%s): %,.0f tokens/s -> %s for all %,d tokens%s",
                         batches, totalBatches, runner.describe(), rate, duration(projected), totalTokens,
                         projected > KAGGLE_LIMIT_SECONDS ? " (over Kaggle's 9-hour limit: drop TTA, lower max_length, "
                                 + "or split the layers over both GPUs)" : ""));
@@ -184,7 +184,7 @@ public final class Predictor {
         @Override
         public void close() {
             if (batches == totalBatches && tokens > 0) {
-                log.accept(String.format(Locale.ROOT, "%,d tokens in %s (%.0f tokens/s, %s)", tokens,
+                log.accept(String.format(Locale.ROOT, "%,d tokens in %s (%,.0f tokens/s, %s)", tokens,
                         duration(seconds()), tokens / seconds(), runner.describe()));
             }
         }

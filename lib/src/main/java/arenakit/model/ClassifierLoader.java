@@ -92,7 +92,7 @@ final class ClassifierLoader {
             Decoder decoder;
             int total = config.tensorShapes().size();
             try (Progress progress = plan.totalWeightBytes() > PROGRESS_ABOVE
-                    ? Progress.start("load " + ckpt.dir().getFileName(), total) : null) {
+                    ? Progress.start("load " + ckpt.dir().getFileName(), total, "tensor") : null) {
                 decoder = config.build(new Weights(ckpt, stages, managers, dtype, o.fullFineTune, progress));
             }
             DecoderClassifier model = new DecoderClassifier(ckpt.dir(), dtype, stages, root, managers, decoder,
