@@ -89,7 +89,8 @@ public final class ParityCommand implements Callable<Integer> {
             for (boolean packed : new boolean[] {true, false}) {
                 DecoderClassifier.Options o = options().packed(packed);
                 if (!columns.get(col).equals("base")) {
-                    o.adapter(adapter, columns.get(col).equals("merged"));
+                    // the fixtures' adapters carry no head: their reference applies them over the checkpoint's score
+                    o.adapter(adapter, columns.get(col).equals("merged")).baseHead(true);
                 }
                 try (DecoderClassifier model = DecoderClassifier.load(dir, o); NDManager scope = Engines.newManager()) {
                     for (int i = 0; packed && i < cases.size(); i++) {
@@ -145,7 +146,7 @@ public final class ParityCommand implements Callable<Integer> {
             labels[i] = labelsNode.get(i).asLong();
         }
         try (DecoderClassifier model = DecoderClassifier.load(dir, options().packed(packed)
-                .adapter(dir.resolve("adapter"), false));
+                .adapter(dir.resolve("adapter"), false).baseHead(true));
                 NDManager scope = Engines.newManager()) {
             Map<String, NDArray> trainable = model.trainable();
             float loss;
