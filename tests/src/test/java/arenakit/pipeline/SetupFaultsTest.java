@@ -100,7 +100,7 @@ class SetupFaultsTest {
                 row("a truncation typo", List.of(edit("stage2.json", "\"truncation\": \"proportional\"",
                         "\"truncation\": \"proportionate\"")), "stage2.json", "unknown truncation 'proportionate'"),
                 row("a stage kind typo", List.of(edit("stage2.json", "\"kind\": \"train\"", "\"kind\": \"training\"")),
-                        "stage2.json: 'kind' must be \"train\", \"pseudo_labels\" or \"submission\", got \"training\""),
+                        "stage2.json: 'kind' must be \"train\", \"pseudo_labels\", \"submission\" or \"average\", got \"training\""),
                 row("a LoRA target typo", List.of(edit("stage1.json", "\"q_proj\", \"k_proj\"", "\"q_prj\", \"k_proj\"")),
                         "stage1.json", "unknown projection 'q_prj'"),
                 row("a head typo", List.of(edit("stage1.json", "\"head\": \"linear\"", "\"head\": \"mpl\"")),
