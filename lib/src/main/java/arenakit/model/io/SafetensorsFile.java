@@ -234,7 +234,8 @@ public final class SafetensorsFile {
         }
         if (e.end() > dataSize) {
             throw new IOException(where + ": data_offsets [" + e.begin() + ", " + e.end() + "] fall outside the "
-                    + "data section (" + dataSize + " bytes): the file is cut short (a truncated download or copy?)");
+                    + "data section (" + dataSize + " bytes): the file is cut short (a truncated download or copy?) or its "
+                    + "header is damaged");
         }
         long bytes;
         try {

@@ -149,7 +149,7 @@ public final class PeftAdapter {
             }
             if (!problems.isEmpty()) {
                 throw new IOException(weights.path() + " does not fit the model (" + problems.size() + " problem"
-                        + (problems.size() == 1 ? "" : "s") + "):\n  " + String.join("\n  ", problems));
+                        + (problems.size() == 1 ? "" : "s") + "):\n  " + list(problems));
             }
         }
     }
@@ -391,11 +391,19 @@ public final class PeftAdapter {
         }
         if (!problems.isEmpty()) {
             throw new IOException(weights.path() + " is not the adapter " + CONFIG_FILE + " describes ("
-                    + problems.size() + " problem" + (problems.size() == 1 ? "" : "s") + "):\n  "
-                    + String.join("\n  ", problems));
+                    + problems.size() + " problem" + (problems.size() == 1 ? "" : "s") + "):\n  " + list(problems));
         }
         return new Dir(dir, cfg, weights, parsed.taskType(), Collections.unmodifiableMap(head),
                 Collections.unmodifiableMap(lora));
+    }
+
+    /** One problem a line, the first 12 (a wrong r is a problem on every tensor). */
+    private static String list(List<String> problems) {
+        List<String> shown = problems.size() <= 12 ? problems : new ArrayList<>(problems.subList(0, 12));
+        if (shown != problems) {
+            shown.add("... and " + (problems.size() - 12) + " more");
+        }
+        return String.join("\n  ", shown);
     }
 
     private static String unexpectedWhy(String name) {
