@@ -46,10 +46,10 @@ public final class AverageAdaptersCommand implements Callable<Integer> {
                 .limit(allModules ? Long.MAX_VALUE : 5).toList();
         System.out.printf(Locale.ROOT, "%-56s %6s %12s %14s%n", "module", "K", "||delta||", "relative error");
         for (AdapterAverage.ModuleError m : modules) {
-            System.out.printf(Locale.ROOT, "%-56s %6d %12.4g %14.3g%n", m.module(), m.inputRank(), m.norm(),
+            System.out.printf(Locale.ROOT, "%-56s %6d %12.4g %14.2e%n", m.module(), m.inputRank(), m.norm(),
                     m.relativeError());
         }
-        System.out.printf(Locale.ROOT, "overall relative error %.3g (rank %d); wrote %s%n", r.relativeError(),
+        System.out.printf(Locale.ROOT, "overall relative error %.2e (rank %d); wrote %s%n", r.relativeError(),
                 r.rank(), out.toAbsolutePath());
         return 0;
     }

@@ -47,25 +47,34 @@ public final class AdapterAverage {
      * @param norm ||D||_F
      * @param relativeError ||D - D_R||_F / ||D||_F (0 when D = 0)
      */
+    @com.fasterxml.jackson.databind.annotation.JsonNaming(
+            com.fasterxml.jackson.databind.PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record ModuleError(String module, int inputRank, double norm, double relativeError) {}
 
     /**
      * What the average did: the rank and alpha of the result, per module and overall relative Frobenius errors
      * ({@code sqrt(sum ||D - D_R||^2 / sum ||D||^2)}), and whether the result is exact (no singular value dropped).
      */
+    @com.fasterxml.jackson.databind.annotation.JsonNaming(
+            com.fasterxml.jackson.databind.PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record Report(List<String> adapters, List<Double> weights, int rank, double alpha, boolean head,
             List<ModuleError> modules, double relativeError, double worstRelativeError, boolean exact) {
 
-        /** A few lines for the log. */
+        /** A line for the log. */
         public String summary() {
             ModuleError worst = modules.stream().max((a, b) -> Double.compare(a.relativeError(), b.relativeError()))
                     .orElse(null);
             return String.format(java.util.Locale.ROOT, "averaged %d adapter(s) (weights %s) into rank %d (alpha %s) "
-                    + "over %d modules%s: relative error %.3g overall, worst %.3g%s", adapters.size(), weights, rank,
-                    alpha == Math.rint(alpha) ? Long.toString((long) alpha) : Double.toString(alpha), modules.size(),
+                    + "over %d modules%s: relative error %.2e overall, worst %.2e%s", adapters.size(),
+                    weights.stream().map(Report::short4).toList(), rank, short4(alpha), modules.size(),
                     head ? ", heads averaged" : ", no heads", relativeError, worstRelativeError,
-                    worst == null ? "" : " (" + worst.module() + ")") + (exact ? "; exact (rank >= the rank of every "
+                    worst == null ? "" : " (" + worst.module() + ")") + (exact ? "; exact (the rank covers every "
                     + "averaged delta)" : "");
+        }
+
+        private static String short4(double v) {
+            return new java.math.BigDecimal(v).round(new java.math.MathContext(4)).stripTrailingZeros()
+                    .toPlainString();
         }
     }
 
