@@ -36,11 +36,12 @@ final class LogitsExport {
 
     static void write(Path dir, List<Path> adapters, Path file, Consumer<String> log) throws IOException {
         Path model = dir.toAbsolutePath().normalize();
+        Path home = file.toAbsolutePath().normalize().getParent();
         DecoderConfig config = Families.read(model.resolve(HfCheckpoint.CONFIG));
         List<int[]> cases = inputs(model, config);
         ObjectNode root = Json.MAPPER.createObjectNode();
         root.put("format", FORMAT);
-        root.put("model", model.toString());
+        root.put("model", where(model, home));
         root.put("model_name", model.getFileName().toString());
         root.put("model_type", config.modelType());
         root.put("num_labels", 3);
@@ -65,7 +66,7 @@ final class LogitsExport {
             ObjectNode entry = list.addObject();
             entry.put("name", adapter.getFileName().toString().equals("adapter") && adapter.getParent() != null
                     ? adapter.getParent().getFileName() + "/adapter" : adapter.getFileName().toString());
-            entry.put("path", adapter.toString());
+            entry.put("path", where(adapter, home));
             entry.put("base_head", !head); // PEFT then predicts with the base's score, as this does
             try (DecoderClassifier m = DecoderClassifier.load(model, options(log).adapter(adapter, true)
                     .baseHead(!head))) {
@@ -74,10 +75,15 @@ final class LogitsExport {
                 entry.set("logits", logits(m, cases));
             }
         }
-        Files.createDirectories(file.toAbsolutePath().getParent());
+        Files.createDirectories(home);
         Json.write(file, root);
         log.accept("wrote the logits of " + cases.size() + " inputs (base" + (baseHasHead ? "" : ": no score head, "
                 + "skipped") + ", " + adapters.size() + " adapter(s)) to " + file);
+    }
+
+    /** A path relative to the export's folder when inside it (a bundle that travels), else absolute. */
+    private static String where(Path p, Path home) {
+        return p.startsWith(home) ? home.relativize(p).toString() : p.toString();
     }
 
     private static DecoderClassifier.Options options(Consumer<String> log) {
@@ -121,8 +127,10 @@ final class LogitsExport {
             SplittableRandom random = new SplittableRandom(20240521);
             for (int length : LENGTHS) {
                 int[] a = new int[Math.min(length, config.maxPositionEmbeddings())];
-                for (int i = 0; i < a.length; i++) {
-                    a[i] = 1 + random.nextInt(config.vocabSize() - 1);
+                for (int i = 0; i < a.length; i++) { // never the pad token: transformers finds the last token by it
+                    do {
+                        a[i] = 1 + random.nextInt(config.vocabSize() - 1);
+                    } while (config.padTokenId() != null && a[i] == config.padTokenId());
                 }
                 out.add(a);
             }
