@@ -9,6 +9,7 @@ A developer and benchmark tool only: the product never depends on Python.
     python decoder_peer.py check-fixture DIR     # against transformers' own reference values in DIR
     python decoder_peer.py make-fixture DIR      # for a checkpoint Java wrote: adapter, cases, expected values
     python decoder_peer.py bench DIR --threads 2 # the forward benchmark peer of `bench-model --dir DIR`
+    python decoder_peer.py check-export BUNDLE   # arena-kit's exported logits (parity.java --export) vs this peer
 
 `make-fixture` writes what ../shared/fixtures/*-tiny hold (adapter/, expected.json, expected_train_step.json,
 adapter/expected_grads.safetensors), so `jbang-scripts/parity.java DIR` then checks Java against this peer.
@@ -289,6 +290,41 @@ def check_fixture(d):
     return ok
 
 
+def check_export(bundle, fixtures):
+    """Each export of BUNDLE (environment/interop/make_bundle.sh): its logits against this peer reading the same
+    model folder and adapter files (linear heads only; the peer has no other head)."""
+    ok = True
+    for f in sorted(bundle.glob("*.json")):
+        e = json.loads(f.read_text())
+        if e.get("format") != "arena-kit logits 1":
+            continue
+        model = Path(e["model"]) if Path(e["model"]).is_absolute() else f.parent / e["model"]
+        if not model.exists() and fixtures is not None:
+            model = fixtures / model.name
+        cfg, w = load_model(model)
+        runs = [("base", e.get("base_logits"), Decoder(cfg, w), None)]
+        for a in e["adapters"]:
+            adapter = Path(a["path"]) if Path(a["path"]).is_absolute() else f.parent / a["path"]
+            if not adapter.exists():
+                adapter = model / adapter.name
+            lora, scale, head = load_adapter(adapter)
+            if a["head"] != "SCORE":
+                print(f"  {a['name']}: {a['head']} head, skipped (the peer has linear heads only)")
+                continue
+            runs.append((a["name"], a["logits"], Decoder(cfg, w, lora, scale), head or None))
+        print(f"{f.name}: {cfg['model_type']} {model}")
+        with torch.no_grad():
+            for name, want, model_, head in runs:
+                if want is None:
+                    continue
+                diff = max(float((model_.logits(*padded([ids]), head)[0][0] - torch.tensor(l)).abs().max())
+                           for ids, l in zip(e["cases"], want))
+                ok &= diff <= 1e-4
+                print(f"  {name:<28} max |logit diff| {diff:.2e}")
+    print("PEER OK" if ok else "PEER DIFFERS")
+    return ok
+
+
 def make_fixture(d, seed, lengths, rank):
     cfg, w = load_model(d)
     g = torch.Generator().manual_seed(seed)
@@ -381,6 +417,9 @@ def main():
     mk.add_argument("--seed", type=int, default=1)
     mk.add_argument("--lengths", type=int, nargs="+", default=[5, 17, 40, 9])
     mk.add_argument("--rank", type=int, default=4)
+    ce = sub.add_parser("check-export")
+    ce.add_argument("bundle", type=Path)
+    ce.add_argument("--fixtures", type=Path, default=Path(__file__).resolve().parents[3] / "shared" / "fixtures")
     b = sub.add_parser("bench")
     b.add_argument("dir", type=Path)
     b.add_argument("--threads", type=int, default=2)
@@ -390,6 +429,9 @@ def main():
     if args.mode == "check-fixture":
         torch.set_num_threads(1)
         sys.exit(0 if check_fixture(args.dir) else 1)
+    elif args.mode == "check-export":
+        torch.set_num_threads(1)
+        sys.exit(0 if check_export(args.bundle, args.fixtures if args.fixtures.exists() else None) else 1)
     elif args.mode == "make-fixture":
         torch.set_num_threads(1)
         make_fixture(args.dir, args.seed, args.lengths, args.rank)

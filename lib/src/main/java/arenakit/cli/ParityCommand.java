@@ -57,6 +57,16 @@ public final class ParityCommand implements Callable<Integer> {
                     + "compared relative to each tensor's max |grad|.")
     double tolerance;
 
+    @Option(names = "--export", paramLabel = "FILE",
+            description = "instead of comparing: write this project's logits for DIR's inputs (expected.json's, else "
+                    + "fixed random ids), without and with each --adapter, as JSON for "
+                    + "environment/interop/check_transformers_peft.py")
+    Path export;
+
+    @Option(names = "--adapter", paramLabel = "ADAPTER",
+            description = "with --export: a PEFT adapter folder to apply to DIR (repeat; default: DIR/adapter if any)")
+    List<Path> adapters;
+
     @Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -69,6 +79,16 @@ public final class ParityCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
+        if (export != null) {
+            List<Path> list = adapters != null ? adapters
+                    : Files.isRegularFile(dir.resolve("adapter").resolve(PeftAdapter.CONFIG_FILE))
+                    ? List.of(dir.resolve("adapter")) : List.of();
+            LogitsExport.write(dir, list, export, line -> {
+                out.println(line);
+                out.flush();
+            });
+            return 0;
+        }
         List<Case> cases = readCases(dir.resolve("expected.json"));
         Path adapter = dir.resolve("adapter");
         boolean hasAdapter = Files.isRegularFile(adapter.resolve(PeftAdapter.CONFIG_FILE))
@@ -89,7 +109,8 @@ public final class ParityCommand implements Callable<Integer> {
             for (boolean packed : new boolean[] {true, false}) {
                 DecoderClassifier.Options o = options().packed(packed);
                 if (!columns.get(col).equals("base")) {
-                    o.adapter(adapter, columns.get(col).equals("merged"));
+                    // the fixtures' adapters carry no head: their reference applies them over the checkpoint's score
+                    o.adapter(adapter, columns.get(col).equals("merged")).baseHead(true);
                 }
                 try (DecoderClassifier model = DecoderClassifier.load(dir, o); NDManager scope = Engines.newManager()) {
                     for (int i = 0; packed && i < cases.size(); i++) {
@@ -145,7 +166,7 @@ public final class ParityCommand implements Callable<Integer> {
             labels[i] = labelsNode.get(i).asLong();
         }
         try (DecoderClassifier model = DecoderClassifier.load(dir, options().packed(packed)
-                .adapter(dir.resolve("adapter"), false));
+                .adapter(dir.resolve("adapter"), false).baseHead(true));
                 NDManager scope = Engines.newManager()) {
             Map<String, NDArray> trainable = model.trainable();
             float loss;

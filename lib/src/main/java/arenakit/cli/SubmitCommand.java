@@ -36,6 +36,11 @@ public final class SubmitCommand implements Callable<Integer> {
                     + "each) [submission.json models]")
     List<String> models;
 
+    @Option(names = "--base-head", description = "a model that is a PEFT adapter without a trained head (its "
+            + "modules_to_save lists no score) predicts with the base checkpoint's score head; without this such an "
+            + "adapter is refused [models[].base_head]")
+    boolean baseHead;
+
     @Option(names = "--tta", negatable = true, description = "swap TTA (default: as configured) [inference.tta]")
     Boolean tta;
 
@@ -62,7 +67,7 @@ public final class SubmitCommand implements Callable<Integer> {
             inferenceOptions.applyTo(pipeline);
             SubmissionConfig base = pipeline.submissionConfig();
             boolean overridden = test != null || sampleSubmission != null || models != null || tta != null
-                    || devices != null || mode != null || output != null;
+                    || devices != null || mode != null || output != null || baseHead;
             if (!overridden && !dryRun) {
                 pipeline.runStage(pipeline.submissionStage(), 0);
                 return 0;
@@ -75,6 +80,11 @@ public final class SubmitCommand implements Callable<Integer> {
                 inference = inference.withDevices(devices != null ? devices : inference.devices(), mode);
             }
             SubmissionConfig cfg = (models != null ? base.withModels(models) : base).withInference(inference);
+            if (baseHead) {
+                cfg = new SubmissionConfig(cfg.kind(), cfg.description(), cfg.models().stream()
+                        .map(m -> m.withBaseHead(true)).toList(), cfg.maxLength(), cfg.average(), cfg.chunkRows(),
+                        cfg.inference());
+            }
             Path testFile = test != null ? test : pipeline.testFile();
             Path sample = sampleSubmission != null ? sampleSubmission
                     : test != null ? test.toAbsolutePath().resolveSibling("sample_submission.csv")

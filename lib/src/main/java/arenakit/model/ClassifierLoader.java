@@ -55,17 +55,30 @@ final class ClassifierLoader {
             throw new IllegalArgumentException("full fine-tuning needs FLOAT32 and no separate or new LoRA adapters");
         }
         PeftAdapter.Dir adapter = o.adapter == null ? null : PeftAdapter.read(o.adapter);
+        if (adapter != null) {
+            adapter.checkAgainst(PeftAdapter.Module.ofCheckpoint(config.tensorShapes())); // LoRA first, then the head
+        }
 
-        Set<String> adapterHead = headKeys(adapter == null ? Set.of() : adapter.weights().entries().keySet(),
-                PeftAdapter.PREFIX + HEAD_PREFIX);
         Set<String> ckptHead = headKeys(ckpt.names(), HEAD_PREFIX);
-        boolean headFromCkpt = adapterHead.isEmpty() && !o.freshHead && !ckptHead.isEmpty();
+        boolean adapterHead = adapter != null && adapter.hasHead();
+        if (adapter != null && !adapterHead && !o.freshHead) {
+            if (!o.baseHead) {
+                throw new IOException(headless(adapter));
+            }
+            if (ckptHead.isEmpty()) {
+                throw new IOException(adapter.dir() + " carries no trained head and the base's head was asked for, "
+                        + "but " + dir + " has no score.* tensors either: there is no trained head to predict with");
+            }
+            o.log.accept(adapter.dir() + ": no head of its own; using the score head of " + dir + " (asked for)");
+        }
+        boolean headFromCkpt = !adapterHead && !o.freshHead && !ckptHead.isEmpty();
         ClassifierHead.Kind kind = o.head;
-        if (kind == null) {
-            Set<String> evidence = !adapterHead.isEmpty() ? adapterHead : headFromCkpt ? ckptHead : Set.of();
-            kind = evidence.isEmpty() ? ClassifierHead.Kind.SCORE
-                    : ClassifierHead.detect(evidence, config.hiddenSize(), config.numLabels()).orElseThrow(() ->
-                            new IllegalArgumentException("score.* tensors " + evidence + " fit no head layout with "
+        if (adapterHead) {
+            kind = adapterHead(adapter, config, o.head);
+        } else if (kind == null) {
+            kind = !headFromCkpt ? ClassifierHead.Kind.SCORE
+                    : ClassifierHead.detect(ckptHead, config.hiddenSize(), config.numLabels()).orElseThrow(() ->
+                            new IllegalArgumentException("score.* tensors " + ckptHead + " fit no head layout with "
                                     + config.numLabels() + " labels; choose Options.head(...) or freshHead(true)"));
         }
         if (headFromCkpt && !ClassifierHead.detect(ckptHead, config.hiddenSize(), config.numLabels())
@@ -104,14 +117,14 @@ final class ClassifierLoader {
                     params.put(k.substring(HEAD_PREFIX.length()), ckpt.load(k, last, DataType.FLOAT32, true));
                 }
                 model.setHead(ClassifierHead.of(kind, config.hiddenSize(), config.numLabels(), params));
-            } else if (adapterHead.isEmpty()) {
+            } else if (!adapterHead) {
                 model.setHead(ClassifierHead.fresh(kind, config.hiddenSize(), config.numLabels(),
                         config.initializerRange(), new Random(o.seed), last));
                 o.log.accept(config.familyName() + " classifier: fresh " + kind + " head (" + (o.freshHead
                         ? "requested" : "no score.* tensors in " + dir) + ")");
             }
             if (adapter != null) {
-                model.applyAdapter(adapter, o.mergeAdapter, kind);
+                model.applyAdapter(adapter, o.mergeAdapter, kind, true);
             }
             if (o.lora != null) {
                 model.addLora(o.lora, o.seed);
@@ -121,6 +134,66 @@ final class ClassifierLoader {
         } catch (IOException | RuntimeException e) {
             root.close();
             throw e;
+        }
+    }
+
+    /** Why an adapter without a head is refused (the same words for a load and for the setup check). */
+    static String headless(PeftAdapter.Dir a) {
+        return a.dir() + " carries no trained head (" + PeftAdapter.CONFIG_FILE + "'s modules_to_save does not list "
+                + "score, task_type " + a.taskType() + ", and " + PeftAdapter.WEIGHTS_FILE + " has no "
+                + PeftAdapter.PREFIX + "score.* tensor), so it would predict with the base checkpoint's head or a "
+                + "fresh random one. If it was trained on top of the base's own score head, ask for that head "
+                + "explicitly: \"base_head\": true on the model reference, --base-head on the command line, "
+                + "Options.baseHead(true)";
+    }
+
+    /**
+     * The layout of an adapter's head from its tensors' names and shapes (header only), which must be {@code wanted}
+     * when that is given; errors name the file and the tensor.
+     */
+    static ClassifierHead.Kind adapterHead(PeftAdapter.Dir a, DecoderConfig config, ClassifierHead.Kind wanted)
+            throws IOException {
+        Path file = a.weights().path();
+        ClassifierHead.Kind kind = ClassifierHead.detect(a.head().keySet(), config.hiddenSize(), config.numLabels())
+                .orElseThrow(() -> new IOException(file + ": head tensors " + PeftAdapter.PREFIX + "score."
+                        + a.head().keySet() + " fit no head layout (linear: weight; mlp: 1.*, 4.*; mlp3: 0.*, 2.*, "
+                        + "4.*)"));
+        if (wanted != null && kind != wanted) {
+            throw new IOException(file + " holds a " + kind + " head, but " + wanted + " was asked for (the stage's "
+                    + "model.head)");
+        }
+        List<String> problems = new ArrayList<>();
+        ClassifierHead.shapes(kind, config.hiddenSize(), config.numLabels()).forEach((k, shape) -> {
+            long[] got = a.head().get(k).shape();
+            if (!java.util.Arrays.equals(got, shape)) {
+                problems.add("tensor " + PeftAdapter.PREFIX + "score." + k + " has shape " + java.util.Arrays.toString(got)
+                        + ", expected " + java.util.Arrays.toString(shape) + " (hidden_size " + config.hiddenSize()
+                        + ", " + config.numLabels() + " labels)");
+            }
+        });
+        if (!problems.isEmpty()) {
+            throw new IOException(file + " does not fit the model: " + String.join("; ", problems));
+        }
+        return kind;
+    }
+
+    /**
+     * Checks a PEFT adapter against a base model's config without loading any weight, as loading it onto that base
+     * would: adapter_config.json, the header, every LoRA tensor against the base's projections, and the head
+     * ({@code head} is the layout wanted, null = any; {@code baseHead} allows an adapter without a head when
+     * {@code baseHasHead}).
+     */
+    static void checkAdapter(Path adapterDir, DecoderConfig base, ClassifierHead.Kind head, boolean baseHead,
+            boolean baseHasHead) throws IOException {
+        PeftAdapter.Dir a = PeftAdapter.read(adapterDir);
+        a.checkAgainst(PeftAdapter.Module.ofCheckpoint(base.tensorShapes()));
+        if (a.hasHead()) {
+            adapterHead(a, base, head);
+        } else if (!baseHead) {
+            throw new IOException(headless(a));
+        } else if (!baseHasHead) {
+            throw new IOException(a.dir() + " carries no trained head and the base's head was asked for, but the base "
+                    + "model has no score.* tensors");
         }
     }
 

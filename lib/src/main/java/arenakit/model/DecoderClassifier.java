@@ -29,8 +29,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeSet;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -65,6 +63,7 @@ public final class DecoderClassifier implements SequenceClassifier {
         int numLabels = 3;
         ClassifierHead.Kind head;
         boolean freshHead;
+        boolean baseHead;
         Path adapter;
         boolean mergeAdapter = true;
         LoraConfig lora;
@@ -106,6 +105,17 @@ public final class DecoderClassifier implements SequenceClassifier {
         /** Initialise the head afresh even if the checkpoint has one. */
         public Options freshHead(boolean fresh) {
             this.freshHead = fresh;
+            return this;
+        }
+
+        /**
+         * For an adapter that carries no trained head ({@code modules_to_save} without {@code score}): use the
+         * checkpoint's {@code score} head, which must exist. Without this (or {@link #freshHead}) such an adapter is
+         * refused, so a missing head never silently becomes the base's or a random one. An adapter with a head
+         * always uses its own.
+         */
+        public Options baseHead(boolean useBase) {
+            this.baseHead = useBase;
             return this;
         }
 
@@ -222,43 +232,54 @@ public final class DecoderClassifier implements SequenceClassifier {
         return stageManagers.get(stageManagers.size() - 1);
     }
 
-    /** Applies a PEFT adapter directory: merged into the weights, or attached separately (and trainable). */
+    /**
+     * Applies a PEFT adapter directory: merged into the weights, or attached separately (and trainable). Its head
+     * replaces this model's; an adapter without a head is refused (see {@link #loadAdapter(Path, boolean, boolean)}).
+     */
     public void loadAdapter(Path dir, boolean merge) throws IOException {
-        applyAdapter(PeftAdapter.read(dir), merge, head == null ? null : head.kind());
+        loadAdapter(dir, merge, false);
+    }
+
+    /** As {@link #loadAdapter(Path, boolean)}; {@code keepHead}: an adapter without a head keeps this model's head. */
+    public void loadAdapter(Path dir, boolean merge, boolean keepHead) throws IOException {
+        applyAdapter(PeftAdapter.read(dir), merge, head == null ? null : head.kind(), keepHead);
         markTrainable();
     }
 
-    /** The LoRA part goes to {@link Adapters}; a head saved with the adapter ({@code modules_to_save}) replaces ours. */
-    void applyAdapter(PeftAdapter.Dir a, boolean merge, ClassifierHead.Kind expectedHead) throws IOException {
+    /**
+     * The LoRA part goes to {@link Adapters}; a head saved with the adapter ({@code modules_to_save}) replaces ours.
+     * Everything is checked (headers only) before anything is applied.
+     */
+    void applyAdapter(PeftAdapter.Dir a, boolean merge, ClassifierHead.Kind expectedHead, boolean keepHead)
+            throws IOException {
         if (!merge && fullFineTune) {
             throw new IllegalStateException("cannot attach " + a.dir() + " separately: full fine-tuning has no "
                     + "adapters");
         }
-        Set<String> left = new TreeSet<>(adapters.apply(a, merge));
-        String prefix = PeftAdapter.PREFIX + HEAD + ".";
-        Set<String> headKeys = new TreeSet<>();
-        left.stream().filter(k -> k.startsWith(prefix)).forEach(k -> headKeys.add(k.substring(prefix.length())));
-        if (!headKeys.isEmpty()) {
-            Path file = a.weights().path();
-            ClassifierHead.Kind kind = ClassifierHead.detect(headKeys, config.hiddenSize(), config.numLabels())
-                    .orElseThrow(() -> new IOException(file + ": score tensors " + headKeys
-                            + " fit no head layout with " + config.numLabels() + " labels"));
-            if (expectedHead != null && kind != expectedHead) {
-                throw new IOException(file + " holds a " + kind + " head, but " + expectedHead + " was asked for");
-            }
+        ClassifierHead.Kind kind = a.hasHead() ? ClassifierLoader.adapterHead(a, config, expectedHead) : null;
+        if (kind == null && (!keepHead || head == null)) {
+            throw new IOException(ClassifierLoader.headless(a));
+        }
+        adapters.apply(a, merge);
+        if (kind != null) {
+            String prefix = PeftAdapter.PREFIX + HEAD + ".";
             Map<String, NDArray> params = new LinkedHashMap<>();
             for (String k : ClassifierHead.shapes(kind, config.hiddenSize(), config.numLabels()).keySet()) {
                 params.put(k, a.weights().load(prefix + k, lastStageManager(), DataType.FLOAT32, true));
-                left.remove(prefix + k);
             }
             setHead(ClassifierHead.of(kind, config.hiddenSize(), config.numLabels(), params));
         }
-        if (!left.isEmpty()) {
-            throw new IOException(a.weights().path() + ": unexpected tensors " + left);
-        }
-        if (head == null) {
-            throw new IOException(a.weights().path() + " has no score.* head and none was loaded from the checkpoint");
-        }
+    }
+
+    /**
+     * Checks a PEFT adapter against a base model's config without loading any weight, as loading it onto that base
+     * would: adapter_config.json (strictly), the safetensors header, every LoRA tensor against the base's
+     * projections (present, shaped to fit), and the head (of layout {@code head}, null = any); an adapter without a
+     * head passes only with {@code baseHead} and a base that has one ({@code baseHasHead}).
+     */
+    public static void checkAdapter(Path adapterDir, DecoderConfig base, ClassifierHead.Kind head, boolean baseHead,
+            boolean baseHasHead) throws IOException {
+        ClassifierLoader.checkAdapter(adapterDir, base, head, baseHead, baseHasHead);
     }
 
     /**

@@ -111,7 +111,7 @@ public final class Pipeline implements AutoCloseable {
 
     private static String kindOf(Object config) {
         return config instanceof TrainConfig ? TrainConfig.KIND : config instanceof PseudoLabelConfig
-                ? PseudoLabelConfig.KIND : SubmissionConfig.KIND;
+                ? PseudoLabelConfig.KIND : config instanceof AverageConfig ? AverageConfig.KIND : SubmissionConfig.KIND;
     }
 
     private static Object readStage(ConfigFolder folder, String stage, List<StrictJson.Defaulted> defaulted) {
@@ -126,8 +126,10 @@ public final class Pipeline implements AutoCloseable {
             case TrainConfig.KIND -> folder.read(file, TrainConfig.class, defaulted);
             case PseudoLabelConfig.KIND -> folder.read(file, PseudoLabelConfig.class, defaulted);
             case SubmissionConfig.KIND -> folder.read(file, SubmissionConfig.class, defaulted);
+            case AverageConfig.KIND -> folder.read(file, AverageConfig.class, defaulted);
             default -> throw new ConfigException(folder.where(file) + ": 'kind' must be \"train\", \"pseudo_labels\""
-                    + " or \"submission\", got " + (kind == null ? "nothing (missing field 'kind')" : kind));
+                    + ", \"submission\" or \"average\", got " + (kind == null ? "nothing (missing field 'kind')"
+                    : kind));
         };
     }
 
@@ -253,9 +255,13 @@ public final class Pipeline implements AutoCloseable {
             summary = EdaStage.run(this, stage);
         } else {
             Object config = stageConfigs.get(stage);
-            AtomicFiles.writeString(dir.resolve("stage.json"), folder.text(stage + ".json"));
+            // an averaging stage's stage.json is the averaged model's training config: its own config goes beside it
+            AtomicFiles.writeString(dir.resolve(config instanceof AverageConfig ? AverageStage.CONFIG_COPY
+                    : "stage.json"), folder.text(stage + ".json"));
             StageInputs.write(dir, StageInputs.of(this, stage));
-            if (config instanceof TrainConfig t) {
+            if (config instanceof AverageConfig a) {
+                summary = AverageStage.run(this, stage, a);
+            } else if (config instanceof TrainConfig t) {
                 summary = TrainStage.run(this, stage, t, stopAfter);
             } else if (config instanceof PseudoLabelConfig p) {
                 summary = PseudoLabelStage.run(this, stage, p);
@@ -559,13 +565,13 @@ public final class Pipeline implements AutoCloseable {
     }
 
     /**
-     * A trained model by reference: a training stage of this setup (it must have finished), a folder that holds
+     * A trained model by reference: a training or averaging stage of this setup (it must have finished), a folder that holds
      * {@code stage.json} and {@code adapter/} (a stage output copied elsewhere, e.g. a Kaggle dataset), or a bare
      * PEFT adapter folder (e.g. trained in Python), read with the input format and head of the setup's last
      * training stage.
      */
     TrainedModel trainedModel(String ref) throws IOException {
-        if (stageConfigs.get(ref) instanceof TrainConfig) {
+        if (stageConfigs.get(ref) instanceof TrainConfig || stageConfigs.get(ref) instanceof AverageConfig) {
             Path dir = stageDir(ref);
             if (StageSummary.read(dir).filter(s -> s.status().equals(StageSummary.DONE)).isEmpty()) {
                 throw new IOException("stage '" + ref + "' has not finished (no " + dir.resolve(StageSummary.FILE)

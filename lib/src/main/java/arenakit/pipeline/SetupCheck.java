@@ -44,10 +44,6 @@ final class SetupCheck {
         this.p = p;
     }
 
-    private static List<String> names(List<arenakit.infer.WeightedModel> models) {
-        return models.stream().map(arenakit.infer.WeightedModel::model).toList();
-    }
-
     /**
      * Checks what running {@code stages} (in setup order) will use, plus {@code extra} (a submission config from
      * the command line, or null); throws a {@link ConfigException} listing every problem.
@@ -72,18 +68,20 @@ final class SetupCheck {
                     reads.add(UNLABELED);
                 }
             } else if (config instanceof PseudoLabelConfig pl) {
-                c.models(stage, names(pl.models()), stages);
+                c.models(stage, pl.models(), stages);
                 c.inference(stage, pl.inference(), pl.maxLength());
                 c.needs(stage, "data.unlabeled", p.experiment().data().unlabeled(), "preference_rows");
                 reads.add(UNLABELED);
+            } else if (config instanceof AverageConfig a) {
+                c.average(stage, a, stages);
             } else if (config instanceof SubmissionConfig s) {
-                c.models(stage, names(s.models()), stages);
+                c.models(stage, s.models(), stages);
                 c.inference(stage, s.inference(), s.maxLength());
                 reads.addAll(List.of(TEST, SUBMISSION));
             }
         }
         if (extra != null) {
-            c.models("submit", names(extra.models()), stages);
+            c.models("submit", extra.models(), stages);
             c.inference("submit", extra.inference(), extra.maxLength());
         }
         c.dataFiles(reads);
@@ -190,7 +188,7 @@ final class SetupCheck {
     private void train(String stage, TrainConfig t, List<String> running) {
         String from = t.model().loadFrom();
         if (from != null) {
-            reference(stage, "model.load_from", from, running);
+            reference(stage, "model.load_from", from, running, false, true); // headless: the stage trains a head
         }
         List<String> sources = t.data().sources();
         if (sources.contains(TrainConfig.Data.PSEUDO_LABELS)) {
@@ -237,9 +235,22 @@ final class SetupCheck {
         }
     }
 
-    private void models(String stage, List<String> models, List<String> running) {
+    private void models(String stage, List<arenakit.infer.WeightedModel> models, List<String> running) {
         for (int i = 0; i < models.size(); i++) {
-            reference(stage, "models[" + i + "]", models.get(i), running);
+            reference(stage, "models[" + i + "]", models.get(i).model(), running, models.get(i).baseHead(), false);
+        }
+    }
+
+    /** An averaging stage's models: LoRA stages that run earlier, or adapter folders (with or without heads). */
+    private void average(String stage, AverageConfig a, List<String> running) {
+        for (int i = 0; i < a.models().size(); i++) {
+            String ref = a.models().get(i).model();
+            if (p.stageConfig(ref) instanceof TrainConfig t && t.model().lora() == null) {
+                problem(where(stage) + ": 'models[" + i + "]' names stage '" + ref + "', which fine-tunes every weight "
+                        + "(model.lora is null): only LoRA adapters can be averaged");
+                continue;
+            }
+            reference(stage, "models[" + i + "]", ref, running, false, true);
         }
     }
 
@@ -247,12 +258,13 @@ final class SetupCheck {
      * A trained model by reference: a training stage of this setup that runs earlier (in this run, or finished
      * before), or a folder holding a trained stage (stage.json + adapter/ or model/) or a PEFT adapter.
      */
-    private void reference(String stage, String field, String ref, List<String> running) {
+    private void reference(String stage, String field, String ref, List<String> running, boolean baseHead,
+            boolean headlessOk) {
         String at = where(stage) + ": '" + field + "' ";
         List<String> setupStages = p.experiment().stages();
         if (setupStages.contains(ref)) {
-            if (!(p.stageConfig(ref) instanceof TrainConfig)) {
-                problem(at + "names stage '" + ref + "', which is not a training stage");
+            if (!(p.stageConfig(ref) instanceof TrainConfig) && !(p.stageConfig(ref) instanceof AverageConfig)) {
+                problem(at + "names stage '" + ref + "', which is not a training stage (nor an averaging one)");
             } else if (!stage.equals("submit") && setupStages.indexOf(ref) >= setupStages.indexOf(stage)) {
                 problem(at + "names stage '" + ref + "', which runs after '" + stage + "' in pipeline.json");
             } else if (!running.contains(ref) && !finished(ref)) {
@@ -270,22 +282,51 @@ final class SetupCheck {
         }
         try {
             if (TrainedModel.isPeftAdapter(dir)) {
-                Models.checkAdapter(dir);
-                boolean lora = setupStages.stream().anyMatch(s -> p.stageConfig(s) instanceof TrainConfig t
-                        && t.model().lora() != null);
-                if (!lora) {
+                TrainConfig like = null;
+                for (String s : setupStages) {
+                    if (p.stageConfig(s) instanceof TrainConfig t) {
+                        like = t; // the last training stage: the adapter is read with its format and head
+                    }
+                }
+                if (like == null || like.model().lora() == null) {
                     problem(at + dir + " is a PEFT adapter, but the setup has no LoRA training stage to take its "
-                            + "input format and head from");
+                            + "input format and head from" + (like == null ? "" : " (its last training stage "
+                            + "fine-tunes every weight)"));
+                    Models.checkAdapter(dir, null, null, baseHead);
+                } else {
+                    Models.checkAdapter(dir, baseFor(like.model().baseModel(), headlessOk), like.model().head(),
+                            baseHead || headlessOk);
                 }
             } else {
                 TrainedModel m = TrainedModel.of(ref, dir);
                 if (!m.fullFineTune()) {
-                    Models.checkAdapter(m.weights());
+                    String name = m.encoding() != null ? m.encoding().baseModel() : m.config().model().baseModel();
+                    Models.checkAdapter(m.weights(), isBase(name) ? baseFor(name, headlessOk) : null,
+                            m.config().model().head(), baseHead || headlessOk);
                 }
             }
         } catch (IOException | RuntimeException e) {
             problem(at + Errors.message(e));
         }
+    }
+
+    private boolean isBase(String name) {
+        return name == null || name.equals(ExperimentConfig.DEFAULT_BASE)
+                || p.experiment().baseModels().containsKey(name);
+    }
+
+    /**
+     * The base model an adapter will run on, from its config and headers (nothing written); for {@code load_from}
+     * an adapter without a head is fine (the stage trains a fresh one).
+     */
+    private Models.BaseCheck baseFor(String name, boolean headlessOk) throws IOException {
+        ExperimentConfig.BaseModel spec = name == null || name.equals(ExperimentConfig.DEFAULT_BASE)
+                ? p.experiment().baseModel() : p.experiment().baseModels().get(name).baseModel();
+        if (spec.checkpoint() != null && !Files.isDirectory(Path.of(spec.checkpoint()))) {
+            return null; // reported as a base model problem
+        }
+        Models.BaseCheck b = Models.baseCheck(spec);
+        return headlessOk ? new Models.BaseCheck(b.config(), true) : b;
     }
 
     private boolean finished(String stage) {

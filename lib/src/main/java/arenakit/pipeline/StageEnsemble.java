@@ -115,7 +115,8 @@ final class StageEnsemble {
 
         @Override
         public BatchRunner open(InferenceConfig inference) throws IOException {
-            Models.Inference loaded = Models.forInference(pipeline.baseModelFor(model), model, inference, log);
+            Models.Inference loaded = Models.forInference(pipeline.baseModelFor(model), model, inference,
+                    ref.baseHead(), log);
             return new BatchRunner() {
                 @Override
                 public List<float[][]> run(List<List<int[]>> batches, Listener listener) {

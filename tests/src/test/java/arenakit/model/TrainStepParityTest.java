@@ -38,7 +38,7 @@ class TrainStepParityTest {
         SafetensorsFile grads = SafetensorsFile.open(dir.resolve("adapter/expected_grads.safetensors"));
 
         try (DecoderClassifier model = DecoderClassifier.load(dir,
-                FixtureParityTest.options().packed(packed).adapter(dir.resolve("adapter"), false));
+                FixtureParityTest.options().packed(packed).adapter(dir.resolve("adapter"), false).baseHead(true));
                 NDManager scope = Engines.newManager()) {
             Map<String, NDArray> trainable = model.trainable();
             assertEquals(grads.entries().size(), trainable.size(), "LoRA A/B of 7 modules x every layer + score");

@@ -100,7 +100,7 @@ class SetupFaultsTest {
                 row("a truncation typo", List.of(edit("stage2.json", "\"truncation\": \"proportional\"",
                         "\"truncation\": \"proportionate\"")), "stage2.json", "unknown truncation 'proportionate'"),
                 row("a stage kind typo", List.of(edit("stage2.json", "\"kind\": \"train\"", "\"kind\": \"training\"")),
-                        "stage2.json: 'kind' must be \"train\", \"pseudo_labels\" or \"submission\", got \"training\""),
+                        "stage2.json: 'kind' must be \"train\", \"pseudo_labels\", \"submission\" or \"average\", got \"training\""),
                 row("a LoRA target typo", List.of(edit("stage1.json", "\"q_proj\", \"k_proj\"", "\"q_prj\", \"k_proj\"")),
                         "stage1.json", "unknown projection 'q_prj'"),
                 row("a head typo", List.of(edit("stage1.json", "\"head\": \"linear\"", "\"head\": \"mpl\"")),
@@ -249,6 +249,59 @@ class SetupFaultsTest {
                 m);
         assertTrue(m.contains("submission.json: 'models[1]' " + peft.resolve("adapter_model.safetensors")
                 + " not found"), m);
+    }
+
+    /**
+     * A PEFT adapter folder named as a model is checked against the base it will run on, from its headers: its head
+     * (or an explicit base_head), its tensors and their shapes.
+     */
+    @Test
+    void anAdapterFolderIsCheckedAgainstTheBaseModelBeforeAnyStage() throws Exception {
+        var smokeBase = arenakit.model.family.Families.tiny("gemma2", 256, 32, 64, 2, 2, 1, 16);
+        List<String> all = arenakit.model.lora.LoraConfig.ALL_LINEAR;
+        Path good = arenakit.model.lora.RandomAdapters.write(dir.resolve("adapters/good"), smokeBase, 2, 4, all, true, 1);
+        Path headless = arenakit.model.lora.RandomAdapters.write(dir.resolve("adapters/headless"), smokeBase, 2, 4, all,
+                false, 2);
+        Path wider = arenakit.model.lora.RandomAdapters.write(dir.resolve("adapters/wider"),
+                arenakit.model.family.Families.tiny("gemma2", 256, 48, 64, 2, 2, 1, 16), 2, 4, all, true, 3);
+        Path broken = arenakit.model.lora.RandomAdapters.write(dir.resolve("adapters/broken"), smokeBase, 2, 4, all,
+                true, 4);
+        Path brokenWeights = broken.resolve("adapter_model.safetensors");
+        var kept = new ArrayList<arenakit.model.io.SafetensorsWriter.Tensor>();
+        var file = SafetensorsFile.open(brokenWeights);
+        try (var m = Engines.newManager()) {
+            for (var e : file.entries().values()) {
+                if (!e.name().equals("base_model.model.model.layers.1.mlp.up_proj.lora_B.weight")) {
+                    kept.add(arenakit.model.io.SafetensorsWriter.Tensor.of(e.name(), e.shape(), file.load(e.name(), m,
+                            ai.djl.ndarray.types.DataType.FLOAT32, true).toFloatArray()));
+                }
+            }
+        }
+        arenakit.model.io.SafetensorsWriter.write(brokenWeights, SafetensorsFile.DType.F32, kept, java.util.Map.of());
+
+        String models = "\"models\": [\"" + good + "\", \"" + headless + "\", \"" + wider + "\", \"" + broken + "\"]";
+        String m = openAndCheck(Setups.copy(dir.resolve("adapter-check"), "smoke", edit("submission.json", SMOKE_MODELS,
+                models)));
+        assertTrue(m.contains("has 3 problems"), m);
+        assertFalse(m.contains("'models[0]'"), "the good adapter passes: " + m);
+        assertTrue(m.contains("submission.json: 'models[1]' " + headless + " carries no trained head"), m);
+        assertTrue(m.contains("\"base_head\": true on the model reference"), m);
+        assertTrue(m.contains("submission.json: 'models[2]' " + wider.resolve("adapter_model.safetensors")
+                + " does not fit the model"), m);
+        assertTrue(m.contains("has shape [2, 48], expected [2, 32] (r, in_features of model.layers.0.self_attn.q_proj)"),
+                m);
+        assertTrue(m.contains("submission.json: 'models[3]' " + brokenWeights + " is not the adapter"), m);
+        assertTrue(m.contains("missing base_model.model.model.layers.1.mlp.up_proj.lora_B.weight (its lora_A is "
+                + "there)"), m);
+
+        // asking for the base's head explicitly makes the headless adapter acceptable
+        List<String> log = new ArrayList<>();
+        Path ok = Setups.copy(dir.resolve("adapter-base-head"), "smoke", edit("submission.json", SMOKE_MODELS,
+                "\"models\": [\"" + good + "\", {\"model\": \"" + headless + "\", \"base_head\": true}]"));
+        try (Pipeline p = Pipeline.open(ConfigFolder.of(ok.toString()), dir.resolve("out-base-head"), log::add)) {
+            p.check(p.experiment().stages());
+        }
+        assertTrue(log.get(log.size() - 1).startsWith("setup checked: 6 stages"), log.toString());
     }
 
     /** A submission from the command line reads its own test file: the setup's other data files need not exist. */
