@@ -32,13 +32,13 @@ class AverageStageTest {
     @TempDir
     Path dir;
 
-    private static final String SHORT = "\"max_steps\": 12, \"eval_every\": 6, \"checkpoint_every\": 6";
+    private static final String SHORT = "\"max_steps\": 12, \"log_every\": 2, \"eval_every\": 6, \"checkpoint_every\": 6";
 
     private Path setup(String name, String avg) throws Exception {
         String stage1 = ConfigFolder.of("smoke").text("stage1.json").replace(SHORT,
-                "\"max_steps\": 4, \"eval_every\": 0, \"checkpoint_every\": 0");
+                "\"max_steps\": 4, \"log_every\": 2, \"eval_every\": 0, \"checkpoint_every\": 0");
         return Setups.copy(dir.resolve(name), "smoke",
-                edit("stage1.json", SHORT, "\"max_steps\": 4, \"eval_every\": 0, \"checkpoint_every\": 0"),
+                edit("stage1.json", SHORT, "\"max_steps\": 4, \"log_every\": 2, \"eval_every\": 0, \"checkpoint_every\": 0"),
                 edit("stage1b.json", "", stage1.replace("\"seed\": 42, \"epochs\"", "\"seed\": 43, \"epochs\"")),
                 edit("avg.json", "", avg),
                 edit("pipeline.json", "\"stages\": [\"eda\", \"stage1\", \"pseudo_labels\", \"stage2\", \"stage3\", "

@@ -194,13 +194,23 @@ public final class PeftAdapter {
     /** adapter_config.json's meaning. */
     record Parsed(LoraConfig config, String taskType, boolean declaresHead) {}
 
+    /** null, false, "none", an empty string, array or object: a setting that is off. */
+    private static boolean isOff(JsonNode v) {
+        return v == null || v.isNull() || (v.isBoolean() && !v.booleanValue())
+                || (v.isTextual() && (v.asText().isEmpty() || v.asText().equals("none")))
+                || (v.isContainerNode() && v.isEmpty());
+    }
+
     static Parsed parseConfig(JsonNode root) {
         ConfigJson c = ConfigJson.of(root);
-        List<String> unknown = c.keysOtherThan(union(READ, MUST_BE_OFF, IGNORED));
+        // a newer PEFT writes keys this reader does not know: at an off value (null, false, "none", empty) they
+        // cannot change the math and are accepted; set to anything else they might, and are refused
+        List<String> unknown = c.keysOtherThan(union(READ, MUST_BE_OFF, IGNORED)).stream()
+                .filter(k -> !isOff(root.get(k))).toList();
         if (!unknown.isEmpty()) {
             throw new IllegalArgumentException("unknown field" + (unknown.size() == 1 ? " " : "s ") + unknown
-                    + ": not a LoRA setting this reader knows, and it might change the math (a newer PEFT?); "
-                    + "remove it if it is at its default");
+                    + " with a value that is not off (null, false, \"none\", empty): not a LoRA setting this reader "
+                    + "knows, and it might change the math (a newer PEFT?); remove it if it is at its default");
         }
         if (!c.has("peft_type")) {
             throw new IllegalArgumentException("missing field peft_type (\"LORA\")");
