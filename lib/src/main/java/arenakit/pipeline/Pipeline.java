@@ -49,6 +49,7 @@ public final class Pipeline implements AutoCloseable {
     private final Map<String, Tokenizer> tokenizers = new HashMap<>(); // by the SHA-256 of the file
     private final Map<Path, String> tokenizerShas = new HashMap<>();
     private BaseModels bases;
+    private String timeBudgetOverride; // --time-budget, for submission configs read later (submissionConfig(name))
     private Inputs inputs;
     private OutputLock lock;
     private int lockDepth;
@@ -314,7 +315,7 @@ public final class Pipeline implements AutoCloseable {
     /**
      * A submission config of the setup by name: a stage of kind submission, or a file of the setup folder that
      * {@code stages} does not list ({@code submission_ensemble} or {@code submission_ensemble.json}), read as strictly
-     * as the stages (submit's {@code --submission}).
+     * as the stages (submit's {@code --submission}); {@link #overrideTimeBudget} applies to it too.
      */
     public SubmissionConfig submissionConfig(String name) {
         String stage = name.endsWith(".json") ? name.substring(0, name.length() - 5) : name;
@@ -330,7 +331,7 @@ public final class Pipeline implements AutoCloseable {
             throw new ConfigException(folder.where(stage + ".json") + ": 'kind' must be \"submission\" for a "
                     + "submission config, got \"" + kindOf(config) + "\"");
         }
-        return c;
+        return timeBudgetOverride == null ? c : c.withInference(c.inference().withTimeBudget(timeBudgetOverride));
     }
 
     /**
@@ -378,6 +379,7 @@ public final class Pipeline implements AutoCloseable {
      * Call before running the stages.
      */
     public void overrideTimeBudget(String budget) {
+        timeBudgetOverride = budget;
         for (Map.Entry<String, Object> e : stageConfigs.entrySet()) {
             if (e.getValue() instanceof PseudoLabelConfig c) {
                 e.setValue(c.withInference(c.inference().withTimeBudget(budget)));

@@ -122,7 +122,7 @@ final class NotebookExpectations {
             assertChartsDraw(nb);
         });
 
-        // stage notebooks on the smoke setup (configs/smoke): 12 stage-1 steps evaluated at 6 and 12, a 6-step stage on
+        // stage notebooks on the smoke setup (configs/smoke): 12 stage-1 steps evaluated at 6 and 12, an 8-step stage on
         // a tiny Llama and one on a tiny Qwen2, 60 preference pairs to pseudo-label with the three-backbone ensemble,
         // 4 steps each for stages 2 and 3 evaluated at 2 and 4, 40 test rows
         expect("02-stage1-train.ipynb", nb -> {
