@@ -50,6 +50,7 @@ public final class Pipeline implements AutoCloseable {
     private final Map<Path, String> tokenizerShas = new HashMap<>();
     private BaseModels bases;
     private String timeBudgetOverride; // --time-budget, for submission configs read later (submissionConfig(name))
+    private String submitFile; // the submission config read by name (--submission), named in the setup check's messages
     private Inputs inputs;
     private OutputLock lock;
     private int lockDepth;
@@ -324,14 +325,38 @@ public final class Pipeline implements AutoCloseable {
         }
         if (experiment.stages().contains(stage) || !folder.has(stage + ".json")) {
             throw new ConfigException(folder.where(stage + ".json") + ": not a submission config of setup "
-                    + folder.name() + " (its submission stage: " + submissionStage() + ")");
+                    + folder.name() + " (it has: " + String.join(", ", submissionConfigs()) + ")");
         }
         Object config = readStage(folder, stage, new ArrayList<>());
         if (!(config instanceof SubmissionConfig c)) {
             throw new ConfigException(folder.where(stage + ".json") + ": 'kind' must be \"submission\" for a "
                     + "submission config, got \"" + kindOf(config) + "\"");
         }
+        submitFile = stage + ".json";
         return timeBudgetOverride == null ? c : c.withInference(c.inference().withTimeBudget(timeBudgetOverride));
+    }
+
+    /** The names of the setup's submission configs: its submission stages, then the other files of kind submission. */
+    private List<String> submissionConfigs() {
+        List<String> names = new ArrayList<>(experiment.stages().stream()
+                .filter(st -> stageConfigs.get(st) instanceof SubmissionConfig).toList());
+        try {
+            for (String file : folder.files()) {
+                String name = file.substring(0, file.length() - ".json".length());
+                if (!file.equals("pipeline.json") && !experiment.stages().contains(name) && SubmissionConfig.KIND
+                        .equals(arenakit.util.Json.MAPPER.readTree(folder.text(file)).path("kind").asText())) {
+                    names.add(name);
+                }
+            }
+        } catch (IOException e) {
+            // an unreadable file is not one of them
+        }
+        return names;
+    }
+
+    /** The file {@code submit}'s models and settings came from, for messages (the submission stage's by default). */
+    String submitFile() {
+        return submitFile != null ? submitFile : submissionStage() + ".json";
     }
 
     /**

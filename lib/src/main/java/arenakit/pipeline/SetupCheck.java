@@ -123,7 +123,7 @@ final class SetupCheck {
 
     private String where(String stage) {
         if (stage.equals("submit")) {
-            return "submit (the command line and " + p.folder().where(p.submissionStage() + ".json") + ")";
+            return "submit (the command line and " + p.folder().where(p.submitFile()) + ")";
         }
         return p.folder().where(stage + ".json");
     }

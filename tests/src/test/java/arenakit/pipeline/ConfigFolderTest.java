@@ -48,6 +48,25 @@ class ConfigFolderTest {
                 "submission.json", "submission_ensemble.json"), ConfigFolder.of("gemma2-9b").files());
     }
 
+    /** submit --submission: a submission config the stages do not list, read by name, as strictly as a stage. */
+    @Test
+    void aSubmissionConfigOutsideTheStagesIsReadByName() {
+        try (Pipeline p = Pipeline.open(ConfigFolder.of("gemma2-9b"), dir.resolve("g9"), s -> {})) {
+            arenakit.infer.SubmissionConfig ensemble = p.submissionConfig("submission_ensemble");
+            assertEquals(List.of(2.0, 1.0), ensemble.models().stream().map(arenakit.infer.WeightedModel::weight)
+                    .toList());
+            assertEquals("8h30m", ensemble.inference().timeBudget());
+            assertEquals(ensemble, p.submissionConfig("submission_ensemble.json"));
+            assertEquals(p.submissionConfig(), p.submissionConfig("submission"));
+            ConfigException typo = assertThrows(ConfigException.class, () -> p.submissionConfig("submision_ensemble"));
+            assertTrue(typo.getMessage().contains("submision_ensemble.json: not a submission config of setup gemma2-9b "
+                    + "(it has: submission, submission_ensemble)"), typo.getMessage());
+            assertThrows(ConfigException.class, () -> p.submissionConfig("stage3"));
+            p.overrideTimeBudget("90m"); // --time-budget reaches it too
+            assertEquals("90m", p.submissionConfig("submission_ensemble").inference().timeBudget());
+        }
+    }
+
     /** The Llama setup is 2nd place's second model: Llama-3's tokenizer and template, the gemma2-9b held-out fold. */
     @Test
     void theLlamaSetupEncodesInLlama3sTemplateOnTheSameFoldAsGemma() {
