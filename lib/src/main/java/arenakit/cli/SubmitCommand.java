@@ -31,6 +31,12 @@ public final class SubmitCommand implements Callable<Integer> {
     @Mixin
     InferenceOptions inferenceOptions;
 
+    @Option(names = "--submission", paramLabel = "NAME",
+            description = "another submission config of the setup: a file of its folder that stages does not list, "
+                    + "e.g. submission_ensemble (gemma2-9b: its Gemma + Llama ensemble); the options below override "
+                    + "it as they do the submission stage (default: the setup's submission stage)")
+    String submission;
+
     @Option(names = "--model", paramLabel = "STAGE|DIR",
             description = "trained stage name or folder with stage.json + adapter/ (repeat for an ensemble, weight 1 "
                     + "each) [submission.json models]")
@@ -65,9 +71,10 @@ public final class SubmitCommand implements Callable<Integer> {
         inferenceOptions.check();
         try (Pipeline pipeline = setup.open()) {
             inferenceOptions.applyTo(pipeline);
-            SubmissionConfig base = pipeline.submissionConfig();
+            SubmissionConfig base = submission == null ? pipeline.submissionConfig()
+                    : pipeline.submissionConfig(submission);
             boolean overridden = test != null || sampleSubmission != null || models != null || tta != null
-                    || devices != null || mode != null || output != null || baseHead;
+                    || devices != null || mode != null || output != null || baseHead || submission != null;
             if (!overridden && !dryRun) {
                 pipeline.runStage(pipeline.submissionStage(), 0);
                 return 0;

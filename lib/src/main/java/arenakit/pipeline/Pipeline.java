@@ -49,6 +49,8 @@ public final class Pipeline implements AutoCloseable {
     private final Map<String, Tokenizer> tokenizers = new HashMap<>(); // by the SHA-256 of the file
     private final Map<Path, String> tokenizerShas = new HashMap<>();
     private BaseModels bases;
+    private String timeBudgetOverride; // --time-budget, for submission configs read later (submissionConfig(name))
+    private String submitFile; // the submission config read by name (--submission), named in the setup check's messages
     private Inputs inputs;
     private OutputLock lock;
     private boolean engineStarted;
@@ -321,6 +323,62 @@ public final class Pipeline implements AutoCloseable {
     }
 
     /**
+     * A submission config of the setup by name: a stage of kind submission, or a file of the setup folder that
+     * {@code stages} does not list ({@code submission_ensemble} or {@code submission_ensemble.json}), read as strictly
+     * as the stages (submit's {@code --submission}); {@link #overrideTimeBudget} applies to it too.
+     */
+    public SubmissionConfig submissionConfig(String name) {
+        String stage = name.endsWith(".json") ? name.substring(0, name.length() - 5) : name;
+        if (stageConfigs.get(stage) instanceof SubmissionConfig c) {
+            return c;
+        }
+        if (experiment.stages().contains(stage) || !folder.has(stage + ".json")) {
+            throw new ConfigException(folder.where(stage + ".json") + ": not a submission config of setup "
+                    + folder.name() + " (it has: " + String.join(", ", submissionConfigs()) + ")");
+        }
+        Object config = readStage(folder, stage, new ArrayList<>());
+        if (!(config instanceof SubmissionConfig c)) {
+            throw new ConfigException(folder.where(stage + ".json") + ": 'kind' must be \"submission\" for a "
+                    + "submission config, got \"" + kindOf(config) + "\"");
+        }
+        submitFile = stage + ".json";
+        return timeBudgetOverride == null ? c : c.withInference(c.inference().withTimeBudget(timeBudgetOverride));
+    }
+
+    /** The names of the setup's submission configs: its submission stages, then the other files of kind submission. */
+    private List<String> submissionConfigs() {
+        List<String> names = new ArrayList<>(experiment.stages().stream()
+                .filter(st -> stageConfigs.get(st) instanceof SubmissionConfig).toList());
+        try {
+            for (String file : folder.files()) {
+                String name = file.substring(0, file.length() - ".json".length());
+                if (!file.equals("pipeline.json") && !experiment.stages().contains(name) && SubmissionConfig.KIND
+                        .equals(arenakit.util.Json.MAPPER.readTree(folder.text(file)).path("kind").asText())) {
+                    names.add(name);
+                }
+            }
+        } catch (IOException e) {
+            // an unreadable file is not one of them
+        }
+        return names;
+    }
+
+    /** The file {@code submit}'s models and settings came from, for messages (the submission stage's by default). */
+    String submitFile() {
+        return submitFile != null ? submitFile : submissionStage() + ".json";
+    }
+
+    /**
+     * The stages listed before {@code stage} in pipeline.json, EDA left out: what a notebook runs (each skipped when
+     * it finished earlier) before the stage it shows, whichever setup it runs.
+     */
+    public List<String> stagesBefore(String stage) {
+        requireStage(stage);
+        List<String> stages = experiment.stages();
+        return stages.subList(0, stages.indexOf(stage)).stream().filter(s -> !s.equals(EDA)).toList();
+    }
+
+    /**
      * Writes a submission for {@code test} with {@code config} (e.g. the setup's submission config with other
      * models or devices), outside the stage bookkeeping; returns the row count.
      */
@@ -355,6 +413,7 @@ public final class Pipeline implements AutoCloseable {
      * Call before running the stages.
      */
     public void overrideTimeBudget(String budget) {
+        timeBudgetOverride = budget;
         for (Map.Entry<String, Object> e : stageConfigs.entrySet()) {
             if (e.getValue() instanceof PseudoLabelConfig c) {
                 e.setValue(c.withInference(c.inference().withTimeBudget(budget)));
@@ -524,24 +583,25 @@ public final class Pipeline implements AutoCloseable {
     }
 
     /**
-     * The base checkpoint a trained model runs on here: the base of this setup with the name it was trained on
-     * (its shape must match), else the checkpoint where it was trained if that is still there, else the one base of
-     * this setup with its family and shape. A model without encoding.json uses its config's base model.
+     * The base checkpoint a trained model runs on here: the base of this setup with the name it was trained on, if
+     * it has the family and shape it was trained on; else the checkpoint where it was trained if that is still
+     * there; else the one base of this setup with that family and shape (so a stage of another setup, e.g. the
+     * llama3-8b setup's, whose base is that setup's {@code default}, runs in gemma2-9b's ensemble on its
+     * {@code base_models} entry). A model without encoding.json uses its config's base model.
      */
     Path baseModelFor(TrainedModel model) throws IOException {
         StageEncoding e = model.encoding();
         if (e == null) {
             return bases.get(model.config().model().baseModel()).checkpoint();
         }
+        String sameName = null; // this setup's base of that name when it has another shape (another setup's default)
         if (bases.has(e.baseModel())) {
             BaseModels.Base b = bases.get(e.baseModel());
             Architecture here = b.architecture();
-            if (!here.equals(e.architecture())) {
-                throw new IOException(model.dir() + " was trained on base model '" + e.baseModel() + "' ("
-                        + e.architecture() + "), but this setup's '" + e.baseModel() + "' is " + b.checkpoint() + " ("
-                        + here + ")");
+            if (here.equals(e.architecture())) {
+                return b.checkpoint();
             }
-            return b.checkpoint();
+            sameName = "this setup's '" + e.baseModel() + "' is " + b.checkpoint() + " (" + here + ")";
         }
         Path trained = Path.of(e.checkpoint());
         if (Files.isRegularFile(trained.resolve("config.json")) && Architecture.of(trained).equals(e.architecture())) {
@@ -549,7 +609,7 @@ public final class Pipeline implements AutoCloseable {
         }
         List<BaseModels.Base> same = new ArrayList<>();
         for (BaseModels.Base b : bases.all()) {
-            if (b.architecture().equals(e.architecture())) {
+            if (e.architecture().equals(architectureOrNull(b))) {
                 same.add(b);
             }
         }
@@ -559,9 +619,18 @@ public final class Pipeline implements AutoCloseable {
             return same.get(0).checkpoint();
         }
         throw new IOException(model.dir() + " was trained on base model '" + e.baseModel() + "' at " + e.checkpoint()
-                + " (" + e.architecture() + "); this setup has " + (same.isEmpty() ? "no base model of that shape"
-                : "several of that shape " + same) + ": name one '" + e.baseModel() + "' in pipeline.json's "
-                + "base_models");
+                + " (" + e.architecture() + "); " + (sameName == null ? "" : sameName + ", and ") + "this setup has "
+                + (same.isEmpty() ? "no base model of that shape" : "several of that shape " + same) + ": name one '"
+                + e.baseModel() + "' in pipeline.json's base_models");
+    }
+
+    /** A base's family and shape, or null when its checkpoint cannot be read here (it cannot be the one asked for). */
+    private static Architecture architectureOrNull(BaseModels.Base b) throws IOException {
+        String checkpoint = b.spec().checkpoint();
+        if (checkpoint != null && !Files.isRegularFile(Path.of(checkpoint).resolve("config.json"))) {
+            return null;
+        }
+        return b.architecture();
     }
 
     /**

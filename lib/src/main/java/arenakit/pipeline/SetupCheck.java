@@ -33,6 +33,8 @@ final class SetupCheck {
     private final Pipeline p;
     private final List<String> problems = new ArrayList<>();
     private Integer baseLayers;
+    /** The entries of base_models this run uses (its training stages' bases, its models'); only these are checked. */
+    private final Set<String> namedBases = new LinkedHashSet<>();
 
     private static final String TRAIN = "train";
     private static final String EXTERNAL = "external";
@@ -84,6 +86,7 @@ final class SetupCheck {
             c.models("submit", extra.models(), stages);
             c.inference("submit", extra.inference(), extra.maxLength());
         }
+        c.namedBases();
         c.dataFiles(reads);
         c.output();
         c.report();
@@ -118,7 +121,7 @@ final class SetupCheck {
 
     private String where(String stage) {
         if (stage.equals("submit")) {
-            return "submit (the command line and " + p.folder().where(p.submissionStage() + ".json") + ")";
+            return "submit (the command line and " + p.folder().where(p.submitFile()) + ")";
         }
         return p.folder().where(stage + ".json");
     }
@@ -127,10 +130,85 @@ final class SetupCheck {
         problems.add(message);
     }
 
-    /** Every base model: pipeline.json's {@code base_model} and each {@code base_models} entry. */
+    /** pipeline.json's {@code base_model}, which every run uses (its tokenizer makes the sample's vocabulary too). */
     private void baseModel() {
         baseLayers = baseModel(p.experiment().baseModel(), "base_model");
-        p.experiment().baseModels().forEach((name, b) -> baseModel(b.baseModel(), "base_models." + name));
+    }
+
+    /**
+     * The {@code base_models} entries the run uses, with their tokenizers. An entry no stage of the run trains and no
+     * model it runs needs is not checked: gemma2-9b's Llama checkpoint need not be attached to a Gemma-only submission.
+     */
+    private void namedBases() {
+        String where = p.folder().where("pipeline.json");
+        for (String name : namedBases) {
+            ExperimentConfig.NamedBaseModel b = p.experiment().baseModels().get(name);
+            baseModel(b.baseModel(), "base_models." + name);
+            tokenizer(b.tokenizer(), b.baseModel(), where + ": 'base_models." + name + ".tokenizer' ");
+        }
+    }
+
+    /** A base the run uses, by its setup name (null or {@code default} = pipeline.json's base_model). */
+    private void uses(String base) {
+        if (base != null && p.experiment().baseModels().containsKey(base)) { // default is checked by baseModel()
+            namedBases.add(base);
+        }
+    }
+
+    /**
+     * The bases a trained model from a folder may run on here, as {@link Pipeline#baseModelFor} will choose: the base
+     * of the name it was trained on when it has the same family; else its training checkpoint when that is still
+     * there; else every base of its family (a missing checkpoint's family is unknown: it may be the one). None: a
+     * problem.
+     */
+    private void basesFor(TrainedModel m, String at) {
+        StageEncoding e = m.encoding();
+        if (e == null) { // a stage folder written before encoding.json: its config's base
+            String base = m.config().model().baseModel();
+            if (base != null && !p.experiment().baseModels().containsKey(base)) {
+                problem(at + m.dir() + " was trained on base model '" + base + "', which this setup does not have "
+                        + "(base_models: " + p.experiment().baseModels().keySet() + ")");
+            }
+            uses(base);
+            return;
+        }
+        String type = e.architecture().modelType();
+        ExperimentConfig.BaseModel named = e.baseModel().equals(ExperimentConfig.DEFAULT_BASE)
+                ? p.experiment().baseModel() : p.experiment().baseModels().containsKey(e.baseModel())
+                ? p.experiment().baseModels().get(e.baseModel()).baseModel() : null;
+        if (named != null && type.equals(modelTypeOrNull(named))) {
+            uses(e.baseModel());
+            return;
+        }
+        if (Files.isRegularFile(Path.of(e.checkpoint()).resolve("config.json"))) {
+            return; // the checkpoint it was trained on is still there
+        }
+        List<String> candidates = new ArrayList<>();
+        String defaultType = modelTypeOrNull(p.experiment().baseModel());
+        if (defaultType == null || defaultType.equals(type)) {
+            candidates.add(ExperimentConfig.DEFAULT_BASE);
+        }
+        p.experiment().baseModels().forEach((name, b) -> {
+            String t = modelTypeOrNull(b.baseModel());
+            if (t == null || t.equals(type)) {
+                candidates.add(name);
+            }
+        });
+        if (candidates.isEmpty()) {
+            problem(at + m.dir() + " was trained on a " + type + " base model ('" + e.baseModel() + "', "
+                    + e.architecture() + "), and this setup has none of that family: add its checkpoint to "
+                    + "pipeline.json's base_models");
+        }
+        candidates.forEach(this::uses);
+    }
+
+    /** A base's model_type from its config.json or tiny spec, or null when its checkpoint cannot be read. */
+    private static String modelTypeOrNull(ExperimentConfig.BaseModel base) {
+        try {
+            return BaseModels.modelType(base);
+        } catch (IOException | RuntimeException e) {
+            return null; // reported by the base's own check when the run uses it
+        }
     }
 
     /** Checks one base model's files (or tiny sizes) without loading weights; returns its layer count, or null. */
@@ -154,12 +232,10 @@ final class SetupCheck {
         }
     }
 
-    /** Every base model's tokenizer: pipeline.json's {@code tokenizer} and each {@code base_models} entry's. */
+    /** pipeline.json's {@code tokenizer} (each used {@code base_models} entry's: {@link #namedBases}). */
     private void tokenizer() {
         String where = p.folder().where("pipeline.json");
         tokenizer(p.experiment().tokenizer(), p.experiment().baseModel(), where + ": 'tokenizer' ");
-        p.experiment().baseModels().forEach((name, b) ->
-                tokenizer(b.tokenizer(), b.baseModel(), where + ": 'base_models." + name + ".tokenizer' "));
     }
 
     private void tokenizer(String spec, ExperimentConfig.BaseModel base, String at) {
@@ -186,6 +262,7 @@ final class SetupCheck {
     }
 
     private void train(String stage, TrainConfig t, List<String> running) {
+        uses(t.model().baseModel());
         String from = t.model().loadFrom();
         if (from != null) {
             reference(stage, "model.load_from", from, running, false, true); // headless: the stage trains a head
@@ -263,6 +340,9 @@ final class SetupCheck {
         String at = where(stage) + ": '" + field + "' ";
         List<String> setupStages = p.experiment().stages();
         if (setupStages.contains(ref)) {
+            if (p.stageConfig(ref) instanceof TrainConfig t) {
+                uses(t.model().baseModel());
+            }
             if (!(p.stageConfig(ref) instanceof TrainConfig) && !(p.stageConfig(ref) instanceof AverageConfig)) {
                 problem(at + "names stage '" + ref + "', which is not a training stage (nor an averaging one)");
             } else if (!stage.equals("submit") && setupStages.indexOf(ref) >= setupStages.indexOf(stage)) {
@@ -297,6 +377,9 @@ final class SetupCheck {
                     Models.checkAdapter(dir, baseFor(like.model().baseModel(), headlessOk), like.model().head(),
                             baseHead || headlessOk);
                 }
+                setupStages.stream().filter(s -> p.stageConfig(s) instanceof TrainConfig)
+                        .reduce((first, last) -> last) // read like the last training stage, on its base
+                        .ifPresent(s -> uses(((TrainConfig) p.stageConfig(s)).model().baseModel()));
             } else {
                 TrainedModel m = TrainedModel.of(ref, dir);
                 if (!m.fullFineTune()) {
@@ -304,6 +387,7 @@ final class SetupCheck {
                     Models.checkAdapter(m.weights(), isBase(name) ? baseFor(name, headlessOk) : null,
                             m.config().model().head(), baseHead || headlessOk);
                 }
+                basesFor(m, at);
             }
         } catch (IOException | RuntimeException e) {
             problem(at + Errors.message(e));

@@ -146,8 +146,9 @@ final class NotebookExpectations {
             assertChartsDraw(nb);
         });
 
-        // stage notebooks on the smoke setup (configs/smoke): 12 stage-1 steps evaluated at 6 and 12, 60 preference
-        // pairs to pseudo-label, 4 steps each for stages 2 and 3 evaluated at 2 and 4, 40 test rows
+        // stage notebooks on the smoke setup (configs/smoke): 12 stage-1 steps evaluated at 6 and 12, an 8-step stage on
+        // a tiny Llama and one on a tiny Qwen2, 60 preference pairs to pseudo-label with the three-backbone ensemble,
+        // 4 steps each for stages 2 and 3 evaluated at 2 and 4, 40 test rows
         expect("02-stage1-train.ipynb", nb -> {
             ExecutedNotebook.Cell train = nb.cell("train");
             assertEquals(12, train.number("steps"));
@@ -180,10 +181,10 @@ final class NotebookExpectations {
 
         expect("04-stage2-3.ipynb", nb -> {
             ExecutedNotebook.Cell run = nb.cell("run");
-            for (String stage : List.of("stage1", "stage2", "stage3")) {
+            for (String stage : List.of("stage1", "llama_stage1", "qwen_stage1", "stage2", "stage3")) {
                 assertTrue(run.number(stage + " val log loss") > 0, stage);
             }
-            assertEquals(List.of(4), run.tableRows(), "the summary of the four stages");
+            assertEquals(List.of(6), run.tableRows(), "the summary of the six stages up to stage 3");
             ExecutedNotebook.Cell history = nb.cell("history");
             assertEquals(List.of(4, 4), history.tableRows(), "stages 2 and 3 log every one of their 4 steps");
             assertEquals(2, history.figures());
