@@ -1,5 +1,6 @@
 package arenakit.infer;
 
+import arenakit.model.quant.Quantization;
 import arenakit.util.StrictJson;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
@@ -16,10 +17,12 @@ import java.util.List;
  * @param weight its share of the average (> 0; the weights are normalised over the models that predicted a row)
  * @param maxLength this model's input budget (null = the stage's {@code max_length}, else the model's own training
  *     budget)
+ * @param quantize how this model's projections are stored: "int8" or "none" (null = the stage's
+ *     {@code inference.quantize}, else the model's training setting)
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record WeightedModel(String model, @StrictJson.Default("1.0") Double weight,
-        @StrictJson.Default("null") Integer maxLength) {
+        @StrictJson.Default("null") Integer maxLength, @StrictJson.Default("null") String quantize) {
 
     public WeightedModel {
         if (model == null || model.isBlank()) {
@@ -33,6 +36,16 @@ public record WeightedModel(String model, @StrictJson.Default("1.0") Double weig
             throw new IllegalArgumentException("models: max_length of '" + model + "' must be >= 16, got "
                     + maxLength);
         }
+        quantize = Quantization.check(quantize, "models: quantize of '" + model + "'");
+    }
+
+    public WeightedModel(String model, Double weight, Integer maxLength) {
+        this(model, weight, maxLength, null);
+    }
+
+    /** The same entry with another {@code quantize} (null = the stage's). */
+    public WeightedModel withQuantize(String q) {
+        return new WeightedModel(model, weight, maxLength, q);
     }
 
     /** A plain string in a config: the model with weight 1. */
@@ -44,8 +57,8 @@ public record WeightedModel(String model, @StrictJson.Default("1.0") Double weig
     /** The object form (the record's own constructor, named for Jackson next to the string form). */
     @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
     static WeightedModel object(@JsonProperty("model") String model, @JsonProperty("weight") Double weight,
-            @JsonProperty("max_length") Integer maxLength) {
-        return new WeightedModel(model, weight, maxLength);
+            @JsonProperty("max_length") Integer maxLength, @JsonProperty("quantize") String quantize) {
+        return new WeightedModel(model, weight, maxLength, quantize);
     }
 
     /** Every name with weight 1 (command-line {@code --model}s). */
@@ -57,6 +70,7 @@ public record WeightedModel(String model, @StrictJson.Default("1.0") Double weig
     @Override
     public String toString() {
         String w = weight == Math.rint(weight) ? String.valueOf(weight.longValue()) : String.valueOf(weight);
-        return model + (weight == 1.0 ? "" : " x" + w) + (maxLength == null ? "" : " @" + maxLength);
+        return model + (weight == 1.0 ? "" : " x" + w) + (maxLength == null ? "" : " @" + maxLength)
+                + (quantize == null ? "" : " " + quantize);
     }
 }

@@ -53,6 +53,14 @@ public final class Adapters {
      * the caller handles or refuses.
      */
     public Set<String> apply(PeftAdapter.Dir a, boolean merge) throws IOException {
+        return apply(a, merge, Set.of());
+    }
+
+    /**
+     * {@link #apply(PeftAdapter.Dir, boolean)} when the projections named in {@code mergedOnLoad} (module paths)
+     * already hold the adapter, merged while loading ({@link MergeOnLoad}): they are checked, not merged again.
+     */
+    public Set<String> apply(PeftAdapter.Dir a, boolean merge, Set<String> mergedOnLoad) throws IOException {
         if (!merge && attached()) {
             throw new IllegalStateException("cannot attach " + a.dir() + " separately: adapters are already "
                     + "attached; merge them first");
@@ -78,6 +86,11 @@ public final class Adapters {
             }
             checkShape(weights, ka, new long[] {cfg.r(), p.inFeatures()});
             checkShape(weights, kb, new long[] {p.outFeatures(), cfg.r()});
+            if (merge && mergedOnLoad.contains(p.path())) {
+                left.remove(ka);
+                left.remove(kb);
+                continue;
+            }
             var m = p.base().manager();
             p.attach(weights.load(ka, m, DataType.FLOAT32, true), weights.load(kb, m, DataType.FLOAT32, true),
                     cfg.scaling(), cfg.dropout());
