@@ -86,6 +86,13 @@ class ModelCommandsTest {
         assertTrue(r.out().contains("gpu(0)   layers [0, 21)"), r.out());
         assertTrue(r.out().contains("216,072,192 adapter parameters"), r.out());
         assertEquals(2, run(new MemoryPlanCommand(), "gemma-2-9b", "--dtype", "bf16").code());
+        Run int8 = run(new MemoryPlanCommand(), "gemma-2-9b", "--devices", "gpu0", "--quantize", "int8");
+        assertEquals(0, int8.code(), int8.out());
+        assertTrue(int8.out().contains("gpu(0)   layers [0, 42): weights 9.47 GiB"), int8.out());
+        assertTrue(int8.out().contains("weights 0.55x of float16 (17.21 GiB)"), int8.out());
+        Run int4 = run(new MemoryPlanCommand(), "gemma-2-9b", "--quantize", "int4");
+        assertEquals(2, int4.code());
+        assertTrue(int4.out().contains("--quantize must be none or int8, got 'int4'"), int4.out());
     }
 
     @Test
