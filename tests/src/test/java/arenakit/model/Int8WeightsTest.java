@@ -259,6 +259,37 @@ class Int8WeightsTest {
         return out;
     }
 
+    /**
+     * A float32 checkpoint on the CPU is a read-only view of its file: merging an adapter before quantizing must
+     * write into a new array, never into the view. The int8 model with the adapter merged follows the float32 one.
+     */
+    @Test
+    void anAdapterMergesIntoAFloat32CheckpointMappedReadOnly() throws Exception {
+        Path f32 = TinyCheckpoints.write(tmp.resolve("mid-f32"), midConfig, DType.F32, 1, 5);
+        Path adapter = tmp.resolve("mid-adapter");
+        try (DecoderClassifier model = DecoderClassifier.load(f32, cpu().lora(LoraConfig.of(4, 8, 0.0)))) {
+            LoraAdapterTest.perturb(model, 3);
+            model.saveAdapter(adapter);
+        }
+        List<int[]> seqs = midSequences();
+        float[] want;
+        try (DecoderClassifier model = DecoderClassifier.load(f32, cpu().adapter(adapter, true))) {
+            want = logits(model, seqs);
+        }
+        List<String> log = new ArrayList<>();
+        try (DecoderClassifier model = DecoderClassifier.load(f32, int8().log(log::add).adapter(adapter, true))) {
+            assertWithinBound(want, logits(model, seqs), "f32 checkpoint, adapter merged before quantizing");
+            assertTrue(log.stream().anyMatch(l -> l.endsWith("merged into 28 of them before quantizing")),
+                    log.toString());
+        }
+        try (DecoderClassifier model = DecoderClassifier.load(f32, cpu())) {
+            try (DecoderClassifier plain = DecoderClassifier.load(f32, cpu().adapter(adapter, true))) {
+                assertTrue(maxDiff(want, logits(plain, seqs)) == 0, "the file is as it was");
+            }
+            assertTrue(maxDiff(want, logits(model, seqs)) > 0, "the adapter changes the logits");
+        }
+    }
+
     /** LoRA trains over the frozen int8 base: gradients reach A, B and the head (close to float32's), never the codes. */
     @Test
     void loraTrainsOverAFrozenInt8Base() throws Exception {

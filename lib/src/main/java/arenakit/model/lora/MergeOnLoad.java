@@ -45,7 +45,9 @@ public final class MergeOnLoad {
             NDArray la = f.load(a.name(), tmp, DataType.FLOAT32, true);
             NDArray lb = f.load(b.name(), tmp, DataType.FLOAT32, true);
             NDArray delta = lb.matMul(la).muli((float) cfg.scaling());
-            NDArray sum = w.toType(DataType.FLOAT32, true).addi(delta);
+            // a new array: w may be a read-only view of the checkpoint file (never written into)
+            NDArray sum = w.getDataType() == DataType.FLOAT32 ? w.add(delta)
+                    : w.toType(DataType.FLOAT32, false).addi(delta);
             sum.attach(w.getManager());
             merged.add(module);
             return sum;
