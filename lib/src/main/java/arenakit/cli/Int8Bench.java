@@ -76,16 +76,18 @@ final class Int8Bench {
                 ids.add(Json.MAPPER.convertValue(cs.get("input_ids"), int[].class));
                 reference.add(Json.MAPPER.convertValue(cs.get("logits"), float[].class));
             }
-            float[] want = logits(dir, options(VARIANTS.get(0)), ids);
-            float[] got = logits(dir, options(VARIANTS.get(2)), ids);
+            List<List<Integer>> one = java.util.stream.IntStream.range(0, ids.size()).mapToObj(List::of).toList();
+            float[] want = logits(dir, options(VARIANTS.get(0)), ids, one);
+            float[] got = logits(dir, options(VARIANTS.get(2)), ids, one);
             float[] hf = flat(reference);
             parity.set(name, line(out, name, want, got, maxDiff(hf, got)));
         }
-        float[] f32 = logits(model, options(VARIANTS.get(0)), seqs);
-        parity.set("random", line(out, "random model", f32, logits(model, options(VARIANTS.get(2)), seqs), -1));
-        float[] f16 = logits(model, options(VARIANTS.get(1)), seqs);
+        float[] f32 = logits(model, options(VARIANTS.get(0)), seqs, batches);
+        parity.set("random", line(out, "random model", f32, logits(model, options(VARIANTS.get(2)), seqs, batches),
+                -1));
+        float[] f16 = logits(model, options(VARIANTS.get(1)), seqs, batches);
         out.printf(Locale.ROOT, "  (float16 against float32 on the random model: %.2e; int8 -> float16: %.2e)%n",
-                maxDiff(f32, f16), maxDiff(f32, logits(model, options(VARIANTS.get(3)), seqs)));
+                maxDiff(f32, f16), maxDiff(f32, logits(model, options(VARIANTS.get(3)), seqs, batches)));
 
         out.println("2. weight memory, each variant loaded alone in a fresh JVM (heap pre-touched and glibc's mmap "
                 + "threshold fixed, so RSS growth is live native memory): RSS it adds, peak RSS while loading (VmHWM), "
@@ -225,14 +227,13 @@ final class Int8Bench {
         return r;
     }
 
-    private static float[] logits(Path dir, DecoderClassifier.Options o, List<int[]> seqs) throws IOException {
-        try (DecoderClassifier m = DecoderClassifier.load(dir, o); NDManager scope = Engines.newManager()) {
-            float[] out = new float[seqs.size() * m.numLabels()];
-            for (int i = 0; i < seqs.size(); i++) { // one by one: the same logits as any batch, bounded memory
-                float[] l = m.logits(scope, List.of(seqs.get(i)), false).toFloatArray();
-                System.arraycopy(l, 0, out, i * m.numLabels(), m.numLabels());
-            }
-            return out;
+    /** The logits of {@code seqs} run in {@code batches} (any batching gives the same logits), flat. */
+    private static float[] logits(Path dir, DecoderClassifier.Options o, List<int[]> seqs,
+            List<List<Integer>> batches) throws IOException {
+        try (DecoderClassifier m = DecoderClassifier.load(dir, o)) {
+            float[][] rows = new float[seqs.size()][];
+            ModelBenchCommand.runPlan(m, seqs, batches, rows);
+            return flat(Arrays.asList(rows));
         }
     }
 

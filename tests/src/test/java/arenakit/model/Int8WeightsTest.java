@@ -290,7 +290,7 @@ class Int8WeightsTest {
         }
     }
 
-    /** LoRA trains over the frozen int8 base: gradients reach A, B and the head (close to float32's), never the codes. */
+    /** LoRA over the frozen int8 base: gradients reach A, B and the head (close to float32's), never the codes. */
     @Test
     void loraTrainsOverAFrozenInt8Base() throws Exception {
         List<int[]> seqs = midSequences();

@@ -16,7 +16,7 @@ public enum Quantization {
         return name().toLowerCase(Locale.ROOT);
     }
 
-    /** {@code "int8"} / {@code "none"} (any case), null = {@link #NONE}; anything else an error naming {@code where}. */
+    /** {@code "int8"} / {@code "none"} (any case), null = {@link #NONE}; anything else is an error naming where. */
     public static Quantization parse(String name, String where) {
         if (name == null) {
             return NONE;
