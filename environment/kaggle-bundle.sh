@@ -160,7 +160,8 @@ that folder is the notebook's output.
 
 It prints the memory plan and a time estimate before loading, keeps to the setup's 8h30m time budget
 (\`--time-budget\`), checkpoints its predictions under \`--out\` (a re-run resumes), and always writes a valid
-file. \`--dry-run\` prints the plan and the estimate only.
+file. \`--dry-run\` prints the plan and the estimate only. \`--quantize int8 --mode data_parallel\` stores the
+projections as int8 (about half of fp16's weight memory) and runs one model copy per T4.
 
 ## Where the gemma2-9b setup reads each /kaggle/input path
 
