@@ -142,6 +142,20 @@ class Int8WeightsTest {
             assertArrayEquals(codes, half.codes().toByteArray());
             assertEquals(DataType.FLOAT16, half.dense().getDataType());
             assertEquals(37 * 300 + 37 * 2, half.bytes());
+            // a float16 weight with a row so small that its float16 scale would be subnormal keeps float32 scales
+            NDArray tiny = w.duplicate();
+            tiny.set(new NDIndex("2, :"), m.randomNormal(0, 1e-4f, new Shape(300), DataType.FLOAT32));
+            Int8Weight small = Int8Weight.quantize(tiny, DataType.FLOAT16, "w");
+            assertEquals(DataType.FLOAT32, small.scales().getDataType());
+            assertEquals(DataType.FLOAT16, small.dense().getDataType());
+            assertEquals(37 * 300 + 37 * 4, small.bytes());
+            float[] tinyRow = tiny.get(2).toFloatArray();
+            float[] tinyDeq = small.dense().get(2).toType(DataType.FLOAT32, false).toFloatArray();
+            float step = small.scales().getFloat(2, 0);
+            for (int c = 0; c < 300; c++) {
+                // half a step, plus float16's own rounding of the value (subnormal below 6.1e-5: spacing 6e-8)
+                assertEquals(tinyRow[c], tinyDeq[c], step / 2 * 1.0001 + 6e-8, "tiny row col " + c);
+            }
             // plus() requantizes the dequantized weight plus the delta
             NDArray delta = m.randomNormal(0, 0.001f, new Shape(37, 300), DataType.FLOAT32);
             float[] sum = q.dense().add(delta).toFloatArray();
@@ -149,6 +163,10 @@ class Int8WeightsTest {
             for (int i = 0; i < sum.length; i++) {
                 assertEquals(sum[i], requantized[i], 0.9f / 127 / 2 * 1.0001);
             }
+            assertArrayEquals(deq, q.dense().toFloatArray(), "plus() leaves the weight as it was");
+            assertArrayEquals(tinyDeq, small.plus(delta.mul(0)).dense().get(2).toType(DataType.FLOAT32, false)
+                    .toFloatArray(), 1e-9f, "float32 scales of a float16 weight survive plus() too");
+            assertEquals(DataType.FLOAT32, small.scales().getDataType());
             w.set(new NDIndex("3, 4"), Float.NaN);
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> Int8Weight.quantize(w, DataType.FLOAT32, "model.layers.0.mlp.up_proj.weight"));

@@ -16,7 +16,8 @@ import arenakit.model.tensor.NoGrad;
  * int8 on the device; each forward dequantizes the whole projection ({@code q * s}, in the compute type), runs the
  * matmul and frees the copy, so one projection at a time exists in float.
  *
- * <p>Scales are kept in the compute type ({@code [out, 1]}). The weight is never trained: DJL's {@code toType}
+ * <p>Scales are kept in the compute type ({@code [out, 1]}; in float32 for a float16 weight with a row so small
+ * that its float16 scale would be subnormal). The weight is never trained: DJL's {@code toType}
  * converts under no-grad, and the dequantized copy does not require a gradient, so autograd reaches the input (and
  * LoRA A/B above it) but never the codes. Under autograd the matmul keeps its dequantized weight for the backward
  * pass until then (the price of having no fused int8 kernel in DJL).
@@ -24,6 +25,8 @@ import arenakit.model.tensor.NoGrad;
 public final class Int8Weight implements LinearWeight {
     /** Largest code: symmetric, so -128 is never used. */
     static final float QMAX = 127f;
+    /** The smallest normal float16 (2^-14): smaller scales are kept in float32. */
+    private static final float FP16_MIN_NORMAL = 6.1035156e-5f;
 
     private final NDArray codes;
     private final NDArray scales;
@@ -73,8 +76,12 @@ public final class Int8Weight implements LinearWeight {
             rounded.attach(tmp);
             ratio.close();
             NDArray codes = rounded.toType(DataType.INT8, false);
-            NDArray scales = scale32.toType(dtype, false);
-            if (scales == scale32) { // already the compute type: the same array, which tmp would close
+            // scales in the compute type, unless a float16 scale would be subnormal (a row with max |w| < 7.8e-3)
+            // and so lose precision: then float32 scales, and the dequantization goes through float32
+            DataType scaleType = dtype == DataType.FLOAT16 && smallestNonZero(scale32, tmp) < FP16_MIN_NORMAL
+                    ? DataType.FLOAT32 : dtype;
+            NDArray scales = scale32.toType(scaleType, false);
+            if (scales == scale32) { // already that type: the same array, which tmp would close
                 scales = scale32.duplicate();
             }
             for (NDArray a : new NDArray[] {codes, scales}) {
@@ -85,12 +92,19 @@ public final class Int8Weight implements LinearWeight {
         }
     }
 
-    /** The int8 codes {@code [out, in]}. */
+    /** The smallest non-zero value of {@code a} (non-negative), or the largest float when all are zero. */
+    private static float smallestNonZero(NDArray a, NDManager tmp) {
+        NDArray zeros = a.eq(0f).toType(DataType.FLOAT32, false);
+        zeros.attach(tmp);
+        NDArray lifted = zeros.muli(Float.MAX_VALUE).addi(a); // zeros lifted out of the way (0 x MAX is 0)
+        return lifted.min().getFloat();
+    }
+
+    /** The per-row scales {@code [out, 1]}: in the compute type (float32 for a float16 weight with tiny rows). */
     public NDArray codes() {
         return codes;
     }
 
-    /** The per-row scales {@code [out, 1]}, in the compute type. */
     public NDArray scales() {
         return scales;
     }
@@ -106,6 +120,11 @@ public final class Int8Weight implements LinearWeight {
     /** {@code q * s} in the compute type: a new array (the caller closes it). */
     @Override
     public NDArray dense() {
+        if (scales.getDataType() != dtype) {
+            try (NDArray wide = codes.toType(scales.getDataType(), false).muli(scales)) {
+                return wide.toType(dtype, false);
+            }
+        }
         return codes.toType(dtype, false).muli(scales);
     }
 
@@ -115,7 +134,9 @@ public final class Int8Weight implements LinearWeight {
             NDArray w = codes.toType(DataType.FLOAT32, false);
             w.attach(tmp);
             NDArray s = scales.toType(DataType.FLOAT32, false);
-            s.attach(tmp);
+            if (s != scales) { // a float32 scale is the weight's own array: it stays where it is
+                s.attach(tmp);
+            }
             NDArray d = delta;
             if (d.getDataType() != DataType.FLOAT32) {
                 d = delta.toType(DataType.FLOAT32, false);
@@ -132,7 +153,7 @@ public final class Int8Weight implements LinearWeight {
 
     @Override
     public long bytes() {
-        return codes.size() + scales.size() * dtype.getNumOfBytes();
+        return codes.size() + scales.size() * scales.getDataType().getNumOfBytes();
     }
 
     @Override
