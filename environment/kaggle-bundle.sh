@@ -183,7 +183,8 @@ that folder is the notebook's output.
 
 It prints the memory plan and a time estimate before loading, keeps to the setup's 8h30m time budget
 (\`--time-budget\`), checkpoints its predictions under \`--out\` (a re-run resumes), and always writes a valid
-file. \`--dry-run\` prints the plan and the estimate only.
+file. \`--dry-run\` prints the plan and the estimate only. \`--quantize int8 --mode data_parallel\` stores the
+projections as int8 (about half of fp16's weight memory) and runs one model copy per T4.
 
 2nd place's Gemma + Llama ensemble (weights 2:1): attach \`gemma-2-9b-it\`, \`armorm-llama3-8b\`, the Gemma stage-3
 folder as \`gemma2-9b-stage3\` and the llama3-8b setup's stage-3 folder as \`llama3-8b-stage3\`, then

@@ -14,6 +14,7 @@ import arenakit.model.family.Families;
 import arenakit.model.io.HfCheckpoint;
 import arenakit.model.io.SafetensorsFile;
 import arenakit.model.lora.PeftAdapter;
+import arenakit.model.quant.Quantization;
 import arenakit.util.Engines;
 import arenakit.util.Json;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -41,7 +42,8 @@ import picocli.CommandLine.Spec;
  *
  * <p>Prints the max absolute logit difference per case, alone and batched (packed and right-padded), without and
  * with the adapter (merged and kept separate), and the train step's loss and gradient differences in both layouts. Exit code 0 when every difference is
- * within the tolerance, 1 otherwise (or on bad input), 2 for usage errors.
+ * within the tolerance, 1 otherwise (or on bad input), 2 for usage errors. With {@code --quantize int8} the model
+ * loads with int8 projections and the differences are held to the documented int8 bound instead.
  */
 @Command(name = "parity", mixinStandardHelpOptions = true,
         description = "Compare the Java classifier (Gemma-2, Llama or Qwen2) with transformers' reference outputs for a "
@@ -66,6 +68,19 @@ public final class ParityCommand implements Callable<Integer> {
     @Option(names = "--adapter", paramLabel = "ADAPTER",
             description = "with --export: a PEFT adapter folder to apply to DIR (repeat; default: DIR/adapter if any)")
     List<Path> adapters;
+
+    @Option(names = "--quantize", defaultValue = "none", paramLabel = "int8|none",
+            description = "Load with the projections quantized (int8) and check against the int8 bound instead: "
+                    + "every |logit diff| <= --int8-bound x the largest |reference logit| of its column, the train "
+                    + "step's loss within that share of the reference loss and each gradient within twice it of its "
+                    + "max |grad| (default: ${DEFAULT-VALUE}).")
+    String quantize;
+
+    @Option(names = "--int8-bound", defaultValue = "0.1",
+            description = "The documented int8 bound (docs/model.md, \"Int8 weights\"; default: ${DEFAULT-VALUE}).")
+    double int8Bound;
+
+    private Quantization quant = Quantization.NONE;
 
     @Spec
     CommandLine.Model.CommandSpec spec;
@@ -94,8 +109,19 @@ public final class ParityCommand implements Callable<Integer> {
         boolean hasAdapter = Files.isRegularFile(adapter.resolve(PeftAdapter.CONFIG_FILE))
                 && cases.stream().allMatch(c -> c.withAdapter() != null);
         DecoderConfig family = Families.read(dir.resolve(HfCheckpoint.CONFIG));
-        out.printf(Locale.ROOT, "parity of %s (%s, model_type %s): %d cases, tolerance %.1e (fp32, CPU)%n", dir,
-                family.familyName(), family.modelType(), cases.size(), tolerance);
+        try {
+            quant = Quantization.parse(quantize, "--quantize");
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+        if (quant == Quantization.NONE) {
+            out.printf(Locale.ROOT, "parity of %s (%s, model_type %s): %d cases, tolerance %.1e (fp32, CPU)%n", dir,
+                    family.familyName(), family.modelType(), cases.size(), tolerance);
+        } else {
+            out.printf(Locale.ROOT, "parity of %s (%s, model_type %s): %d cases, projections %s (fp32 compute, CPU);"
+                    + " bound: |logit diff| <= %.0f%% of the largest |reference logit|%n", dir, family.familyName(),
+                    family.modelType(), cases.size(), quant.configName(), 100 * int8Bound);
+        }
         out.printf(Locale.ROOT, "%-6s %7s %14s %16s %18s%n", "case", "tokens", "base", "adapter merged",
                 "adapter separate");
         List<String> columns = new ArrayList<>(List.of("base"));
@@ -136,9 +162,14 @@ public final class ParityCommand implements Callable<Integer> {
                             .orElse(0);
             out.printf(Locale.ROOT, "%-6s %7d %14s %16s %18s%n", name, tokens, cell(diffs[i], 0),
                     hasAdapter ? cell(diffs[i], 1) : "-", hasAdapter ? cell(diffs[i], 2) : "-");
-            for (double d : diffs[i]) {
-                ok &= d <= tolerance;
+            for (int col = 0; col < columns.size(); col++) {
+                ok &= diffs[i][col] <= limit(cases, col);
             }
+        }
+        if (quant != Quantization.NONE) {
+            out.printf(Locale.ROOT, "%-6s %7s %14s %16s %18s%n", "bound", "", cell(new double[] {limit(cases, 0)}, 0),
+                    hasAdapter ? cell(new double[] {limit(cases, 1)}, 0) : "-",
+                    hasAdapter ? cell(new double[] {limit(cases, 2)}, 0) : "-");
         }
         Path step = dir.resolve("expected_train_step.json");
         Path grads = adapter.resolve("expected_grads.safetensors");
@@ -147,14 +178,29 @@ public final class ParityCommand implements Callable<Integer> {
                 ok &= trainStep(out, cases, Json.MAPPER.readTree(step.toFile()), SafetensorsFile.open(grads), packed);
             }
         }
-        out.println(ok ? "PARITY OK" : "PARITY FAILED: a difference exceeds the tolerance");
+        out.println(ok ? "PARITY OK" : "PARITY FAILED: a difference exceeds the "
+                + (quant == Quantization.NONE ? "tolerance" : quant.configName() + " bound"));
         out.flush();
         return ok ? 0 : 1;
     }
 
     private DecoderClassifier.Options options() {
         return DecoderClassifier.Options.defaults().placement(Placement.single(Device.cpu())).dtype(DataType.FLOAT32)
-                .log(s -> spec.commandLine().getOut().println(s));
+                .quantize(quant).log(s -> spec.commandLine().getOut().println(s));
+    }
+
+    /** The largest allowed difference in a column: the tolerance, or the int8 bound times its largest |logit|. */
+    private double limit(List<Case> cases, int column) {
+        if (quant == Quantization.NONE) {
+            return tolerance;
+        }
+        double max = 0;
+        for (Case c : cases) {
+            for (float v : expected(c, column)) {
+                max = Math.max(max, Math.abs(v));
+            }
+        }
+        return int8Bound * max;
     }
 
     /** One LoRA training step (adapter separate, no dropout): loss and every gradient against PEFT's. */
@@ -204,6 +250,9 @@ public final class ParityCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "train step (labels %s), %s: loss %.7f, |loss diff| %.2e; %d gradients, worst "
                     + "relative diff %.2e (%s)%n", labelsNode, packed ? "packed" : "padded", loss, lossDiff,
                     grads.entries().size(), worst, worstName);
+            if (quant != Quantization.NONE) {
+                return lossDiff <= int8Bound * Math.abs(step.get("loss").asDouble()) && worst <= 2 * int8Bound;
+            }
             return lossDiff <= tolerance && worst <= tolerance;
         }
     }

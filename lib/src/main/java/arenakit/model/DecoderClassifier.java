@@ -19,6 +19,7 @@ import arenakit.model.lora.Adapters;
 import arenakit.model.lora.LoraConfig;
 import arenakit.model.lora.LoraLinear;
 import arenakit.model.lora.PeftAdapter;
+import arenakit.model.quant.Quantization;
 import arenakit.model.tensor.Casts;
 import arenakit.model.tensor.NoGrad;
 import java.io.IOException;
@@ -29,6 +30,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -73,6 +75,7 @@ public final class DecoderClassifier implements SequenceClassifier {
         Consumer<String> log = System.err::println;
         long planTokens = 8192;
         int planLength = 2048;
+        Quantization quantize = Quantization.NONE;
 
         /** Engine's default device, FLOAT32 on CPU / FLOAT16 on GPU, 3 labels, head from the checkpoint. */
         public static Options defaults() {
@@ -156,6 +159,17 @@ public final class DecoderClassifier implements SequenceClassifier {
         /** Where notices go (the memory plan of large models, fresh heads, ignored tensors); default stderr. */
         public Options log(Consumer<String> sink) {
             this.log = sink;
+            return this;
+        }
+
+        /**
+         * How the decoder's projections are stored (default {@link Quantization#NONE}): {@link Quantization#INT8}
+         * quantizes each as it loads ({@link arenakit.model.quant.Int8Weight}); a merged adapter is merged into the
+         * float weight first, a separate or new one trains over the frozen int8 base. Embedding, norms, biases and
+         * head stay in the compute type.
+         */
+        public Options quantize(Quantization q) {
+            this.quantize = q == null ? Quantization.NONE : q;
             return this;
         }
 
@@ -252,6 +266,13 @@ public final class DecoderClassifier implements SequenceClassifier {
      */
     void applyAdapter(PeftAdapter.Dir a, boolean merge, ClassifierHead.Kind expectedHead, boolean keepHead)
             throws IOException {
+        applyAdapter(a, merge, expectedHead, keepHead, Set.of());
+    }
+
+    /** As above, when the projections in {@code mergedOnLoad} already hold the adapter (merged while loading). */
+    void applyAdapter(PeftAdapter.Dir a, boolean merge, ClassifierHead.Kind expectedHead, boolean keepHead,
+            Set<String> mergedOnLoad)
+            throws IOException {
         if (!merge && fullFineTune) {
             throw new IllegalStateException("cannot attach " + a.dir() + " separately: full fine-tuning has no "
                     + "adapters");
@@ -260,7 +281,7 @@ public final class DecoderClassifier implements SequenceClassifier {
         if (kind == null && (!keepHead || head == null)) {
             throw new IOException(ClassifierLoader.headless(a));
         }
-        adapters.apply(a, merge);
+        adapters.apply(a, merge, mergedOnLoad);
         if (kind != null) {
             String prefix = PeftAdapter.PREFIX + HEAD + ".";
             Map<String, NDArray> params = new LinkedHashMap<>();
@@ -343,6 +364,11 @@ public final class DecoderClassifier implements SequenceClassifier {
      * or to ship a merged one.
      */
     public void saveCheckpoint(Path dir, DType fileType, int shards) throws IOException {
+        if (quantization() != Quantization.NONE) {
+            throw new IllegalStateException("this model's projections are " + quantization().configName()
+                    + ": it is not saved as a checkpoint (that would keep the rounding); save its adapter, or load "
+                    + source + " unquantized to merge and save");
+        }
         Map<String, LoraLinear> adapted = new HashMap<>();
         adapters.projections().stream().filter(LoraLinear::hasAdapter).forEach(p -> adapted.put(p.path() + ".weight", p));
         List<SafetensorsWriter.Tensor> tensors = new ArrayList<>();
@@ -558,9 +584,16 @@ public final class DecoderClassifier implements SequenceClassifier {
         return packed;
     }
 
+    /** How the projections are stored: {@link Quantization#INT8} when they were quantized at load. */
+    public Quantization quantization() {
+        return decoder.projections().stream().anyMatch(p -> p.base().quantized()) ? Quantization.INT8
+                : Quantization.NONE;
+    }
+
     /** The memory plan of this model for a micro-batch of {@code tokens} tokens padded to {@code maxLength}. */
     public MemoryPlan memoryPlan(long tokens, int maxLength) {
-        return new MemoryPlan(config, dtype, stages, tokens, maxLength, lora() == null ? 0 : lora().r());
+        return new MemoryPlan(config, dtype, stages, tokens, maxLength, lora() == null ? 0 : lora().r(),
+                quantization());
     }
 
     @Override

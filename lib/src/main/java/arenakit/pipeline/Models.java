@@ -19,6 +19,7 @@ import arenakit.model.family.Families;
 import arenakit.model.io.HfCheckpoint;
 import arenakit.model.io.SafetensorsFile;
 import arenakit.model.lora.LoraConfig;
+import arenakit.model.quant.Quantization;
 import arenakit.text.Tokenizer;
 import arenakit.train.TrainConfig;
 import java.io.IOException;
@@ -81,6 +82,7 @@ final class Models {
                 .seed(config.train().seed()).log(log).planFor(config.loader().maxTokens(),
                         config.data().text().maxLength());
         dtype(m.dtype()).ifPresent(o::dtype);
+        o.quantize(Quantization.parse(m.quantize(), "model.quantize"));
         boolean continued = init != null && !init.fullFineTune() && m.lora() != null
                 && lora(m.lora()).equals(lora(init.config().model().lora()));
         Path weights = base;
@@ -168,22 +170,34 @@ final class Models {
     }
 
     /**
-     * Loads a trained model for inference the way {@code inference} says (one device, pipelined, data parallel).
-     * {@code baseHead}: a PEFT adapter without a trained head predicts with the base's head (else it is refused).
+     * How {@code model} is stored for inference: {@code entry} (an ensemble entry's own {@code quantize}), else the
+     * stage's {@code inference.quantize}, else the model's training setting ({@code model.quantize}).
      */
-    static Inference forInference(Path base, TrainedModel model, InferenceConfig inference, boolean baseHead,
+    static Quantization quantization(TrainedModel model, String entry, InferenceConfig inference) {
+        String q = entry != null ? entry : inference.quantize() != null ? inference.quantize()
+                : model.config().model().quantize();
+        return Quantization.parse(q, "quantize");
+    }
+
+    /**
+     * Loads a trained model for inference the way {@code inference} says (one device, pipelined, data parallel),
+     * its projections stored as {@code quant} says. {@code baseHead}: a PEFT adapter without a trained head predicts
+     * with the base's head (else it is refused).
+     */
+    static Inference forInference(Path base, TrainedModel model, InferenceConfig inference, Quantization quant,
+            boolean baseHead,
             Consumer<String> log) throws IOException {
         List<Device> devices = inference.devices().stream().map(Placement::device).toList();
         switch (inference.mode()) {
             case InferenceConfig.SINGLE -> {
-                DecoderClassifier g = load(base, model, Placement.single(devices.get(0)), inference, baseHead, log);
+                DecoderClassifier g = load(base, model, Placement.single(devices.get(0)), inference, quant, baseHead, log);
                 return new Inference(new SingleDeviceRunner(g), List.of(g));
             }
             case InferenceConfig.DATA_PARALLEL -> {
                 List<SequenceClassifier> replicas = new ArrayList<>();
                 try {
                     for (Device d : devices) {
-                        replicas.add(load(base, model, Placement.single(d), inference, baseHead, log));
+                        replicas.add(load(base, model, Placement.single(d), inference, quant, baseHead, log));
                     }
                 } catch (IOException | RuntimeException e) {
                     replicas.forEach(SequenceClassifier::close);
@@ -195,7 +209,7 @@ final class Models {
                 Device[] two = devices.toArray(new Device[0]);
                 Placement placement = inference.splitLayer() == null ? Placement.split(two)
                         : Placement.split(new int[] {inference.splitLayer()}, two);
-                DecoderClassifier g = load(base, model, placement, inference, baseHead, log);
+                DecoderClassifier g = load(base, model, placement, inference, quant, baseHead, log);
                 return new Inference(PipelinedRunner.of(g), List.of(g));
             }
         }
@@ -207,7 +221,8 @@ final class Models {
      */
     record Plan(MemoryPlan memory, DeviceTable.Shape shape) {}
 
-    static Plan plan(Path base, TrainedModel model, InferenceConfig inference, int maxLength) throws IOException {
+    static Plan plan(Path base, TrainedModel model, InferenceConfig inference, int maxLength, Quantization quant)
+            throws IOException {
         DecoderConfig config = Families.read((model.fullFineTune() ? model.weights() : base)
                 .resolve(HfCheckpoint.CONFIG)).withNumLabels(3);
         List<Device> devices = inference.devices().stream().map(Placement::device).toList();
@@ -217,18 +232,20 @@ final class Models {
         DataType type = dtype(model.config().model().dtype())
                 .orElse(devices.get(0).isGpu() ? DataType.FLOAT16 : DataType.FLOAT32);
         MemoryPlan memory = new MemoryPlan(config, type, placement.stages(config.numHiddenLayers()),
-                inference.maxTokens(), maxLength, 0);
+                inference.maxTokens(), maxLength, 0, quant);
         long params = memory.layerParams() * config.numHiddenLayers();
+        // loading reads (and converts) the unquantized weights whatever they become
+        long loaded = new MemoryPlan(config, type, memory.stages(), memory.tokens(), maxLength, 0).totalWeightBytes();
         DeviceTable.Shape shape = new DeviceTable.Shape(params, config.numHiddenLayers(), config.numAttentionHeads(),
-                config.qDim(), memory.totalWeightBytes(), type == DataType.FLOAT16);
+                config.qDim(), loaded, type == DataType.FLOAT16);
         return new Plan(memory, shape);
     }
 
     private static DecoderClassifier load(Path base, TrainedModel model, Placement placement, InferenceConfig inference,
-            boolean baseHead, Consumer<String> log) throws IOException {
+            Quantization quant, boolean baseHead, Consumer<String> log) throws IOException {
         DecoderClassifier.Options o = DecoderClassifier.Options.defaults().placement(placement).baseHead(baseHead)
                 .head(head(model.config().model().head())).log(log).planFor(inference.maxTokens(),
-                        model.config().data().text().maxLength());
+                        model.config().data().text().maxLength()).quantize(quant);
         dtype(model.config().model().dtype()).ifPresent(o::dtype);
         if (model.fullFineTune()) {
             return DecoderClassifier.load(model.weights(), o);

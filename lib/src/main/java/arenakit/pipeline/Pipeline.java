@@ -424,6 +424,20 @@ public final class Pipeline implements AutoCloseable {
     }
 
     /**
+     * Stores every model of every pseudo-label and submission stage as {@code quantize} says ({@code --quantize
+     * int8} or {@code none}), whatever their configs say. Call before running the stages.
+     */
+    public void overrideQuantize(String quantize) {
+        for (Map.Entry<String, Object> e : stageConfigs.entrySet()) {
+            if (e.getValue() instanceof PseudoLabelConfig c) {
+                e.setValue(c.withQuantize(quantize));
+            } else if (e.getValue() instanceof SubmissionConfig c) {
+                e.setValue(c.withQuantize(quantize));
+            }
+        }
+    }
+
+    /**
      * Uses {@code dir} as the base checkpoint instead of what pipeline.json names (e.g. a Kaggle dataset mounted
      * elsewhere: {@code --checkpoint}). Call before any stage runs.
      */

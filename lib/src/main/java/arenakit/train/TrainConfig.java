@@ -1,5 +1,6 @@
 package arenakit.train;
 
+import arenakit.model.quant.Quantization;
 import arenakit.util.StrictJson;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
@@ -51,12 +52,19 @@ public record TrainConfig(String kind, @StrictJson.Default("null") String descri
      * @param dtype "auto" (float16 on GPU, float32 on CPU), "float32" or "float16"
      * @param baseModel the base model this stage fine-tunes: a name in pipeline.json's {@code base_models}; null =
      *     pipeline.json's {@code base_model}. Its tokenizer and chat template encode the stage's rows
+     * @param quantize how the frozen base's projections are stored while training: "int8" (per output row, LoRA
+     *     trained over it; needs {@code lora}) or "none" (null too: as loaded). Inference uses the same unless its
+     *     own {@code quantize} says otherwise
      */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record Model(String head, @StrictJson.Nullable Lora lora, @StrictJson.Nullable String loadFrom,
-            String dtype, @StrictJson.Default("null") String baseModel) {
+            String dtype, @StrictJson.Default("null") String baseModel, @StrictJson.Default("null") String quantize) {
         public Model(String head, Lora lora, String loadFrom, String dtype) {
-            this(head, lora, loadFrom, dtype, null);
+            this(head, lora, loadFrom, dtype, null, null);
+        }
+
+        public Model(String head, Lora lora, String loadFrom, String dtype, String baseModel) {
+            this(head, lora, loadFrom, dtype, baseModel, null);
         }
 
         public Model {
@@ -67,6 +75,11 @@ public record TrainConfig(String kind, @StrictJson.Default("null") String descri
             dtype = dtype == null ? "auto" : dtype.toLowerCase(Locale.ROOT);
             if (!List.of("auto", "float32", "float16").contains(dtype)) {
                 throw new IllegalArgumentException("model.dtype must be auto, float32 or float16, got " + dtype);
+            }
+            quantize = Quantization.check(quantize, "model.quantize");
+            if (Quantization.parse(quantize, "model.quantize") != Quantization.NONE && lora == null) {
+                throw new IllegalArgumentException("model.quantize " + quantize + " needs model.lora: a quantized "
+                        + "base is frozen, so full fine-tuning (lora null) cannot train it");
             }
         }
     }

@@ -130,6 +130,25 @@ class PipelineScriptsTest {
         }
         assertEquals(Files.readString(viaStage), Files.readString(viaPeft));
 
+        // int8 weights: the stage's adapter merged into each float weight before quantizing; predictions close to
+        // the float32 ones, never taken from their chunks (the fingerprint holds the quantization), and resumable
+        Path int8 = tmp.resolve("int8.csv");
+        for (int run = 0; run < 2; run++) {
+            Result q = jbang("submit.java", "--config", "smoke", "--out", out, "--model", "stage3", "--no-tta",
+                    "--devices", "cpu", "--quantize", "int8", "--output", int8.toString());
+            assertEquals(0, q.code(), q.out());
+            // the first run loads the model int8 (the float32 run's chunks above are not its), the second reuses
+            assertEquals(run == 0, q.out().contains("int8: 14 projections quantized per output channel")
+                    && q.out().contains("adapter merged into 14 of them before quantizing"), q.out());
+            assertEquals(run == 1, q.out().contains("stage3: 40 of 40 rows reused from earlier chunks"), q.out());
+        }
+        assertEquals(40, Submission.validate(int8, data.resolve("test.csv"), data.resolve("sample_submission.csv"))
+                .rows());
+        double diff = maxProbabilityDiff(viaStage, int8);
+        assertTrue(diff > 0 && diff < 0.02, "int8 vs float32 probabilities: max |diff| " + diff);
+        Result int4 = jbang("submit.java", "--config", "smoke", "--out", out, "--quantize", "int4");
+        assertTrue(int4.code() != 0 && int4.out().contains("--quantize must be none or int8, got 'int4'"), int4.out());
+
         // a one-second budget: whatever this machine manages in it (the steps themselves are TimeBudgetTest's, on a
         // fake clock), the file is valid and the log accounts for every row
         Path late = tmp.resolve("late.csv");
@@ -145,5 +164,22 @@ class PipelineScriptsTest {
                 other.toString());
         assertEquals(1, bad.code(), bad.out());
         assertTrue(bad.out().contains("error: ") && bad.out().contains("stage9"), bad.out());
+    }
+
+    /** The largest difference of a probability between two submission files of the same rows. */
+    private static double maxProbabilityDiff(Path a, Path b) throws IOException {
+        java.util.List<String> x = Files.readAllLines(a);
+        java.util.List<String> y = Files.readAllLines(b);
+        assertEquals(x.size(), y.size());
+        double max = 0;
+        for (int i = 1; i < x.size(); i++) {
+            String[] u = x.get(i).split(",");
+            String[] v = y.get(i).split(",");
+            assertEquals(u[0], v[0], "row " + i);
+            for (int k = 1; k < u.length; k++) {
+                max = Math.max(max, Math.abs(Double.parseDouble(u[k]) - Double.parseDouble(v[k])));
+            }
+        }
+        return max;
     }
 }

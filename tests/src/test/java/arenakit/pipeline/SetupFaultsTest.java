@@ -37,7 +37,12 @@ class SetupFaultsTest {
 
     /** The line of a shipped smoke file that starts with {@code key} (without its trailing comma). */
     static String smokeLine(String file, String key) {
-        String text = ConfigFolder.of("smoke").text(file);
+        String text;
+        try {
+            text = ConfigFolder.of("smoke").text(file);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
         return text.lines().map(String::trim).filter(l -> l.startsWith(key)).findFirst()
                 .map(l -> l.endsWith(",") ? l.substring(0, l.length() - 1) : l)
                 .orElseThrow(() -> new IllegalStateException("smoke/" + file + " has no " + key + " line"));
@@ -324,7 +329,7 @@ class SetupFaultsTest {
         try (Pipeline p = Pipeline.open(ConfigFolder.of(ok.toString()), dir.resolve("out-base-head"), log::add)) {
             p.check(p.experiment().stages());
         }
-        assertTrue(log.get(log.size() - 1).startsWith("setup checked: 6 stages"), log.toString());
+        assertTrue(log.get(log.size() - 1).startsWith("setup checked: 8 stages"), log.toString());
     }
 
     /** A submission from the command line reads its own test file: the setup's other data files need not exist. */

@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 
 /**
  * The LoRA adapters on a decoder's projections: PEFT adapters applied (merged, or kept separate and trainable),
@@ -56,6 +57,14 @@ public final class Adapters {
      * is applied when anything is wrong. The head ({@link PeftAdapter.Dir#head}) is the caller's.
      */
     public void apply(PeftAdapter.Dir a, boolean merge) throws IOException {
+        apply(a, merge, Set.of());
+    }
+
+    /**
+     * {@link #apply(PeftAdapter.Dir, boolean)} when the projections named in {@code mergedOnLoad} (module paths)
+     * already hold the adapter, merged while loading ({@link MergeOnLoad}): they are checked, not merged again.
+     */
+    public void apply(PeftAdapter.Dir a, boolean merge, Set<String> mergedOnLoad) throws IOException {
         if (!merge && attached()) {
             throw new IllegalStateException("cannot attach " + a.dir() + " separately: adapters are already "
                     + "attached; merge them first");
@@ -66,6 +75,9 @@ public final class Adapters {
         for (LoraLinear p : projections) {
             PeftAdapter.Pair pair = a.lora().get(p.path());
             if (pair == null) {
+                continue;
+            }
+            if (merge && mergedOnLoad.contains(p.path())) {
                 continue;
             }
             var m = p.base().manager();
