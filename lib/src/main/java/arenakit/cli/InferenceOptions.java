@@ -1,13 +1,14 @@
 package arenakit.cli;
 
 import arenakit.infer.TimeBudget;
+import arenakit.model.quant.Quantization;
 import arenakit.pipeline.Pipeline;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
 /**
  * Options of the commands that predict with a stage's ensemble (submit, pseudo-labels), a picocli mixin: the base
- * model's folder and the time budget, each replacing a config field.
+ * model's folder, the time budget and the quantization, each replacing a config field.
  */
 final class InferenceOptions {
     @Option(names = "--checkpoint", paramLabel = "DIR",
@@ -21,6 +22,12 @@ final class InferenceOptions {
                     + "pseudo-labels leave them out [inference.time_budget]")
     String timeBudget;
 
+    @Option(names = "--quantize", paramLabel = "int8|none",
+            description = "store every model's decoder projections as int8 (per output row, about half the weight "
+                    + "memory of fp16, e.g. one gemma-2-9b per 16 GB T4) or as loaded (none) [inference.quantize, "
+                    + "models[].quantize]")
+    String quantize;
+
     /** Checks the values (before anything loads) and applies them to the opened setup. */
     void applyTo(Pipeline pipeline) {
         if (checkpoint != null) {
@@ -29,12 +36,18 @@ final class InferenceOptions {
         if (timeBudget != null) {
             pipeline.overrideTimeBudget(timeBudget);
         }
+        if (quantize != null) {
+            pipeline.overrideQuantize(quantize);
+        }
     }
 
     /** A malformed budget fails before the setup is opened. */
     void check() {
         if (timeBudget != null) {
             TimeBudget.parse(timeBudget);
+        }
+        if (quantize != null) {
+            Quantization.parse(quantize, "--quantize");
         }
     }
 }

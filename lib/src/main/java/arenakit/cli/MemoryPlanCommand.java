@@ -8,6 +8,7 @@ import arenakit.model.family.Families;
 import arenakit.model.io.HfCheckpoint;
 import arenakit.pipeline.ConfigFolder;
 import arenakit.pipeline.Pipeline;
+import arenakit.model.quant.Quantization;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.List;
@@ -83,6 +84,11 @@ public final class MemoryPlanCommand implements Callable<Integer> {
     @Option(names = "--lora-rank", defaultValue = "0", description = "Add a LoRA training estimate for this r (default: none).")
     int loraRank;
 
+    @Option(names = "--quantize", defaultValue = "none", paramLabel = "int8|none",
+            description = "How the layer projections are stored: int8 (1 byte per weight + a scale per row) or none "
+                    + "(default: ${DEFAULT-VALUE}).")
+    String quantize;
+
     @Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -133,9 +139,15 @@ public final class MemoryPlanCommand implements Callable<Integer> {
             case "fp32", "float32" -> DataType.FLOAT32;
             default -> throw new CommandLine.ParameterException(spec.commandLine(), "--dtype must be fp16 or fp32");
         };
+        Quantization quant;
+        try {
+            quant = Quantization.parse(quantize, "--quantize");
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
         Placement placement = Placement.parse(devices);
         MemoryPlan plan = new MemoryPlan(config, type, placement.stages(config.numHiddenLayers()), tokens, maxLength,
-                loraRank);
+                loraRank, quant);
         spec.commandLine().getOut().print(plan);
         spec.commandLine().getOut().flush();
         return 0;

@@ -10,6 +10,7 @@ import arenakit.model.TinyCheckpoints;
 import arenakit.model.family.DecoderConfig;
 import arenakit.model.family.Families;
 import arenakit.model.io.SafetensorsFile.DType;
+import arenakit.model.quant.Quantization;
 import arenakit.util.Engines;
 import arenakit.util.Folders;
 import arenakit.util.Json;
@@ -39,7 +40,7 @@ import picocli.CommandLine.Spec;
  * right-padded micro-batches under a token budget) to {@code --dir}, then times the CPU forward pass in tokens/s.
  * The PyTorch eager peer {@code docs/bench/decoder_peer.py bench} runs the same plan on the same checkpoint and checks the
  * logits. Load: {@code --load-gb} writes a multi-GB bf16 checkpoint (and its f32 twin), times loading both, and
- * deletes them.
+ * deletes them. Int8: {@code --quantize int8} ({@link Int8Bench}).
  */
 @Command(name = "bench-model", mixinStandardHelpOptions = true,
         description = "Time the CPU forward (tokens/s) of a Gemma-2, Llama or Qwen2 and the loading of a multi-GB "
@@ -95,6 +96,19 @@ public final class ModelBenchCommand implements Callable<Integer> {
             + "many GB (bf16 on disk), then delete it.")
     double loadGb;
 
+    @Option(names = "--quantize", paramLabel = "int8", description = "Instead of the forward: int8 against float32 "
+            + "and float16: max |logit diff| on the fixtures and the random model, weight memory (process RSS), and "
+            + "tokens/s of the four (float32, float16, int8 computing in each) run interleaved.")
+    String quantize;
+
+    @Option(names = "--fixtures", paramLabel = "DIR", description = "Where gemma2-tiny, llama3-tiny and qwen2-tiny are "
+            + "(with --quantize; default ${DEFAULT-VALUE}, skipped when absent).")
+    Path fixtures = Path.of("../shared/fixtures");
+
+    /** Internal: the child process of the int8 memory measurement loads variant N of {@code --dir}/model alone. */
+    @Option(names = "--memory-probe", hidden = true)
+    Integer memoryProbe;
+
     @Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -107,7 +121,14 @@ public final class ModelBenchCommand implements Callable<Integer> {
         System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
         System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
         PrintWriter out = spec.commandLine().getOut();
-        if (loadGb > 0) {
+        if (memoryProbe != null) {
+            Int8Bench.memoryProbe(this, memoryProbe, out);
+        } else if (quantize != null) {
+            if (Quantization.parse(quantize, "--quantize") != Quantization.INT8) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--quantize: only int8 is benchmarked");
+            }
+            Int8Bench.run(this, out);
+        } else if (loadGb > 0) {
             loadBenchmark(out);
         } else {
             forwardBenchmark(out);
@@ -116,13 +137,12 @@ public final class ModelBenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    private DecoderConfig config(int numLayers) {
+    DecoderConfig config(int numLayers) {
         return Families.tiny(modelType, vocab, hidden, intermediate, numLayers, heads, kvHeads, headDim);
     }
 
-    private void forwardBenchmark(PrintWriter out) throws IOException {
-        DecoderConfig config = config(layers);
-        Path model = TinyCheckpoints.write(dir.resolve("model"), config, DType.BF16, 1, 1);
+    /** The benchmark's sequences: {@code --sequences} of uniform random lengths, seeded. */
+    List<int[]> sequences(DecoderConfig config) {
         Random random = new Random(7);
         List<int[]> seqs = new ArrayList<>();
         for (int i = 0; i < sequences; i++) {
@@ -133,9 +153,19 @@ public final class ModelBenchCommand implements Callable<Integer> {
             }
             seqs.add(ids);
         }
-        // the batching inference uses: longest first, packed while (count x longest) fits the budget
-        List<List<Integer>> batches = MicroBatches.pack(seqs, batchTokens).stream()
-                .map(b -> Arrays.stream(b).boxed().toList()).toList();
+        return seqs;
+    }
+
+    /** The batching inference uses: longest first, packed while (count x longest) fits the budget. */
+    List<List<Integer>> batches(List<int[]> seqs) {
+        return MicroBatches.pack(seqs, batchTokens).stream().map(b -> Arrays.stream(b).boxed().toList()).toList();
+    }
+
+    private void forwardBenchmark(PrintWriter out) throws IOException {
+        DecoderConfig config = config(layers);
+        Path model = TinyCheckpoints.write(dir.resolve("model"), config, DType.BF16, 1, 1);
+        List<int[]> seqs = sequences(config);
+        List<List<Integer>> batches = batches(seqs);
         long realTokens = seqs.stream().mapToLong(s -> s.length).sum();
         long paddedTokens = batches.stream().mapToLong(b -> (long) b.size() * seqs.get(b.get(0)).length).sum();
         writePlan(seqs, batches);
@@ -187,13 +217,13 @@ public final class ModelBenchCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "  peer: python docs/bench/decoder_peer.py bench %s --threads %d%n", dir, threads);
     }
 
-    private static double median(double[] values) {
+    static double median(double[] values) {
         double[] sorted = values.clone();
         Arrays.sort(sorted);
         return sorted[sorted.length / 2];
     }
 
-    private void writePlan(List<int[]> seqs, List<List<Integer>> batches) throws IOException {
+    void writePlan(List<int[]> seqs, List<List<Integer>> batches) throws IOException {
         ObjectNode plan = Json.MAPPER.createObjectNode();
         ArrayNode s = plan.putArray("sequences");
         for (int[] ids : seqs) {
@@ -209,7 +239,7 @@ public final class ModelBenchCommand implements Callable<Integer> {
         Json.write(dir.resolve("plan.json"), plan);
     }
 
-    private static void runPlan(DecoderClassifier model, List<int[]> seqs, List<List<Integer>> batches,
+    static void runPlan(DecoderClassifier model, List<int[]> seqs, List<List<Integer>> batches,
             float[][] logits) {
         for (List<Integer> batch : batches) {
             try (NDManager scope = Engines.newManager()) {
@@ -257,7 +287,7 @@ public final class ModelBenchCommand implements Callable<Integer> {
     }
 
     /** CPU time of the whole process, PyTorch's native threads included. */
-    private static long cpuNanos() {
+    static long cpuNanos() {
         return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
                 .getOperatingSystemMXBean()).getProcessCpuTime();
     }
@@ -268,7 +298,7 @@ public final class ModelBenchCommand implements Callable<Integer> {
     }
 
     /** Resident set size of this process (Linux), 0 elsewhere. */
-    private static long rss() {
+    static long rss() {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
                 if (line.startsWith("VmRSS:")) {

@@ -11,7 +11,8 @@ import picocli.CommandLine.Option;
  */
 final class SetupOptions {
     @Option(names = "--config", defaultValue = "tiny", paramLabel = "FOLDER|NAME", order = -3,
-            description = "config folder, or a bundled setup: tiny, smoke, gemma2-9b (default: ${DEFAULT-VALUE})")
+            description = "config folder, or a bundled setup: tiny, smoke, gemma2-9b, llama3-8b "
+                    + "(default: ${DEFAULT-VALUE})")
     String config;
 
     @Option(names = "--out", defaultValue = "out/pipeline", paramLabel = "DIR", order = -2,

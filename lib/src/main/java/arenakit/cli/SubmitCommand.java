@@ -31,10 +31,21 @@ public final class SubmitCommand implements Callable<Integer> {
     @Mixin
     InferenceOptions inferenceOptions;
 
+    @Option(names = "--submission", paramLabel = "NAME",
+            description = "another submission config of the setup: a file of its folder that stages does not list, "
+                    + "e.g. submission_ensemble (gemma2-9b: its Gemma + Llama ensemble); the options below override "
+                    + "it as they do the submission stage (default: the setup's submission stage)")
+    String submission;
+
     @Option(names = "--model", paramLabel = "STAGE|DIR",
             description = "trained stage name or folder with stage.json + adapter/ (repeat for an ensemble, weight 1 "
                     + "each) [submission.json models]")
     List<String> models;
+
+    @Option(names = "--base-head", description = "a model that is a PEFT adapter without a trained head (its "
+            + "modules_to_save lists no score) predicts with the base checkpoint's score head; without this such an "
+            + "adapter is refused [models[].base_head]")
+    boolean baseHead;
 
     @Option(names = "--tta", negatable = true, description = "swap TTA (default: as configured) [inference.tta]")
     Boolean tta;
@@ -60,9 +71,10 @@ public final class SubmitCommand implements Callable<Integer> {
         inferenceOptions.check();
         try (Pipeline pipeline = setup.open()) {
             inferenceOptions.applyTo(pipeline);
-            SubmissionConfig base = pipeline.submissionConfig();
+            SubmissionConfig base = submission == null ? pipeline.submissionConfig()
+                    : pipeline.submissionConfig(submission);
             boolean overridden = test != null || sampleSubmission != null || models != null || tta != null
-                    || devices != null || mode != null || output != null;
+                    || devices != null || mode != null || output != null || baseHead || submission != null;
             if (!overridden && !dryRun) {
                 pipeline.runStage(pipeline.submissionStage(), 0);
                 return 0;
@@ -75,6 +87,11 @@ public final class SubmitCommand implements Callable<Integer> {
                 inference = inference.withDevices(devices != null ? devices : inference.devices(), mode);
             }
             SubmissionConfig cfg = (models != null ? base.withModels(models) : base).withInference(inference);
+            if (baseHead) {
+                cfg = new SubmissionConfig(cfg.kind(), cfg.description(), cfg.models().stream()
+                        .map(m -> m.withBaseHead(true)).toList(), cfg.maxLength(), cfg.average(), cfg.chunkRows(),
+                        cfg.inference());
+            }
             Path testFile = test != null ? test : pipeline.testFile();
             Path sample = sampleSubmission != null ? sampleSubmission
                     : test != null ? test.toAbsolutePath().resolveSibling("sample_submission.csv")

@@ -10,8 +10,11 @@ import arenakit.util.Json;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -30,7 +33,20 @@ import picocli.CommandLine.Spec;
 public final class ValidateCommand implements Callable<Integer> {
 
     /** What a file can be validated as; {@code auto} guesses from the header. */
-    enum Kind { auto, train, external, test, preference, submission }
+    enum Kind {
+        auto("a file of the kind its header shows"),
+        train("a train file (Kaggle train.csv)"),
+        external("an external labeled file (lmsys-33k, the columns of train.csv)"),
+        test("a test file (Kaggle test.csv)"),
+        preference("a preference-pair file (id, prompt, chosen, rejected)"),
+        submission("a submission (the columns of sample_submission.csv)");
+
+        final String description;
+
+        Kind(String description) {
+            this.description = description;
+        }
+    }
 
     @Parameters(index = "0", paramLabel = "FILE", description = "The CSV file to validate.")
     Path file;
@@ -61,12 +77,21 @@ public final class ValidateCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        Kind k = kind;
         try {
-            Kind k = kind == Kind.auto ? guess() : kind;
+            if (k == Kind.auto) {
+                k = guess(err);
+                if (k == null) {
+                    return 1;
+                }
+            }
             if (k == Kind.submission) {
                 if (test == null || sample == null) {
-                    throw new CommandLine.ParameterException(spec.commandLine(),
-                            "a submission is validated against --test and --sample");
+                    throw new CommandLine.ParameterException(spec.commandLine(), file.getFileName() + " is "
+                            + (kind == Kind.auto ? "taken for " : "") + k.description + ", and a submission is "
+                            + "checked against the competition's files: pass --test and --sample (its test.csv and "
+                            + "sample_submission.csv)"
+                            + (kind == Kind.auto ? " (or --kind, if it is another kind of file)" : ""));
                 }
                 Submission.Report report = Submission.validate(file, test, sample);
                 if (json) {
@@ -95,7 +120,7 @@ public final class ValidateCommand implements Callable<Integer> {
                     : data.summary().toText());
             return 0;
         } catch (DataException e) {
-            err.println("invalid: " + e.getMessage());
+            err.println("invalid " + (k == Kind.auto ? "file" : k.name() + " file") + ": " + e.getMessage());
             return 1;
         } finally {
             out.flush();
@@ -103,9 +128,35 @@ public final class ValidateCommand implements Callable<Integer> {
         }
     }
 
-    private Kind guess() {
-        DataKind guessed = DataKind.guessFrom(file);
-        return guessed == DataKind.SUBMISSION ? Kind.submission
+    /**
+     * The kind the header shows, said on stderr ("validating train.csv as a test file (from its header ...)"); null
+     * after explaining on stderr that the header matches no kind of competition file.
+     */
+    private Kind guess(PrintWriter err) {
+        List<String> header = DataKind.headerOf(file);
+        Set<String> known = new LinkedHashSet<>();
+        for (DataKind d : DataKind.values()) {
+            known.addAll(d.columns());
+        }
+        if (header.stream().noneMatch(known::contains)) {
+            String first = String.join(",", header);
+            err.println("invalid file: " + file + " is not a competition CSV file: its first line (" + shorten(first)
+                    + ") names none of the columns of a train file (" + String.join(",", DataKind.TRAIN.columns())
+                    + "), a test file (" + String.join(",", DataKind.TEST.columns()) + "), a submission ("
+                    + String.join(",", DataKind.SUBMISSION.columns()) + ") or a preference-pair file ("
+                    + String.join(",", DataKind.PREFERENCE.columns()) + "); if it is one of them, say which with "
+                    + "--kind");
+            return null;
+        }
+        DataKind guessed = DataKind.guess(header);
+        Kind k = guessed == DataKind.SUBMISSION ? Kind.submission
                 : Kind.valueOf(guessed.name().toLowerCase(Locale.ROOT));
+        err.println("validating " + file.getFileName() + " as " + k.description + ", from its header ("
+                + shorten(String.join(",", header)) + "); --kind says otherwise");
+        return k;
+    }
+
+    private static String shorten(String s) {
+        return s.length() <= 120 ? s : s.substring(0, 119) + "\u2026";
     }
 }

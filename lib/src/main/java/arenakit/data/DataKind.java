@@ -38,6 +38,11 @@ public enum DataKind {
         return guess(CsvRecords.header(file));
     }
 
+    /** The column names of a CSV file's first line (bad bytes or quoting are a {@link DataException}). */
+    public static List<String> headerOf(java.nio.file.Path file) {
+        return CsvRecords.header(file);
+    }
+
     /**
      * The kind a header most likely belongs to (the reader then reports any column mismatch precisely):
      * {@code chosen} means a preference file, {@code prompt} plus a label column train, {@code prompt} alone test,

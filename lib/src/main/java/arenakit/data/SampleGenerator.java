@@ -46,7 +46,9 @@ import java.util.SplittableRandom;
  * Rows also carry the real data's quirks: {@link Options#multiTurnShare} multi-turn rows (2 to
  * {@link Options#maxTurns} turns), and in {@link Options#escapeShare} of rows quotes, backslashes, slashes, tabs,
  * newlines and non-ASCII text (accents, CJK, emoji as surrogate pairs). External rows reuse a train prompt in
- * {@link Options#externalDuplicateShare} of cases, for the dedup step.
+ * {@link Options#externalDuplicateShare} of cases, for the dedup step. Preference pairs set a good response (chosen)
+ * against a bad one (rejected), except {@link Options#preferenceCloseShare} of them, whose two responses are of the
+ * same quality: public preference sets are full of such close calls, which an arena judge would often call a tie.
  */
 public final class SampleGenerator {
 
@@ -70,11 +72,13 @@ public final class SampleGenerator {
      * @param identicalTieShare share of ties with identical responses
      * @param escapeShare share of rows with quotes, backslashes, newlines and non-ASCII text
      * @param externalDuplicateShare share of external rows that repeat a train prompt
+     * @param preferenceCloseShare share of preference pairs whose two responses are of the same quality (a close call
+     *     that an arena judge might have called a tie); the other pairs set a good response against a bad one
      */
     public record Options(int trainRows, int testRows, int externalRows, int preferenceRows, long seed,
             double signal, double shareA, double shareB, double markerRate, int responseWords,
             double multiTurnShare, int maxTurns, double emptyLoserShare, double identicalTieShare,
-            double escapeShare, double externalDuplicateShare) {
+            double escapeShare, double externalDuplicateShare, double preferenceCloseShare) {
 
         public Options {
             check("signal", signal);
@@ -87,6 +91,7 @@ public final class SampleGenerator {
             check("identicalTieShare", identicalTieShare);
             check("escapeShare", escapeShare);
             check("externalDuplicateShare", externalDuplicateShare);
+            check("preferenceCloseShare", preferenceCloseShare);
             if (trainRows < 0 || testRows < 0 || externalRows < 0 || preferenceRows < 0) {
                 throw new IllegalArgumentException("row counts must be >= 0");
             }
@@ -103,7 +108,7 @@ public final class SampleGenerator {
 
         /** 2,000 train / 200 test / 600 external / 600 preference rows, signal 0.85, seed 42. */
         public static Options defaults() {
-            return new Options(2000, 200, 600, 600, 42, 0.85, 0.35, 0.34, 0.5, 60, 0.15, 4, 0.04, 0.08, 0.1, 0.2);
+            return new Options(2000, 200, 600, 600, 42, 0.85, 0.35, 0.34, 0.5, 60, 0.15, 4, 0.04, 0.08, 0.1, 0.2, 0);
         }
 
         /**
@@ -124,26 +129,26 @@ public final class SampleGenerator {
         public Options withRows(int train, int test, int external, int preference) {
             return new Options(train, test, external, preference, seed, signal, shareA, shareB, markerRate,
                     responseWords, multiTurnShare, maxTurns, emptyLoserShare, identicalTieShare, escapeShare,
-                    externalDuplicateShare);
+                    externalDuplicateShare, preferenceCloseShare);
         }
 
         public Options withSeed(long s) {
             return new Options(trainRows, testRows, externalRows, preferenceRows, s, signal, shareA, shareB,
                     markerRate, responseWords, multiTurnShare, maxTurns, emptyLoserShare, identicalTieShare,
-                    escapeShare, externalDuplicateShare);
+                    escapeShare, externalDuplicateShare, preferenceCloseShare);
         }
 
         /** Signal strength: label-follows-evidence probability and marker rate. */
         public Options withSignal(double labelFollowsEvidence, double markers) {
             return new Options(trainRows, testRows, externalRows, preferenceRows, seed, labelFollowsEvidence,
                     shareA, shareB, markers, responseWords, multiTurnShare, maxTurns, emptyLoserShare,
-                    identicalTieShare, escapeShare, externalDuplicateShare);
+                    identicalTieShare, escapeShare, externalDuplicateShare, preferenceCloseShare);
         }
 
         public Options withResponseWords(int words) {
             return new Options(trainRows, testRows, externalRows, preferenceRows, seed, signal, shareA, shareB,
                     markerRate, words, multiTurnShare, maxTurns, emptyLoserShare, identicalTieShare, escapeShare,
-                    externalDuplicateShare);
+                    externalDuplicateShare, preferenceCloseShare);
         }
     }
 
@@ -196,6 +201,20 @@ public final class SampleGenerator {
     private static final String[] ESCAPES = {"She said \"hello\" twice.", "C:\\Users\\admin\\file.txt",
         "https://example.org/a/b?c=d", "tab\there", "line one\nline two", "café naïve résumé", "日本語のテキスト",
         "emoji 😀🍕 test", "math: ∑ x² ≤ ∞", "{\"json\": [1, 2]}", "50% off, \"quoted\", and a comma"};
+
+    /** The phrases good responses carry (openers and sentence markers): how the EDA measures the vocabulary signal. */
+    public static List<String> goodPhrases() {
+        List<String> all = new ArrayList<>(List.of(GOOD_OPENERS));
+        all.addAll(List.of(GOOD_MARKERS));
+        return List.copyOf(all);
+    }
+
+    /** The phrases bad responses carry (openers and sentence markers, any case). */
+    public static List<String> badPhrases() {
+        List<String> all = new ArrayList<>(List.of(BAD_OPENERS));
+        all.addAll(List.of(BAD_MARKERS));
+        return List.copyOf(all);
+    }
 
     private final Options options;
     private final SplittableRandom rng;
@@ -304,9 +323,13 @@ public final class SampleGenerator {
     private Conversation preferencePair() {
         List<String> prompts = prompts();
         boolean escapes = rng.nextDouble() < options.escapeShare();
+        // a close call: both responses of one quality (drawn only when asked for: the default stream stays as it was)
+        boolean close = options.preferenceCloseShare() > 0 && rng.nextDouble() < options.preferenceCloseShare();
+        boolean closeQuality = close && rng.nextBoolean();
         List<Turn> turns = new ArrayList<>();
         for (String p : prompts) {
-            turns.add(new Turn(p, response(true, p, escapes), response(false, p, escapes)));
+            turns.add(new Turn(p, response(close ? closeQuality : true, p, escapes),
+                    response(close && closeQuality, p, escapes)));
         }
         if (rng.nextDouble() < options.emptyLoserShare()) {
             int t = rng.nextInt(turns.size());

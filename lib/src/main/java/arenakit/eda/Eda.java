@@ -67,9 +67,24 @@ public final class Eda {
                 promptInTrain);
     }
 
+    /**
+     * Real rows profiled with the result's options and {@code tokenizer}, to set beside it
+     * ({@link EdaResult#withComparison}).
+     */
+    public static EdaResult.Reference reference(String source, List<Conversation> rows, Tokenizer tokenizer,
+            EdaOptions options) {
+        TokenCounts tokens = TokenCounter.count("real rows", rows, tokenizer, options.format());
+        return new EdaResult.Reference(source, SplitProfiler.profile("real rows", rows, tokens, options));
+    }
+
     /** Writes {@value #JSON_FILE} and {@value #HTML_FILE} into {@code outDir} (atomically each). */
     public static void write(EdaResult result, Path outDir) throws IOException {
         Json.write(outDir.resolve(JSON_FILE), result);
         EdaReport.write(result, outDir.resolve(HTML_FILE));
+    }
+
+    /** The result an EDA wrote into {@code dir} ({@value #JSON_FILE}), e.g. the pipeline's EDA stage. */
+    public static EdaResult read(Path dir) throws IOException {
+        return Json.read(dir.resolve(JSON_FILE), EdaResult.class);
     }
 }

@@ -112,8 +112,8 @@ public final class EdaCharts {
         List<LengthBin> bins = split.lengthDifference();
         Object[] x = bins.stream().map(LengthBin::label).toArray();
         return new Figure(
-                layout("Verdicts by len(A) - len(B) in characters (" + split.name() + ")", "len(A) - len(B)",
-                        "share of rows")
+                layout("Verdicts by len(A) - len(B) in characters (" + split.name() + "): "
+                                + EdaTables.lengthVerdict(split), "len(A) - len(B)", "share of rows")
                         .barMode(Layout.BarMode.STACK)
                         .yAxis(percentAxis("share of rows"))
                         .build(),

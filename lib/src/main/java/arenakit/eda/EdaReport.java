@@ -18,6 +18,9 @@ public final class EdaReport {
         r.note("Every number on this page is in eda.json next to it, with its exact definition in the javadoc of "
                 + "arenakit.eda.EdaResult. Shares here are rounded; eda.json has them unrounded.");
         r.table(EdaTables.summary(result));
+        if (result.planted() != null) {
+            planted(r, result);
+        }
 
         if (train.classBalance() != null) {
             r.heading("Class balance");
@@ -31,8 +34,13 @@ public final class EdaReport {
         }
 
         r.heading("Ties vs identical and empty responses");
-        r.paragraph("Rows grouped by what the two responses look like. Identical responses are almost always ties, "
-                + "and an empty response almost always loses: the 4th place turned these into post-processing rules.");
+        String here = train.signals() == null ? ""
+                : " Here identical responses tied in " + EdaTables.share(train.signals().identicalTie())
+                        + ", and the side with text won in " + EdaTables.share(train.signals().textBeatsEmpty())
+                        + " where the other side was empty.";
+        r.paragraph("Rows grouped by what the two responses look like. On the real data identical responses are "
+                + "almost always ties and an empty response almost always loses: the 4th place turned these into "
+                + "post-processing rules." + here);
         for (Split s : splits) {
             r.table(EdaTables.responseGroups(s));
         }
@@ -50,7 +58,7 @@ public final class EdaReport {
         }
 
         if (!train.lengthDifference().isEmpty()) {
-            r.heading("Longer responses win");
+            r.heading("Length and the verdict: " + EdaTables.lengthVerdict(train));
             r.paragraph("Verdicts by how much longer response A is than response B (characters, all turns).");
             r.figure(EdaCharts.lengthDifference(train)).table(EdaTables.lengthDifference(train));
         }
@@ -84,6 +92,35 @@ public final class EdaReport {
         r.note("Quantiles are nearest-rank (always a real row's length). The model input is the whole formatted "
                 + "sequence with chat-template special tokens and no truncation.");
         return r;
+    }
+
+    /** What the embedded sample plants, measured there and (when at hand) on real rows, with both length charts. */
+    private static void planted(HtmlReport r, EdaResult result) {
+        EdaResult.Reference real = result.reference();
+        r.heading(real == null ? "The embedded sample's planted signals"
+                : "The embedded sample's planted signals, and the same on real rows");
+        r.paragraph("This data is the embedded sample (arenakit.data.SampleGenerator): generated rows in the exact "
+                + "Kaggle format, with evidence planted so that a tiny model learns in minutes. The table names each "
+                + "kind of evidence, how it is planted, and how often it agrees with the verdict here"
+                + (real == null ? "." : " and on " + real.split().rows() + " real rows of the competition ("
+                        + real.source() + ")."));
+        r.table(EdaTables.plantedSignals(result));
+        if (real == null) {
+            r.note("No real rows were at hand to compare with: set ARENA_REAL_ROWS to a Kaggle train.csv (or keep a "
+                    + "sample of it at ../shared/data/lmsys-sample/train_sample.csv next to the checkout).");
+            return;
+        }
+        Split sample = result.train();
+        r.paragraph("On the sample " + EdaTables.lengthVerdict(sample) + "; on the real rows "
+                + EdaTables.lengthVerdict(real.split()) + ". Real preferences are far noisier than the sample's, so "
+                + "numbers a model reaches here say little about the leaderboard (the best log loss on the real "
+                + "data was about 0.88).");
+        if (!real.split().lengthDifference().isEmpty()) {
+            r.figure(EdaCharts.lengthDifference(sample));
+            r.figure(EdaCharts.lengthDifference(real.split()));
+        }
+        r.table(EdaTables.classBalance(real.split()));
+        r.table(EdaTables.responseGroups(real.split()));
     }
 
     public static void write(EdaResult result, Path file) throws IOException {

@@ -1,5 +1,6 @@
 package arenakit.eda;
 
+import arenakit.data.SampleGenerator;
 import arenakit.data.Winner;
 import java.util.List;
 
@@ -25,8 +26,31 @@ import java.util.List;
  * @param test    the test split, or null when none was given
  * @param testRowsWithPromptInTrain test rows whose whole prompt (every turn, exactly) also occurs in train; null
  *                without a test split
+ * @param planted when the data is the embedded sample: the generator settings that planted its signals; else null
+ * @param reference real competition rows profiled the same way, to set the sample's signals against (null when
+ *                none were found)
  */
-public record EdaResult(EdaOptions options, Split train, Split test, Long testRowsWithPromptInTrain) {
+public record EdaResult(EdaOptions options, Split train, @arenakit.util.StrictJson.Nullable Split test,
+        @arenakit.util.StrictJson.Nullable Long testRowsWithPromptInTrain, @arenakit.util.StrictJson.Nullable SampleGenerator.Options planted,
+        @arenakit.util.StrictJson.Nullable Reference reference) {
+
+    /** The EDA of data that is not the embedded sample, without real rows to compare with. */
+    public EdaResult(EdaOptions options, Split train, Split test, Long testRowsWithPromptInTrain) {
+        this(options, train, test, testRowsWithPromptInTrain, null, null);
+    }
+
+    /** This EDA with the embedded sample's generator settings and real rows to compare it with (either may be null). */
+    public EdaResult withComparison(SampleGenerator.Options plantedBy, Reference realRows) {
+        return new EdaResult(options, train, test, testRowsWithPromptInTrain, plantedBy, realRows);
+    }
+
+    /**
+     * Real rows profiled like the train split (same options and tokenizer).
+     *
+     * @param source where they come from (a file name)
+     * @param split  their profile, named "real rows"
+     */
+    public record Reference(String source, Split split) {}
 
     /** The splits there are: train, then test when given. */
     public List<Split> splits() {
@@ -57,22 +81,45 @@ public record EdaResult(EdaOptions options, Split train, Split test, Long testRo
      * @param positionBias     A vs B among decisive verdicts
      * @param lengthDifference verdicts per bin of len(A) - len(B) in characters
      * @param tokens           token-length statistics
+     * @param signals          how strongly the evidence the embedded sample plants decides the verdict here (null
+     *                         without labels)
      */
     public record Split(
             String name,
             long rows,
             long labeledRows,
-            Outcome classBalance,
-            Double priorLogLoss,
+            @arenakit.util.StrictJson.Nullable Outcome classBalance,
+            @arenakit.util.StrictJson.Nullable Double priorLogLoss,
             List<ResponseGroup> responseGroups,
             Elements elements,
             List<TurnCount> turns,
             Prompts prompts,
             List<ModelRecord> models,
             long distinctModels,
-            PositionBias positionBias,
+            @arenakit.util.StrictJson.Nullable PositionBias positionBias,
             List<LengthBin> lengthDifference,
-            TokenLengths tokens) {}
+            TokenLengths tokens,
+            @arenakit.util.StrictJson.Nullable Signals signals) {}
+
+    /**
+     * The kinds of evidence {@link arenakit.data.SampleGenerator} plants, measured on labeled rows, so that the same
+     * numbers on real rows show how much weaker each is there.
+     *
+     * @param longerWins        decisive rows (A or B won) whose responses differ in length: the longer one won
+     * @param textBeatsEmpty    decisive rows where exactly one side has no text: the side with text won
+     * @param identicalTie      rows whose two responses are identical: the verdict was a tie
+     * @param qualityPhrasesWin decisive rows whose sides differ in quality phrases (the sample's good phrases, such
+     *                          as "Certainly! Here is", "For example,", minus its bad ones, such as "Sorry, I cannot",
+     *                          "maybe"; any case): the side with more good ones won
+     */
+    public record Signals(Share longerWins, Share textBeatsEmpty, Share identicalTie, Share qualityPhrasesWin) {}
+
+    /** {@code hits} of {@code rows} rows ({@code share}; 0 when there are no rows). */
+    public record Share(long rows, long hits, double share) {
+        public static Share of(long hits, long rows) {
+            return new Share(rows, hits, Stats.rate(hits, rows));
+        }
+    }
 
     /**
      * Verdict counts over some set of labeled rows.
@@ -105,7 +152,7 @@ public record EdaResult(EdaOptions options, Split train, Split test, Long testRo
      * @param rows       rows in the group (labeled or not)
      * @param outcome    verdicts of the group's labeled rows; null when the split has no labels
      */
-    public record ResponseGroup(Kind group, String definition, long rows, Outcome outcome) {
+    public record ResponseGroup(Kind group, String definition, long rows, @arenakit.util.StrictJson.Nullable Outcome outcome) {
         /** The groups, in the order rows are tested against them. */
         public enum Kind {
             BOTH_EMPTY("neither response has text (every turn null or blank on both sides)"),
@@ -182,7 +229,7 @@ public record EdaResult(EdaOptions options, Split train, Split test, Long testRo
     /**
      * Rows whose {@code len(A) - len(B)} (characters) lies in {@code [from, to)}; from/to null = unbounded.
      */
-    public record LengthBin(String label, Long from, Long to, Outcome outcome) {}
+    public record LengthBin(String label, @arenakit.util.StrictJson.Nullable Long from, @arenakit.util.StrictJson.Nullable Long to, @arenakit.util.StrictJson.Nullable Outcome outcome) {}
 
     /**
      * Token lengths (the EDA's default is the real Gemma tokenizer).

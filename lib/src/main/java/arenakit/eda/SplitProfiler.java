@@ -2,6 +2,7 @@ package arenakit.eda;
 
 import arenakit.data.Conversation;
 import arenakit.data.Folds;
+import arenakit.data.SampleGenerator;
 import arenakit.data.Turn;
 import arenakit.data.Winner;
 import arenakit.eda.EdaResult.Coverage;
@@ -15,6 +16,8 @@ import arenakit.eda.EdaResult.PositionBias;
 import arenakit.eda.EdaResult.Prompts;
 import arenakit.eda.EdaResult.RepeatedPrompt;
 import arenakit.eda.EdaResult.ResponseGroup;
+import arenakit.eda.EdaResult.Share;
+import arenakit.eda.EdaResult.Signals;
 import arenakit.eda.EdaResult.Split;
 import arenakit.eda.EdaResult.TokenLengths;
 import arenakit.eda.EdaResult.TurnCount;
@@ -25,6 +28,7 @@ import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
@@ -62,7 +66,8 @@ final class SplitProfiler {
                 p.distinctModels(),
                 hasLabels ? positionBias(balance) : null,
                 hasLabels ? p.lengthDifference() : List.of(),
-                tokenLengths(tokens, options));
+                tokenLengths(tokens, options),
+                hasLabels ? p.signals() : null);
     }
 
     private static Outcome outcome(Map<Winner, Long> counts) {
@@ -262,6 +267,70 @@ final class SplitProfiler {
             return ">= " + from;
         }
         return "[" + from + ", " + to + ")";
+    }
+
+    // ------------------------------------------------------------------ planted signals
+
+    private static final List<String> GOOD = lower(SampleGenerator.goodPhrases());
+    private static final List<String> BAD = lower(SampleGenerator.badPhrases());
+
+    private Signals signals() {
+        long lengthRows = 0, longer = 0, emptyRows = 0, withText = 0, identical = 0, identicalTies = 0;
+        long phraseRows = 0, phraseWins = 0;
+        for (Conversation c : labeled) {
+            ResponseGroup.Kind group = groupOf(c);
+            if (group == ResponseGroup.Kind.IDENTICAL) {
+                identical++;
+                identicalTies += c.winner() == Winner.TIE ? 1 : 0;
+            }
+            if (c.winner() == Winner.TIE) {
+                continue;
+            }
+            boolean aWon = c.winner() == Winner.A;
+            long diff = characters(c, Turn::responseA) - characters(c, Turn::responseB);
+            if (diff != 0) {
+                lengthRows++;
+                longer += (diff > 0) == aWon ? 1 : 0;
+            }
+            if (group == ResponseGroup.Kind.A_EMPTY || group == ResponseGroup.Kind.B_EMPTY) {
+                emptyRows++;
+                withText += (group == ResponseGroup.Kind.B_EMPTY) == aWon ? 1 : 0;
+            }
+            long quality = quality(c, Turn::responseA) - quality(c, Turn::responseB);
+            if (quality != 0) {
+                phraseRows++;
+                phraseWins += (quality > 0) == aWon ? 1 : 0;
+            }
+        }
+        return new Signals(Share.of(longer, lengthRows), Share.of(withText, emptyRows),
+                Share.of(identicalTies, identical), Share.of(phraseWins, phraseRows));
+    }
+
+    /** Good phrases minus bad phrases in one side's responses (case-insensitive occurrences). */
+    private static long quality(Conversation c, Function<Turn, String> side) {
+        long score = 0;
+        for (Turn t : c.turns()) {
+            String text = side.apply(t);
+            if (text != null) {
+                String lower = text.toLowerCase(Locale.ROOT);
+                score += occurrences(lower, GOOD) - occurrences(lower, BAD);
+            }
+        }
+        return score;
+    }
+
+    private static long occurrences(String text, List<String> phrases) {
+        long n = 0;
+        for (String p : phrases) {
+            for (int at = text.indexOf(p); at >= 0; at = text.indexOf(p, at + p.length())) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private static List<String> lower(List<String> phrases) {
+        return phrases.stream().map(p -> p.toLowerCase(Locale.ROOT)).toList();
     }
 
     // ------------------------------------------------------------------ tokens

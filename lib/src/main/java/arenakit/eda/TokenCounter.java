@@ -45,7 +45,8 @@ final class TokenCounter {
         int n = rows.size();
         int[][] fields = new int[FIELDS.size()][n];
         int[] modelInput = new int[n];
-        try (Progress progress = Progress.start("tokenize " + splitName + " (" + encoder.format().name() + ")", n)) {
+        String task = "tokenize " + splitName + " (" + encoder.format().name() + ")";
+        try (Progress progress = Progress.start(task, n, "row")) {
             for (int from = 0; from < n; from += BATCH_ROWS) {
                 List<Conversation> batch = rows.subList(from, Math.min(n, from + BATCH_ROWS));
                 Map<String, Integer> lengths = tokenLengths(batch, tokenizer);

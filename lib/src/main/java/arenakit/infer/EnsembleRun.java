@@ -183,7 +183,7 @@ final class EnsembleRun {
             Function<Conversation, int[]> encoder = job.member.encoder(cap);
             List<int[]> sequences = new ArrayList<>();
             List<Integer> owner = new ArrayList<>();
-            try (Progress p = Progress.start(task + " " + job.name() + ": tokenize", pending.size())) {
+            try (Progress p = Progress.start(task + " " + job.name() + ": tokenize", pending.size(), "row")) {
                 for (int r : pending) {
                     int[] ab = encoder.apply(rows.get(r));
                     sequences.add(ab);
@@ -224,7 +224,7 @@ final class EnsembleRun {
                 job.restart = false;
             }
             List<float[][]> results;
-            try (Progress progress = Progress.start(task + " " + job.name(), totalTokens)) {
+            try (Progress progress = Progress.start(task + " " + job.name(), totalTokens, "token")) {
                 results = runner.run(batches, new BatchRunner.Listener() {
                     @Override
                     public boolean proceed(int batch) {
@@ -393,7 +393,7 @@ final class EnsembleRun {
             }
             int stride = todo <= EXACT_ROWS ? 1 : Math.max(1, todo / SAMPLE_ROWS);
             Function<Conversation, int[]> encoder = j.member.encoder(j.maxLength);
-            try (Progress p = Progress.start(task + " " + j.name() + ": count tokens", todo / stride)) {
+            try (Progress p = Progress.start(task + " " + j.name() + ": count tokens", todo / stride, "row")) {
                 int k = 0;
                 for (int r = j.remaining.nextSetBit(0); r >= 0; r = j.remaining.nextSetBit(r + 1), k++) {
                     if (k % stride == 0) {

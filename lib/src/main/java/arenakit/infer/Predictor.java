@@ -40,7 +40,7 @@ public final class Predictor {
      */
     public List<int[]> encode(List<Conversation> rows, Function<Conversation, int[]> encoder, String task) {
         List<int[]> sequences = new ArrayList<>();
-        try (Progress p = Progress.start(task + ": tokenize", rows.size())) {
+        try (Progress p = Progress.start(task + ": tokenize", rows.size(), "row")) {
             for (Conversation row : rows) {
                 sequences.add(encoder.apply(row));
                 if (config.tta()) {
@@ -84,7 +84,7 @@ public final class Predictor {
             batches.add(batch);
         }
         float[][] out = new float[sequences.size()][];
-        try (Progress progress = Progress.start(task, totalTokens);
+        try (Progress progress = Progress.start(task, totalTokens, "token");
                 Throughput meter = new Throughput(totalTokens, batches.size())) {
             List<float[][]> results = runner.run(batches, (b, tokens) -> {
                 synchronized (progress) {
@@ -170,7 +170,7 @@ public final class Predictor {
                 double rate = tokens / seconds();
                 double projected = totalTokens / rate;
                 log.accept(String.format(Locale.ROOT,
-                        "estimate after %d of %d batches (%s): %.0f tokens/s -> %s for all %,d tokens%s",
+                        "estimate after %d of %d batches (%s): %,.0f tokens/s -> %s for all %,d tokens%s",
                         batches, totalBatches, runner.describe(), rate, duration(projected), totalTokens,
                         projected > KAGGLE_LIMIT_SECONDS ? " (over Kaggle's 9-hour limit: drop TTA, lower max_length, "
                                 + "or split the layers over both GPUs)" : ""));
@@ -184,7 +184,7 @@ public final class Predictor {
         @Override
         public void close() {
             if (batches == totalBatches && tokens > 0) {
-                log.accept(String.format(Locale.ROOT, "%,d tokens in %s (%.0f tokens/s, %s)", tokens,
+                log.accept(String.format(Locale.ROOT, "%,d tokens in %s (%,.0f tokens/s, %s)", tokens,
                         duration(seconds()), tokens / seconds(), runner.describe()));
             }
         }

@@ -50,6 +50,12 @@ public record SubmissionConfig(String kind, @StrictJson.Default("null") String d
         return new SubmissionConfig(kind, description, models, maxLength, average, chunkRows, other);
     }
 
+    /** Every model stored as {@code q} ({@code --quantize}): {@code inference.quantize}, the entries' own cleared. */
+    public SubmissionConfig withQuantize(String q) {
+        return new SubmissionConfig(kind, description, models.stream().map(m -> m.withQuantize(null)).toList(),
+                maxLength, average, chunkRows, inference.withQuantize(q));
+    }
+
     public int rowsPerChunk() {
         return chunkRows == null ? DEFAULT_CHUNK_ROWS : chunkRows;
     }

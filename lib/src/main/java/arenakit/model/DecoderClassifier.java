@@ -20,6 +20,7 @@ import arenakit.model.lora.LoraConfig;
 import arenakit.model.lora.LoraLinear;
 import arenakit.model.lora.PeftAdapter;
 import arenakit.model.tensor.Autograd;
+import arenakit.model.quant.Quantization;
 import arenakit.model.tensor.Casts;
 import arenakit.model.tensor.Dropouts;
 import arenakit.model.tensor.NoGrad;
@@ -34,7 +35,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -69,6 +69,7 @@ public final class DecoderClassifier implements SequenceClassifier {
         int numLabels = 3;
         ClassifierHead.Kind head;
         boolean freshHead;
+        boolean baseHead;
         Path adapter;
         boolean mergeAdapter = true;
         LoraConfig lora;
@@ -79,6 +80,7 @@ public final class DecoderClassifier implements SequenceClassifier {
         long planTokens = 8192;
         int planLength = 2048;
         boolean gradientCheckpointing;
+        Quantization quantize = Quantization.NONE;
 
         /** Engine's default device, FLOAT32 on CPU / FLOAT16 on GPU, 3 labels, head from the checkpoint. */
         public static Options defaults() {
@@ -111,6 +113,17 @@ public final class DecoderClassifier implements SequenceClassifier {
         /** Initialise the head afresh even if the checkpoint has one. */
         public Options freshHead(boolean fresh) {
             this.freshHead = fresh;
+            return this;
+        }
+
+        /**
+         * For an adapter that carries no trained head ({@code modules_to_save} without {@code score}): use the
+         * checkpoint's {@code score} head, which must exist. Without this (or {@link #freshHead}) such an adapter is
+         * refused, so a missing head never silently becomes the base's or a random one. An adapter with a head
+         * always uses its own.
+         */
+        public Options baseHead(boolean useBase) {
+            this.baseHead = useBase;
             return this;
         }
 
@@ -160,6 +173,17 @@ public final class DecoderClassifier implements SequenceClassifier {
          */
         public Options gradientCheckpointing(boolean on) {
             this.gradientCheckpointing = on;
+            return this;
+        }
+
+        /**
+         * How the decoder's projections are stored (default {@link Quantization#NONE}): {@link Quantization#INT8}
+         * quantizes each as it loads ({@link arenakit.model.quant.Int8Weight}); a merged adapter is merged into the
+         * float weight first, a separate or new one trains over the frozen int8 base. Embedding, norms, biases and
+         * head stay in the compute type.
+         */
+        public Options quantize(Quantization q) {
+            this.quantize = q == null ? Quantization.NONE : q;
             return this;
         }
 
@@ -237,43 +261,61 @@ public final class DecoderClassifier implements SequenceClassifier {
         return stageManagers.get(stageManagers.size() - 1);
     }
 
-    /** Applies a PEFT adapter directory: merged into the weights, or attached separately (and trainable). */
+    /**
+     * Applies a PEFT adapter directory: merged into the weights, or attached separately (and trainable). Its head
+     * replaces this model's; an adapter without a head is refused (see {@link #loadAdapter(Path, boolean, boolean)}).
+     */
     public void loadAdapter(Path dir, boolean merge) throws IOException {
-        applyAdapter(PeftAdapter.read(dir), merge, head == null ? null : head.kind());
+        loadAdapter(dir, merge, false);
+    }
+
+    /** As {@link #loadAdapter(Path, boolean)}; {@code keepHead}: an adapter without a head keeps this model's head. */
+    public void loadAdapter(Path dir, boolean merge, boolean keepHead) throws IOException {
+        applyAdapter(PeftAdapter.read(dir), merge, head == null ? null : head.kind(), keepHead);
         markTrainable();
     }
 
-    /** The LoRA part goes to {@link Adapters}; a head saved with the adapter ({@code modules_to_save}) replaces ours. */
-    void applyAdapter(PeftAdapter.Dir a, boolean merge, ClassifierHead.Kind expectedHead) throws IOException {
+    /**
+     * The LoRA part goes to {@link Adapters}; a head saved with the adapter ({@code modules_to_save}) replaces ours.
+     * Everything is checked (headers only) before anything is applied.
+     */
+    void applyAdapter(PeftAdapter.Dir a, boolean merge, ClassifierHead.Kind expectedHead, boolean keepHead)
+            throws IOException {
+        applyAdapter(a, merge, expectedHead, keepHead, Set.of());
+    }
+
+    /** As above, when the projections in {@code mergedOnLoad} already hold the adapter (merged while loading). */
+    void applyAdapter(PeftAdapter.Dir a, boolean merge, ClassifierHead.Kind expectedHead, boolean keepHead,
+            Set<String> mergedOnLoad)
+            throws IOException {
         if (!merge && fullFineTune) {
             throw new IllegalStateException("cannot attach " + a.dir() + " separately: full fine-tuning has no "
                     + "adapters");
         }
-        Set<String> left = new TreeSet<>(adapters.apply(a, merge));
-        String prefix = PeftAdapter.PREFIX + HEAD + ".";
-        Set<String> headKeys = new TreeSet<>();
-        left.stream().filter(k -> k.startsWith(prefix)).forEach(k -> headKeys.add(k.substring(prefix.length())));
-        if (!headKeys.isEmpty()) {
-            Path file = a.weights().path();
-            ClassifierHead.Kind kind = ClassifierHead.detect(headKeys, config.hiddenSize(), config.numLabels())
-                    .orElseThrow(() -> new IOException(file + ": score tensors " + headKeys
-                            + " fit no head layout with " + config.numLabels() + " labels"));
-            if (expectedHead != null && kind != expectedHead) {
-                throw new IOException(file + " holds a " + kind + " head, but " + expectedHead + " was asked for");
-            }
+        ClassifierHead.Kind kind = a.hasHead() ? ClassifierLoader.adapterHead(a, config, expectedHead) : null;
+        if (kind == null && (!keepHead || head == null)) {
+            throw new IOException(ClassifierLoader.headless(a));
+        }
+        adapters.apply(a, merge, mergedOnLoad);
+        if (kind != null) {
+            String prefix = PeftAdapter.PREFIX + HEAD + ".";
             Map<String, NDArray> params = new LinkedHashMap<>();
             for (String k : ClassifierHead.shapes(kind, config.hiddenSize(), config.numLabels()).keySet()) {
                 params.put(k, a.weights().load(prefix + k, lastStageManager(), DataType.FLOAT32, true));
-                left.remove(prefix + k);
             }
             setHead(ClassifierHead.of(kind, config.hiddenSize(), config.numLabels(), params));
         }
-        if (!left.isEmpty()) {
-            throw new IOException(a.weights().path() + ": unexpected tensors " + left);
-        }
-        if (head == null) {
-            throw new IOException(a.weights().path() + " has no score.* head and none was loaded from the checkpoint");
-        }
+    }
+
+    /**
+     * Checks a PEFT adapter against a base model's config without loading any weight, as loading it onto that base
+     * would: adapter_config.json (strictly), the safetensors header, every LoRA tensor against the base's
+     * projections (present, shaped to fit), and the head (of layout {@code head}, null = any); an adapter without a
+     * head passes only with {@code baseHead} and a base that has one ({@code baseHasHead}).
+     */
+    public static void checkAdapter(Path adapterDir, DecoderConfig base, ClassifierHead.Kind head, boolean baseHead,
+            boolean baseHasHead) throws IOException {
+        ClassifierLoader.checkAdapter(adapterDir, base, head, baseHead, baseHasHead);
     }
 
     /**
@@ -337,6 +379,11 @@ public final class DecoderClassifier implements SequenceClassifier {
      * or to ship a merged one.
      */
     public void saveCheckpoint(Path dir, DType fileType, int shards) throws IOException {
+        if (quantization() != Quantization.NONE) {
+            throw new IllegalStateException("this model's projections are " + quantization().configName()
+                    + ": it is not saved as a checkpoint (that would keep the rounding); save its adapter, or load "
+                    + source + " unquantized to merge and save");
+        }
         Map<String, LoraLinear> adapted = new HashMap<>();
         adapters.projections().stream().filter(LoraLinear::hasAdapter).forEach(p -> adapted.put(p.path() + ".weight", p));
         List<SafetensorsWriter.Tensor> tensors = new ArrayList<>();
@@ -670,9 +717,16 @@ public final class DecoderClassifier implements SequenceClassifier {
         return packed;
     }
 
+    /** How the projections are stored: {@link Quantization#INT8} when they were quantized at load. */
+    public Quantization quantization() {
+        return decoder.projections().stream().anyMatch(p -> p.base().quantized()) ? Quantization.INT8
+                : Quantization.NONE;
+    }
+
     /** The memory plan of this model for a micro-batch of {@code tokens} tokens padded to {@code maxLength}. */
     public MemoryPlan memoryPlan(long tokens, int maxLength) {
-        return new MemoryPlan(config, dtype, stages, tokens, maxLength, lora() == null ? 0 : lora().r());
+        return new MemoryPlan(config, dtype, stages, tokens, maxLength, lora() == null ? 0 : lora().r(),
+                quantization());
     }
 
     @Override

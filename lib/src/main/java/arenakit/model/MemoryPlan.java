@@ -2,6 +2,7 @@ package arenakit.model;
 
 import ai.djl.ndarray.types.DataType;
 import arenakit.model.family.DecoderConfig;
+import arenakit.model.quant.Quantization;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -17,12 +18,24 @@ import java.util.Map;
  * @param tokens token budget of one micro-batch (padded tokens count)
  * @param maxLength the padded sequence length
  * @param loraRank LoRA r on all seven projections for the training estimate, 0 for inference only
+ * @param quantize how the projections are stored: int8 counts 1 byte per weight plus a scale per output row (in
+ *     {@code dtype}), and one projection dequantized at a time ({@link #dequantizationBytes()})
  */
 public record MemoryPlan(DecoderConfig config, DataType dtype, List<Placement.Stage> stages, long tokens,
-        int maxLength, int loraRank) {
+        int maxLength, int loraRank, Quantization quantize) {
 
     private static final String EMBEDDING = "model.embed_tokens.weight";
     private static final String LAYERS = "model.layers.";
+
+    public MemoryPlan {
+        quantize = quantize == null ? Quantization.NONE : quantize;
+    }
+
+    /** Unquantized weights. */
+    public MemoryPlan(DecoderConfig config, DataType dtype, List<Placement.Stage> stages, long tokens, int maxLength,
+            int loraRank) {
+        this(config, dtype, stages, tokens, maxLength, loraRank, Quantization.NONE);
+    }
 
     /** Bytes of one stage's weights (embedding on the first stage, final norm and score head on the last). */
     public long weightBytes(int stage) {
@@ -33,6 +46,12 @@ public record MemoryPlan(DecoderConfig config, DataType dtype, List<Placement.St
             params += numel(shapes.get(EMBEDDING));
         }
         long bytes = params * dtype.getNumOfBytes();
+        if (quantize != Quantization.NONE) { // the projections' bytes as stored, instead of dense
+            for (Map.Entry<String, long[]> e : quantizedShapes(s.from(), s.to()).entrySet()) {
+                long[] shape = e.getValue();
+                bytes += quantize.weightBytes(shape[0], shape[1], dtype) - numel(shape) * dtype.getNumOfBytes();
+            }
+        }
         if (stage == stages.size() - 1) {
             bytes += (long) config.hiddenSize() * dtype.getNumOfBytes()
                     + (long) config.hiddenSize() * config.numLabels() * 4;
@@ -46,6 +65,47 @@ public record MemoryPlan(DecoderConfig config, DataType dtype, List<Placement.St
             sum += weightBytes(i);
         }
         return sum;
+    }
+
+    /** The tensors of layers {@code [from, to)} that {@link #quantize} stores quantized, by name. */
+    private Map<String, long[]> quantizedShapes(int from, int to) {
+        Map<String, long[]> out = new java.util.LinkedHashMap<>();
+        config.tensorShapes().forEach((name, shape) -> {
+            if (quantize.quantizes(name, shape) && layerOf(name) >= from && layerOf(name) < to) {
+                out.put(name, shape);
+            }
+        });
+        return out;
+    }
+
+    private static int layerOf(String name) {
+        return Integer.parseInt(name.substring(LAYERS.length(), name.indexOf('.', LAYERS.length())));
+    }
+
+    /**
+     * Device bytes for dequantizing: the largest projection in the compute type, which exists once per forward
+     * step (0 without quantization). Under autograd each dequantized weight stays until the backward pass (as an
+     * activation: covered by gradient checkpointing's recompute, not by this term).
+     */
+    public long dequantizationBytes() {
+        long max = 0;
+        for (long[] shape : quantizedShapes(0, config.numHiddenLayers()).values()) {
+            max = Math.max(max, numel(shape));
+        }
+        return max * dtype.getNumOfBytes();
+    }
+
+    /**
+     * Device bytes of one decoder layer's projections dequantized to the compute type (0 without quantization): what
+     * a training step keeps per layer under autograd until the backward pass, of every layer without activation
+     * checkpointing and of the one being recomputed with it.
+     */
+    public long dequantizedLayerBytes() {
+        long n = 0;
+        for (long[] shape : quantizedShapes(0, 1).values()) {
+            n += numel(shape);
+        }
+        return n * dtype.getNumOfBytes();
     }
 
     /** Parameters of decoder layer 0 (every layer of these families has the same tensors). */
@@ -109,7 +169,8 @@ public record MemoryPlan(DecoderConfig config, DataType dtype, List<Placement.St
         b.append(String.format(Locale.ROOT, "Memory plan: %s %d layers, hidden %d, heads %d/%d x %d, vocab %d, %s;"
                 + " micro-batch %d tokens, length <= %d%n", config.familyName(), config.numHiddenLayers(),
                 config.hiddenSize(), config.numAttentionHeads(), config.numKeyValueHeads(), config.headDim(),
-                config.vocabSize(), dtype, tokens, maxLength));
+                config.vocabSize(), dtype + (quantize == Quantization.NONE ? "" : " with " + quantize.configName()
+                        + " projections"), tokens, maxLength));
         for (int i = 0; i < stages.size(); i++) {
             Placement.Stage s = stages.get(i);
             b.append(String.format(Locale.ROOT, "  %-8s layers [%d, %d): weights %s, inference activations ~%s%n",
@@ -117,6 +178,15 @@ public record MemoryPlan(DecoderConfig config, DataType dtype, List<Placement.St
         }
         b.append(String.format(Locale.ROOT, "  total weights %s (%,d parameters)%n", gib(totalWeightBytes()),
                 totalParams()));
+        if (quantize != Quantization.NONE) {
+            MemoryPlan dense = new MemoryPlan(config, dtype, stages, tokens, maxLength, loraRank);
+            b.append(String.format(Locale.ROOT, "  %s: the %d layer projections as %s codes + a %s scale per output "
+                    + "row (the embedding, norms, biases and head stay %s): weights %.2fx of %s (%s); one projection "
+                    + "dequantized at a time: +%s per device%n", quantize.configName(),
+                    quantizedShapes(0, config.numHiddenLayers()).size(), quantize.configName(), dtype, dtype,
+                    totalWeightBytes() / (double) dense.totalWeightBytes(), dtype, gib(dense.totalWeightBytes()),
+                    gib(dequantizationBytes())));
+        }
         if (loraRank > 0) {
             List<String> per = new ArrayList<>();
             for (Placement.Stage s : stages) {

@@ -102,6 +102,7 @@ final class BaseModels {
         /** Its checkpoint folder; a tiny one is written into the output folder first. */
         synchronized Path checkpoint() throws IOException {
             if (checkpoint == null) {
+                pipeline.startEngine();
                 Path dir = pipeline.out().resolve(name.equals(ExperimentConfig.DEFAULT_BASE) ? "base-model"
                         : "base-model-" + name);
                 checkpoint = Models.baseCheckpoint(spec, tokenizer(), dir, pipeline.log("model"));

@@ -14,8 +14,8 @@ import java.util.Optional;
 
 /**
  * A setup's folder of stage configs: a folder on disk ({@code configs/tiny}, or one of your own), or a setup
- * bundled in the library jar under {@code arenakit/configs/<name>/} (so jbang and Kaggle runs find {@code tiny},
- * {@code smoke} and {@code gemma2-9b} without a checkout).
+ * bundled in the library jar under {@code arenakit/configs/<name>/} (so jbang and Kaggle runs find the
+ * {@link #SHIPPED} setups without a checkout).
  *
  * <p>Reading is strict: an unknown field, a wrong type or an invalid value is a {@link ConfigException} naming the
  * file and the field ({@code configs/tiny/stage1.json: unknown field 'optimizer.lrr' (known: lr, ...)}).
@@ -50,7 +50,7 @@ public final class ConfigFolder {
             return new ConfigFolder(null, name);
         }
         throw new ConfigException("no config folder '" + folderOrName + "': not a directory, and not a bundled setup "
-                + "(bundled: tiny, smoke, gemma2-9b)");
+                + "(bundled: " + String.join(", ", SHIPPED) + ")");
     }
 
     /** Short name for logs: the folder name or the bundled setup's name. */
@@ -96,7 +96,38 @@ public final class ConfigFolder {
     }
 
     /** The setups the library ships. */
-    public static final List<String> SHIPPED = List.of("tiny", "smoke", "gemma2-9b");
+    public static final List<String> SHIPPED = List.of("tiny", "smoke", "gemma2-9b", "llama3-8b");
+
+    /**
+     * The setup's JSON files: {@code pipeline.json} and every stage file it lists, plus, for a folder on disk, any
+     * other {@code .json} file in it (e.g. a second submission config such as gemma2-9b's
+     * {@code submission_ensemble.json}), sorted.
+     */
+    public List<String> files() throws IOException {
+        java.util.Set<String> files = new java.util.TreeSet<>();
+        files.add("pipeline.json");
+        JsonNode stages = Json.MAPPER.readTree(text("pipeline.json")).path("stages");
+        for (JsonNode stage : stages) {
+            if (!stage.asText().equals(Pipeline.EDA) && has(stage.asText() + ".json")) {
+                files.add(stage.asText() + ".json");
+            }
+        }
+        if (dir != null) {
+            try (var list = Files.list(dir)) {
+                list.map(f -> f.getFileName().toString()).filter(f -> f.endsWith(".json")).forEach(files::add);
+            }
+        }
+        return List.copyOf(files);
+    }
+
+    /** Copies {@link #files} into {@code target} (created if needed), e.g. to edit a shipped setup; returns it. */
+    public Path copyTo(Path target) throws IOException {
+        Files.createDirectories(target);
+        for (String f : files()) {
+            Files.writeString(target.resolve(f), text(f));
+        }
+        return target;
+    }
 
     /**
      * Log lines for settings this setup leaves to a documented default that a shipped setup sets otherwise (so a

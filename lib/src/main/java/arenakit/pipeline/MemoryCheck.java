@@ -10,6 +10,7 @@ import arenakit.model.Placement;
 import arenakit.model.family.DecoderConfig;
 import arenakit.model.family.Families;
 import arenakit.model.io.HfCheckpoint;
+import arenakit.model.quant.Quantization;
 import arenakit.train.PseudoLabelConfig;
 import arenakit.train.TrainConfig;
 import arenakit.util.ProcessMemory;
@@ -190,7 +191,7 @@ final class MemoryCheck {
 
     /** The trainable settings of a training stage that change its memory. */
     private record Train(DecoderConfig config, DataType dtype, List<String> devices, String mode, Integer split,
-            long tokens, int maxLength, TrainConfig.Lora lora, boolean checkpointing) {}
+            long tokens, int maxLength, TrainConfig.Lora lora, boolean checkpointing, Quantization quantize) {}
 
     /** The plan of a training stage on its devices; {@code base} its base model's config. */
     static Report train(String title, TrainConfig t, DecoderConfig base, Capacities capacities) {
@@ -244,11 +245,13 @@ final class MemoryCheck {
             dtype = DataType.FLOAT32; // a full fine-tune trains float32 copies
         }
         return new Train(base, dtype, devices, tr.mode(), tr.splitLayer(), t.loader().maxTokens(),
-                t.data().text().maxLength(), t.model().lora(), tr.gradientCheckpointing());
+                t.data().text().maxLength(), t.model().lora(), tr.gradientCheckpointing(),
+                Quantization.parse(t.model().quantize(), "model.quantize"));
     }
 
     private static Train with(Train r, long tokens, int maxLength, boolean ckpt) {
-        return new Train(r.config(), r.dtype(), r.devices(), r.mode(), r.split(), tokens, maxLength, r.lora(), ckpt);
+        return new Train(r.config(), r.dtype(), r.devices(), r.mode(), r.split(), tokens, maxLength, r.lora(), ckpt,
+                r.quantize());
     }
 
     /** The largest value in [lo, hi] (steps of lo / 4, at least 16) for which {@code fits} holds; 0 for none. */
@@ -277,7 +280,7 @@ final class MemoryCheck {
                 : run.split() == null ? Placement.split(devices.toArray(new Device[0]))
                 : Placement.split(new int[] {run.split()}, devices.toArray(new Device[0]));
         List<Placement.Stage> stages = placement.stages(c.numHiddenLayers());
-        MemoryPlan weights = new MemoryPlan(c, run.dtype(), stages, run.tokens(), run.maxLength(), 0);
+        MemoryPlan weights = new MemoryPlan(c, run.dtype(), stages, run.tokens(), run.maxLength(), 0, run.quantize());
         TrainConfig.Lora lora = run.lora();
         ActivationMemory act = new ActivationMemory(c, run.dtype(), run.tokens(), run.maxLength(),
                 lora == null ? 0 : lora.r(), lora == null ? 0 : lora.dropout(), devices.get(0).isGpu());
@@ -289,6 +292,9 @@ final class MemoryCheck {
                 String name = run.devices().get(dataParallel ? r : i);
                 long w = weights.weightBytes(i);
                 long trainable = lora == null ? w : loraParams(c, lora, s.to() - s.from());
+                // int8 projections dequantized under autograd stay until the backward: every layer's without
+                // checkpointing, the recomputed layer's with it (0 unless quantized)
+                w += weights.dequantizedLayerBytes() * (run.checkpointing() ? 1 : s.to() - s.from());
                 if (i == stages.size() - 1) {
                     trainable += (long) c.hiddenSize() * c.hiddenSize(); // at most the MLP heads' parameters
                 }
@@ -302,7 +308,9 @@ final class MemoryCheck {
         }
         String what = String.format(Locale.ROOT, "%s: %s %d layers, hidden %d, %s; %s; micro-batch <= %d tokens in "
                 + "sequences of %d; activation checkpointing %s; %s on %s", title, c.familyName(),
-                c.numHiddenLayers(), c.hiddenSize(), run.dtype().toString().toLowerCase(Locale.ROOT), lora == null
+                c.numHiddenLayers(), c.hiddenSize(), run.dtype().toString().toLowerCase(Locale.ROOT)
+                + (run.quantize() == Quantization.NONE ? "" : " with " + run.quantize().configName() + " projections"),
+                lora == null
                 ? "every weight trained" : "LoRA r=" + lora.r() + " on " + lora.targets().size() + " projections",
                 act.batchTokens(), run.maxLength(), run.checkpointing() ? "on" : "off", run.mode(), run.devices());
         return report(what, shares, capacities, gib, "train.device_memory_gib");
@@ -339,7 +347,7 @@ final class MemoryCheck {
     // ------------------------------------------------------------------------------------ inference stages
 
     /** What the check needs of a model an inference stage runs. */
-    record Model(String name, DecoderConfig config, String dtype, int maxLength) {}
+    record Model(String name, DecoderConfig config, String dtype, int maxLength, Quantization quantize) {}
 
     /** The plan of one model of an inference stage on the stage's devices. */
     static Report inference(String title, Model m, InferenceConfig inference, Capacities capacities) {
@@ -372,7 +380,7 @@ final class MemoryCheck {
                 ? Placement.split(devices.toArray(new Device[0]))
                 : Placement.split(new int[] {inference.splitLayer()}, devices.toArray(new Device[0]));
         List<Placement.Stage> stages = placement.stages(c.numHiddenLayers());
-        MemoryPlan weights = new MemoryPlan(c, dtype, stages, tokens, m.maxLength(), 0);
+        MemoryPlan weights = new MemoryPlan(c, dtype, stages, tokens, m.maxLength(), 0, m.quantize());
         ActivationMemory act = new ActivationMemory(c, dtype, tokens, m.maxLength(), 0, 0, gpu);
         long handoff = pipeline ? 2 * act.batchTokens() * c.hiddenSize() * dtype.getNumOfBytes() : 0;
         List<Share> shares = new ArrayList<>();
@@ -381,12 +389,13 @@ final class MemoryCheck {
             for (int i = 0; i < stages.size(); i++) {
                 Placement.Stage s = stages.get(i);
                 shares.add(new Share(inference.devices().get(replicas > 1 ? r : i), "[" + s.from() + ", " + s.to()
-                        + ")", weights.weightBytes(i), 0, act.forwardPeak() + handoff));
+                        + ")", weights.weightBytes(i) + weights.dequantizationBytes(), 0, act.forwardPeak() + handoff));
             }
         }
         String what = String.format(Locale.ROOT, "%s, model %s: %s %d layers, hidden %d, %s; micro-batch <= %d "
                 + "tokens in sequences of %d; %s on %s", title, m.name(), c.familyName(), c.numHiddenLayers(),
-                c.hiddenSize(), dtype.toString().toLowerCase(Locale.ROOT), act.batchTokens(), m.maxLength(),
+                c.hiddenSize(), dtype.toString().toLowerCase(Locale.ROOT) + (m.quantize() == Quantization.NONE ? ""
+                        : " with " + m.quantize().configName() + " projections"), act.batchTokens(), m.maxLength(),
                 inference.mode(), inference.devices());
         return report(what, shares, capacities, inference.deviceMemoryGib(), "inference.device_memory_gib");
     }
@@ -424,7 +433,7 @@ final class MemoryCheck {
             return out;
         }
         for (WeightedModel w : models) {
-            Model m = model(p, w, maxLength, baseConfig);
+            Model m = model(p, w, maxLength, inference, baseConfig);
             if (m != null) {
                 out.add(inference(title, m, inference, capacities));
             }
@@ -433,7 +442,7 @@ final class MemoryCheck {
     }
 
     /** A model an inference stage names, described from its training config and base; null when it cannot be. */
-    private static Model model(Pipeline p, WeightedModel w, Integer stageMaxLength,
+    private static Model model(Pipeline p, WeightedModel w, Integer stageMaxLength, InferenceConfig inference,
             Function<String, DecoderConfig> baseConfig) {
         TrainConfig t;
         DecoderConfig config;
@@ -460,7 +469,10 @@ final class MemoryCheck {
         }
         int length = w.maxLength() != null ? w.maxLength() : stageMaxLength != null ? stageMaxLength
                 : t.data().text().maxLength();
-        return new Model(w.model(), config, t.model().dtype(), length);
+        // as Models.quantization: the entry's, else the stage's inference.quantize, else the training stage's
+        String q = w.quantize() != null ? w.quantize() : inference.quantize() != null ? inference.quantize()
+                : t.model().quantize();
+        return new Model(w.model(), config, t.model().dtype(), length, Quantization.parse(q, "quantize"));
     }
 
     /** A model folder's config.json with 3 labels, or null when it cannot be read. */

@@ -19,6 +19,7 @@ import arenakit.model.family.Families;
 import arenakit.model.io.HfCheckpoint;
 import arenakit.model.io.SafetensorsFile;
 import arenakit.model.lora.LoraConfig;
+import arenakit.model.quant.Quantization;
 import arenakit.text.Tokenizer;
 import arenakit.train.TrainConfig;
 import arenakit.train.TrainDevices;
@@ -138,6 +139,7 @@ final class Models {
             o.placement(placement);
         }
         dtype(m.dtype()).ifPresent(o::dtype);
+        o.quantize(Quantization.parse(m.quantize(), "model.quantize"));
         boolean continued = init != null && !init.fullFineTune() && m.lora() != null
                 && lora(m.lora()).equals(lora(init.config().model().lora()));
         Path weights = base;
@@ -147,6 +149,11 @@ final class Models {
             weights = init.weights();
         } else {
             o.adapter(init.weights(), !continued); // kept separate (and trained) or merged into the base
+            if (!arenakit.model.lora.PeftAdapter.read(init.weights()).hasHead()) {
+                o.freshHead(true); // as a stage from the base does: training starts its own head
+                log.accept(init.weights() + " carries no trained head: this stage trains a fresh " + m.head()
+                        + " head on top of it");
+            }
         }
         if (m.lora() == null) {
             o.fullFineTune(true);
@@ -171,9 +178,33 @@ final class Models {
                 t.numAttentionHeads(), t.numKeyValueHeads(), t.headDim());
     }
 
-    /** Reads a PEFT adapter folder's config and tensor index without loading weights (the model code's checks). */
-    static void checkAdapter(Path dir) throws IOException {
-        arenakit.model.lora.PeftAdapter.read(dir);
+    /**
+     * Checks a PEFT adapter folder without loading weights, against the base model it will run on when that is known
+     * ({@code base} null: the adapter's own files only): its config, header, tensors against the base's projections,
+     * and its head (of the stage's layout; a headless one only with {@code baseHead} and a base that has a head).
+     */
+    static void checkAdapter(Path dir, BaseCheck base, String head, boolean baseHead) throws IOException {
+        if (base == null) {
+            arenakit.model.lora.PeftAdapter.read(dir);
+            return;
+        }
+        DecoderClassifier.checkAdapter(dir, base.config().withNumLabels(3), head(head), baseHead, base.hasHead());
+    }
+
+    /** What the setup check knows of a base model without loading or writing it: its config, whether it has a head. */
+    record BaseCheck(DecoderConfig config, boolean hasHead) {}
+
+    /** A base model as the setup check sees it: a checkpoint's config.json and headers, or a tiny model's sizes. */
+    static BaseCheck baseCheck(ExperimentConfig.BaseModel spec) throws IOException {
+        if (spec.tiny() != null) { // projections do not depend on the vocabulary; a tiny model has a score head
+            ExperimentConfig.TinyModel t = spec.tiny();
+            return new BaseCheck(Families.tiny(t.modelType(), 256, t.hiddenSize(), t.intermediateSize(),
+                    t.numHiddenLayers(), t.numAttentionHeads(), t.numKeyValueHeads(), t.headDim()), true);
+        }
+        Path dir = Path.of(spec.checkpoint()).toAbsolutePath().normalize();
+        DecoderConfig config = Families.read(dir.resolve(HfCheckpoint.CONFIG));
+        boolean head = HfCheckpoint.open(dir).names().stream().anyMatch(n -> n.startsWith("score."));
+        return new BaseCheck(config, head);
     }
 
     /** Writes a trained model into a stage (or checkpoint) folder: {@code model/} or {@code adapter/}. */
@@ -195,20 +226,35 @@ final class Models {
         }
     }
 
-    /** Loads a trained model for inference the way {@code inference} says (one device, pipelined, data parallel). */
-    static Inference forInference(Path base, TrainedModel model, InferenceConfig inference, Consumer<String> log)
-            throws IOException {
+    /**
+     * How {@code model} is stored for inference: {@code entry} (an ensemble entry's own {@code quantize}), else the
+     * stage's {@code inference.quantize}, else the model's training setting ({@code model.quantize}).
+     */
+    static Quantization quantization(TrainedModel model, String entry, InferenceConfig inference) {
+        String q = entry != null ? entry : inference.quantize() != null ? inference.quantize()
+                : model.config().model().quantize();
+        return Quantization.parse(q, "quantize");
+    }
+
+    /**
+     * Loads a trained model for inference the way {@code inference} says (one device, pipelined, data parallel),
+     * its projections stored as {@code quant} says. {@code baseHead}: a PEFT adapter without a trained head predicts
+     * with the base's head (else it is refused).
+     */
+    static Inference forInference(Path base, TrainedModel model, InferenceConfig inference, Quantization quant,
+            boolean baseHead,
+            Consumer<String> log) throws IOException {
         List<Device> devices = inference.devices().stream().map(Placement::device).toList();
         switch (inference.mode()) {
             case InferenceConfig.SINGLE -> {
-                DecoderClassifier g = load(base, model, Placement.single(devices.get(0)), inference, log);
+                DecoderClassifier g = load(base, model, Placement.single(devices.get(0)), inference, quant, baseHead, log);
                 return new Inference(new SingleDeviceRunner(g), List.of(g));
             }
             case InferenceConfig.DATA_PARALLEL -> {
                 List<SequenceClassifier> replicas = new ArrayList<>();
                 try {
                     for (Device d : devices) {
-                        replicas.add(load(base, model, Placement.single(d), inference, log));
+                        replicas.add(load(base, model, Placement.single(d), inference, quant, baseHead, log));
                     }
                 } catch (IOException | RuntimeException e) {
                     replicas.forEach(SequenceClassifier::close);
@@ -220,7 +266,7 @@ final class Models {
                 Device[] two = devices.toArray(new Device[0]);
                 Placement placement = inference.splitLayer() == null ? Placement.split(two)
                         : Placement.split(new int[] {inference.splitLayer()}, two);
-                DecoderClassifier g = load(base, model, placement, inference, log);
+                DecoderClassifier g = load(base, model, placement, inference, quant, baseHead, log);
                 return new Inference(PipelinedRunner.of(g), List.of(g));
             }
         }
@@ -232,7 +278,8 @@ final class Models {
      */
     record Plan(MemoryPlan memory, DeviceTable.Shape shape) {}
 
-    static Plan plan(Path base, TrainedModel model, InferenceConfig inference, int maxLength) throws IOException {
+    static Plan plan(Path base, TrainedModel model, InferenceConfig inference, int maxLength, Quantization quant)
+            throws IOException {
         DecoderConfig config = Families.read((model.fullFineTune() ? model.weights() : base)
                 .resolve(HfCheckpoint.CONFIG)).withNumLabels(3);
         List<Device> devices = inference.devices().stream().map(Placement::device).toList();
@@ -242,18 +289,20 @@ final class Models {
         DataType type = dtype(model.config().model().dtype())
                 .orElse(devices.get(0).isGpu() ? DataType.FLOAT16 : DataType.FLOAT32);
         MemoryPlan memory = new MemoryPlan(config, type, placement.stages(config.numHiddenLayers()),
-                inference.maxTokens(), maxLength, 0);
+                inference.maxTokens(), maxLength, 0, quant);
         long params = memory.layerParams() * config.numHiddenLayers();
+        // loading reads (and converts) the unquantized weights whatever they become
+        long loaded = new MemoryPlan(config, type, memory.stages(), memory.tokens(), maxLength, 0).totalWeightBytes();
         DeviceTable.Shape shape = new DeviceTable.Shape(params, config.numHiddenLayers(), config.numAttentionHeads(),
-                config.qDim(), memory.totalWeightBytes(), type == DataType.FLOAT16);
+                config.qDim(), loaded, type == DataType.FLOAT16);
         return new Plan(memory, shape);
     }
 
     private static DecoderClassifier load(Path base, TrainedModel model, Placement placement, InferenceConfig inference,
-            Consumer<String> log) throws IOException {
-        DecoderClassifier.Options o = DecoderClassifier.Options.defaults().placement(placement)
+            Quantization quant, boolean baseHead, Consumer<String> log) throws IOException {
+        DecoderClassifier.Options o = DecoderClassifier.Options.defaults().placement(placement).baseHead(baseHead)
                 .head(head(model.config().model().head())).log(log).planFor(inference.maxTokens(),
-                        model.config().data().text().maxLength());
+                        model.config().data().text().maxLength()).quantize(quant);
         dtype(model.config().model().dtype()).ifPresent(o::dtype);
         if (model.fullFineTune()) {
             return DecoderClassifier.load(model.weights(), o);

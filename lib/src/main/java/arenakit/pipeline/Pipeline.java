@@ -49,8 +49,11 @@ public final class Pipeline implements AutoCloseable {
     private final Map<String, Tokenizer> tokenizers = new HashMap<>(); // by the SHA-256 of the file
     private final Map<Path, String> tokenizerShas = new HashMap<>();
     private BaseModels bases;
+    private String timeBudgetOverride; // --time-budget, for submission configs read later (submissionConfig(name))
+    private String submitFile; // the submission config read by name (--submission), named in the setup check's messages
     private Inputs inputs;
     private OutputLock lock;
+    private boolean engineStarted;
     private int lockDepth;
 
     private Pipeline(ConfigFolder folder, ExperimentConfig experiment, Path out, Consumer<String> log) {
@@ -105,16 +108,12 @@ public final class Pipeline implements AutoCloseable {
                     + " problems in setup " + folder.name() + ":\n" + String.join("\n", problems));
         }
         notes.forEach(log);
-        if (experiment.cpuThreads() != null) {
-            Engines.pytorch();
-            JniUtils.setNumThreads(experiment.cpuThreads()); // global: also for threads that start later
-        }
         return p;
     }
 
     private static String kindOf(Object config) {
         return config instanceof TrainConfig ? TrainConfig.KIND : config instanceof PseudoLabelConfig
-                ? PseudoLabelConfig.KIND : SubmissionConfig.KIND;
+                ? PseudoLabelConfig.KIND : config instanceof AverageConfig ? AverageConfig.KIND : SubmissionConfig.KIND;
     }
 
     private static Object readStage(ConfigFolder folder, String stage, List<StrictJson.Defaulted> defaulted) {
@@ -129,8 +128,10 @@ public final class Pipeline implements AutoCloseable {
             case TrainConfig.KIND -> folder.read(file, TrainConfig.class, defaulted);
             case PseudoLabelConfig.KIND -> folder.read(file, PseudoLabelConfig.class, defaulted);
             case SubmissionConfig.KIND -> folder.read(file, SubmissionConfig.class, defaulted);
+            case AverageConfig.KIND -> folder.read(file, AverageConfig.class, defaulted);
             default -> throw new ConfigException(folder.where(file) + ": 'kind' must be \"train\", \"pseudo_labels\""
-                    + " or \"submission\", got " + (kind == null ? "nothing (missing field 'kind')" : kind));
+                    + ", \"submission\" or \"average\", got " + (kind == null ? "nothing (missing field 'kind')"
+                    : kind));
         };
     }
 
@@ -256,9 +257,13 @@ public final class Pipeline implements AutoCloseable {
             summary = EdaStage.run(this, stage);
         } else {
             Object config = stageConfigs.get(stage);
-            AtomicFiles.writeString(dir.resolve("stage.json"), folder.text(stage + ".json"));
+            // an averaging stage's stage.json is the averaged model's training config: its own config goes beside it
+            AtomicFiles.writeString(dir.resolve(config instanceof AverageConfig ? AverageStage.CONFIG_COPY
+                    : "stage.json"), folder.text(stage + ".json"));
             StageInputs.write(dir, StageInputs.of(this, stage));
-            if (config instanceof TrainConfig t) {
+            if (config instanceof AverageConfig a) {
+                summary = AverageStage.run(this, stage, a);
+            } else if (config instanceof TrainConfig t) {
                 summary = TrainStage.run(this, stage, t, stopAfter);
             } else if (config instanceof PseudoLabelConfig p) {
                 summary = PseudoLabelStage.run(this, stage, p);
@@ -272,6 +277,7 @@ public final class Pipeline implements AutoCloseable {
         summary = summary.withSeconds((System.nanoTime() - start) / 1e9);
         summary.write(dir);
         log.accept("[" + stage + "] " + summary.status() + String.format(Locale.ROOT, " in %.1f s", summary.seconds()));
+        DistillationCheck.of(this, stage).ifPresent(check -> log(stage).accept(check.describe()));
         return summary;
     }
 
@@ -280,6 +286,11 @@ public final class Pipeline implements AutoCloseable {
             throw new ConfigException(folder.where("pipeline.json") + " has no stage '" + stage + "' (stages: "
                     + experiment.stages() + ")");
         }
+    }
+
+    /** The setup's train.csv (the embedded sample's when the setup names no data). */
+    public Path trainFile() throws IOException {
+        return inputs().files().train();
     }
 
     /** The setup's test.csv (the embedded sample's when the setup names no data). */
@@ -309,6 +320,62 @@ public final class Pipeline implements AutoCloseable {
     /** The config of the setup's {@link #submissionStage}. */
     public SubmissionConfig submissionConfig() {
         return (SubmissionConfig) stageConfigs.get(submissionStage());
+    }
+
+    /**
+     * A submission config of the setup by name: a stage of kind submission, or a file of the setup folder that
+     * {@code stages} does not list ({@code submission_ensemble} or {@code submission_ensemble.json}), read as strictly
+     * as the stages (submit's {@code --submission}); {@link #overrideTimeBudget} applies to it too.
+     */
+    public SubmissionConfig submissionConfig(String name) {
+        String stage = name.endsWith(".json") ? name.substring(0, name.length() - 5) : name;
+        if (stageConfigs.get(stage) instanceof SubmissionConfig c) {
+            return c;
+        }
+        if (experiment.stages().contains(stage) || !folder.has(stage + ".json")) {
+            throw new ConfigException(folder.where(stage + ".json") + ": not a submission config of setup "
+                    + folder.name() + " (it has: " + String.join(", ", submissionConfigs()) + ")");
+        }
+        Object config = readStage(folder, stage, new ArrayList<>());
+        if (!(config instanceof SubmissionConfig c)) {
+            throw new ConfigException(folder.where(stage + ".json") + ": 'kind' must be \"submission\" for a "
+                    + "submission config, got \"" + kindOf(config) + "\"");
+        }
+        submitFile = stage + ".json";
+        return timeBudgetOverride == null ? c : c.withInference(c.inference().withTimeBudget(timeBudgetOverride));
+    }
+
+    /** The names of the setup's submission configs: its submission stages, then the other files of kind submission. */
+    private List<String> submissionConfigs() {
+        List<String> names = new ArrayList<>(experiment.stages().stream()
+                .filter(st -> stageConfigs.get(st) instanceof SubmissionConfig).toList());
+        try {
+            for (String file : folder.files()) {
+                String name = file.substring(0, file.length() - ".json".length());
+                if (!file.equals("pipeline.json") && !experiment.stages().contains(name) && SubmissionConfig.KIND
+                        .equals(arenakit.util.Json.MAPPER.readTree(folder.text(file)).path("kind").asText())) {
+                    names.add(name);
+                }
+            }
+        } catch (IOException e) {
+            // an unreadable file is not one of them
+        }
+        return names;
+    }
+
+    /** The file {@code submit}'s models and settings came from, for messages (the submission stage's by default). */
+    String submitFile() {
+        return submitFile != null ? submitFile : submissionStage() + ".json";
+    }
+
+    /**
+     * The stages listed before {@code stage} in pipeline.json, EDA left out: what a notebook runs (each skipped when
+     * it finished earlier) before the stage it shows, whichever setup it runs.
+     */
+    public List<String> stagesBefore(String stage) {
+        requireStage(stage);
+        List<String> stages = experiment.stages();
+        return stages.subList(0, stages.indexOf(stage)).stream().filter(s -> !s.equals(EDA)).toList();
     }
 
     /**
@@ -346,11 +413,26 @@ public final class Pipeline implements AutoCloseable {
      * Call before running the stages.
      */
     public void overrideTimeBudget(String budget) {
+        timeBudgetOverride = budget;
         for (Map.Entry<String, Object> e : stageConfigs.entrySet()) {
             if (e.getValue() instanceof PseudoLabelConfig c) {
                 e.setValue(c.withInference(c.inference().withTimeBudget(budget)));
             } else if (e.getValue() instanceof SubmissionConfig c) {
                 e.setValue(c.withInference(c.inference().withTimeBudget(budget)));
+            }
+        }
+    }
+
+    /**
+     * Stores every model of every pseudo-label and submission stage as {@code quantize} says ({@code --quantize
+     * int8} or {@code none}), whatever their configs say. Call before running the stages.
+     */
+    public void overrideQuantize(String quantize) {
+        for (Map.Entry<String, Object> e : stageConfigs.entrySet()) {
+            if (e.getValue() instanceof PseudoLabelConfig c) {
+                e.setValue(c.withQuantize(quantize));
+            } else if (e.getValue() instanceof SubmissionConfig c) {
+                e.setValue(c.withQuantize(quantize));
             }
         }
     }
@@ -635,24 +717,25 @@ public final class Pipeline implements AutoCloseable {
     }
 
     /**
-     * The base checkpoint a trained model runs on here: the base of this setup with the name it was trained on
-     * (its shape must match), else the checkpoint where it was trained if that is still there, else the one base of
-     * this setup with its family and shape. A model without encoding.json uses its config's base model.
+     * The base checkpoint a trained model runs on here: the base of this setup with the name it was trained on, if
+     * it has the family and shape it was trained on; else the checkpoint where it was trained if that is still
+     * there; else the one base of this setup with that family and shape (so a stage of another setup, e.g. the
+     * llama3-8b setup's, whose base is that setup's {@code default}, runs in gemma2-9b's ensemble on its
+     * {@code base_models} entry). A model without encoding.json uses its config's base model.
      */
     Path baseModelFor(TrainedModel model) throws IOException {
         StageEncoding e = model.encoding();
         if (e == null) {
             return bases.get(model.config().model().baseModel()).checkpoint();
         }
+        String sameName = null; // this setup's base of that name when it has another shape (another setup's default)
         if (bases.has(e.baseModel())) {
             BaseModels.Base b = bases.get(e.baseModel());
             Architecture here = b.architecture();
-            if (!here.equals(e.architecture())) {
-                throw new IOException(model.dir() + " was trained on base model '" + e.baseModel() + "' ("
-                        + e.architecture() + "), but this setup's '" + e.baseModel() + "' is " + b.checkpoint() + " ("
-                        + here + ")");
+            if (here.equals(e.architecture())) {
+                return b.checkpoint();
             }
-            return b.checkpoint();
+            sameName = "this setup's '" + e.baseModel() + "' is " + b.checkpoint() + " (" + here + ")";
         }
         Path trained = Path.of(e.checkpoint());
         if (Files.isRegularFile(trained.resolve("config.json")) && Architecture.of(trained).equals(e.architecture())) {
@@ -660,7 +743,7 @@ public final class Pipeline implements AutoCloseable {
         }
         List<BaseModels.Base> same = new ArrayList<>();
         for (BaseModels.Base b : bases.all()) {
-            if (b.architecture().equals(e.architecture())) {
+            if (e.architecture().equals(architectureOrNull(b))) {
                 same.add(b);
             }
         }
@@ -670,19 +753,28 @@ public final class Pipeline implements AutoCloseable {
             return same.get(0).checkpoint();
         }
         throw new IOException(model.dir() + " was trained on base model '" + e.baseModel() + "' at " + e.checkpoint()
-                + " (" + e.architecture() + "); this setup has " + (same.isEmpty() ? "no base model of that shape"
-                : "several of that shape " + same) + ": name one '" + e.baseModel() + "' in pipeline.json's "
-                + "base_models");
+                + " (" + e.architecture() + "); " + (sameName == null ? "" : sameName + ", and ") + "this setup has "
+                + (same.isEmpty() ? "no base model of that shape" : "several of that shape " + same) + ": name one '"
+                + e.baseModel() + "' in pipeline.json's base_models");
+    }
+
+    /** A base's family and shape, or null when its checkpoint cannot be read here (it cannot be the one asked for). */
+    private static Architecture architectureOrNull(BaseModels.Base b) throws IOException {
+        String checkpoint = b.spec().checkpoint();
+        if (checkpoint != null && !Files.isRegularFile(Path.of(checkpoint).resolve("config.json"))) {
+            return null;
+        }
+        return b.architecture();
     }
 
     /**
-     * A trained model by reference: a training stage of this setup (it must have finished), a folder that holds
+     * A trained model by reference: a training or averaging stage of this setup (it must have finished), a folder that holds
      * {@code stage.json} and {@code adapter/} (a stage output copied elsewhere, e.g. a Kaggle dataset), or a bare
      * PEFT adapter folder (e.g. trained in Python), read with the input format and head of the setup's last
      * training stage.
      */
     TrainedModel trainedModel(String ref) throws IOException {
-        if (stageConfigs.get(ref) instanceof TrainConfig) {
+        if (stageConfigs.get(ref) instanceof TrainConfig || stageConfigs.get(ref) instanceof AverageConfig) {
             Path dir = stageDir(ref);
             if (StageSummary.read(dir).filter(s -> s.status().equals(StageSummary.DONE)).isEmpty()) {
                 throw new IOException("stage '" + ref + "' has not finished (no " + dir.resolve(StageSummary.FILE)
@@ -711,5 +803,19 @@ public final class Pipeline implements AutoCloseable {
     /** The checkpoint folder of pipeline.json's {@code base_model} (the tiny random one is written on first use). */
     Path baseModel() throws IOException {
         return bases.get(null).checkpoint();
+    }
+
+    /**
+     * Starts PyTorch (with the setup's {@code cpu_threads}) the first time a stage needs a model, not in open(): the
+     * EDA needs none, so it runs without the natives.
+     */
+    synchronized void startEngine() {
+        if (!engineStarted) {
+            Engines.pytorch();
+            if (experiment.cpuThreads() != null) {
+                JniUtils.setNumThreads(experiment.cpuThreads()); // global: also for threads that start later
+            }
+            engineStarted = true;
+        }
     }
 }

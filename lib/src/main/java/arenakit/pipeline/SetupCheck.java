@@ -33,6 +33,8 @@ final class SetupCheck {
     private final Pipeline p;
     private final List<String> problems = new ArrayList<>();
     private Integer baseLayers;
+    /** The entries of base_models this run uses (its training stages' bases, its models'); only these are checked. */
+    private final Set<String> namedBases = new LinkedHashSet<>();
 
     private static final String TRAIN = "train";
     private static final String EXTERNAL = "external";
@@ -42,10 +44,6 @@ final class SetupCheck {
 
     private SetupCheck(Pipeline p) {
         this.p = p;
-    }
-
-    private static List<String> names(List<arenakit.infer.WeightedModel> models) {
-        return models.stream().map(arenakit.infer.WeightedModel::model).toList();
     }
 
     /**
@@ -72,20 +70,23 @@ final class SetupCheck {
                     reads.add(UNLABELED);
                 }
             } else if (config instanceof PseudoLabelConfig pl) {
-                c.models(stage, names(pl.models()), stages);
+                c.models(stage, pl.models(), stages);
                 c.inference(stage, pl.inference(), pl.maxLength());
                 c.needs(stage, "data.unlabeled", p.experiment().data().unlabeled(), "preference_rows");
                 reads.add(UNLABELED);
+            } else if (config instanceof AverageConfig a) {
+                c.average(stage, a, stages);
             } else if (config instanceof SubmissionConfig s) {
-                c.models(stage, names(s.models()), stages);
+                c.models(stage, s.models(), stages);
                 c.inference(stage, s.inference(), s.maxLength());
                 reads.addAll(List.of(TEST, SUBMISSION));
             }
         }
         if (extra != null) {
-            c.models("submit", names(extra.models()), stages);
+            c.models("submit", extra.models(), stages);
             c.inference("submit", extra.inference(), extra.maxLength());
         }
+        c.namedBases();
         c.dataFiles(reads);
         c.output();
         for (String stage : stages) {
@@ -153,7 +154,7 @@ final class SetupCheck {
 
     private String where(String stage) {
         if (stage.equals("submit")) {
-            return "submit (the command line and " + p.folder().where(p.submissionStage() + ".json") + ")";
+            return "submit (the command line and " + p.folder().where(p.submitFile()) + ")";
         }
         return p.folder().where(stage + ".json");
     }
@@ -162,10 +163,85 @@ final class SetupCheck {
         problems.add(message);
     }
 
-    /** Every base model: pipeline.json's {@code base_model} and each {@code base_models} entry. */
+    /** pipeline.json's {@code base_model}, which every run uses (its tokenizer makes the sample's vocabulary too). */
     private void baseModel() {
         baseLayers = baseModel(p.experiment().baseModel(), "base_model");
-        p.experiment().baseModels().forEach((name, b) -> baseModel(b.baseModel(), "base_models." + name));
+    }
+
+    /**
+     * The {@code base_models} entries the run uses, with their tokenizers. An entry no stage of the run trains and no
+     * model it runs needs is not checked: gemma2-9b's Llama checkpoint need not be attached to a Gemma-only submission.
+     */
+    private void namedBases() {
+        String where = p.folder().where("pipeline.json");
+        for (String name : namedBases) {
+            ExperimentConfig.NamedBaseModel b = p.experiment().baseModels().get(name);
+            baseModel(b.baseModel(), "base_models." + name);
+            tokenizer(b.tokenizer(), b.baseModel(), where + ": 'base_models." + name + ".tokenizer' ");
+        }
+    }
+
+    /** A base the run uses, by its setup name (null or {@code default} = pipeline.json's base_model). */
+    private void uses(String base) {
+        if (base != null && p.experiment().baseModels().containsKey(base)) { // default is checked by baseModel()
+            namedBases.add(base);
+        }
+    }
+
+    /**
+     * The bases a trained model from a folder may run on here, as {@link Pipeline#baseModelFor} will choose: the base
+     * of the name it was trained on when it has the same family; else its training checkpoint when that is still
+     * there; else every base of its family (a missing checkpoint's family is unknown: it may be the one). None: a
+     * problem.
+     */
+    private void basesFor(TrainedModel m, String at) {
+        StageEncoding e = m.encoding();
+        if (e == null) { // a stage folder written before encoding.json: its config's base
+            String base = m.config().model().baseModel();
+            if (base != null && !p.experiment().baseModels().containsKey(base)) {
+                problem(at + m.dir() + " was trained on base model '" + base + "', which this setup does not have "
+                        + "(base_models: " + p.experiment().baseModels().keySet() + ")");
+            }
+            uses(base);
+            return;
+        }
+        String type = e.architecture().modelType();
+        ExperimentConfig.BaseModel named = e.baseModel().equals(ExperimentConfig.DEFAULT_BASE)
+                ? p.experiment().baseModel() : p.experiment().baseModels().containsKey(e.baseModel())
+                ? p.experiment().baseModels().get(e.baseModel()).baseModel() : null;
+        if (named != null && type.equals(modelTypeOrNull(named))) {
+            uses(e.baseModel());
+            return;
+        }
+        if (Files.isRegularFile(Path.of(e.checkpoint()).resolve("config.json"))) {
+            return; // the checkpoint it was trained on is still there
+        }
+        List<String> candidates = new ArrayList<>();
+        String defaultType = modelTypeOrNull(p.experiment().baseModel());
+        if (defaultType == null || defaultType.equals(type)) {
+            candidates.add(ExperimentConfig.DEFAULT_BASE);
+        }
+        p.experiment().baseModels().forEach((name, b) -> {
+            String t = modelTypeOrNull(b.baseModel());
+            if (t == null || t.equals(type)) {
+                candidates.add(name);
+            }
+        });
+        if (candidates.isEmpty()) {
+            problem(at + m.dir() + " was trained on a " + type + " base model ('" + e.baseModel() + "', "
+                    + e.architecture() + "), and this setup has none of that family: add its checkpoint to "
+                    + "pipeline.json's base_models");
+        }
+        candidates.forEach(this::uses);
+    }
+
+    /** A base's model_type from its config.json or tiny spec, or null when its checkpoint cannot be read. */
+    private static String modelTypeOrNull(ExperimentConfig.BaseModel base) {
+        try {
+            return BaseModels.modelType(base);
+        } catch (IOException | RuntimeException e) {
+            return null; // reported by the base's own check when the run uses it
+        }
     }
 
     /** Checks one base model's files (or tiny sizes) without loading weights; returns its layer count, or null. */
@@ -189,12 +265,10 @@ final class SetupCheck {
         }
     }
 
-    /** Every base model's tokenizer: pipeline.json's {@code tokenizer} and each {@code base_models} entry's. */
+    /** pipeline.json's {@code tokenizer} (each used {@code base_models} entry's: {@link #namedBases}). */
     private void tokenizer() {
         String where = p.folder().where("pipeline.json");
         tokenizer(p.experiment().tokenizer(), p.experiment().baseModel(), where + ": 'tokenizer' ");
-        p.experiment().baseModels().forEach((name, b) ->
-                tokenizer(b.tokenizer(), b.baseModel(), where + ": 'base_models." + name + ".tokenizer' "));
     }
 
     private void tokenizer(String spec, ExperimentConfig.BaseModel base, String at) {
@@ -221,16 +295,20 @@ final class SetupCheck {
     }
 
     private void train(String stage, TrainConfig t, List<String> running) {
+        uses(t.model().baseModel());
         if (t.train().devices() != null) {
             devices(where(stage) + ": ", "train.devices", t.train().devices());
         }
-        if (t.train().splitLayer() != null && baseLayers != null && t.train().splitLayer() >= baseLayers) {
-            problem(where(stage) + ": 'train.split_layer' must be in [1, " + (baseLayers - 1) + "] for a base model of "
-                    + baseLayers + " layers, got " + t.train().splitLayer());
+        // the default base's layer count is known here; a named base's split is checked when its model loads
+        Integer layers = t.model().baseModel() == null || t.model().baseModel().equals(ExperimentConfig.DEFAULT_BASE)
+                ? baseLayers : null;
+        if (t.train().splitLayer() != null && layers != null && t.train().splitLayer() >= layers) {
+            problem(where(stage) + ": 'train.split_layer' must be in [1, " + (layers - 1) + "] for a base model of "
+                    + layers + " layers, got " + t.train().splitLayer());
         }
         String from = t.model().loadFrom();
         if (from != null) {
-            reference(stage, "model.load_from", from, running);
+            reference(stage, "model.load_from", from, running, false, true); // headless: the stage trains a head
         }
         List<String> sources = t.data().sources();
         if (sources.contains(TrainConfig.Data.PSEUDO_LABELS)) {
@@ -277,9 +355,22 @@ final class SetupCheck {
         }
     }
 
-    private void models(String stage, List<String> models, List<String> running) {
+    private void models(String stage, List<arenakit.infer.WeightedModel> models, List<String> running) {
         for (int i = 0; i < models.size(); i++) {
-            reference(stage, "models[" + i + "]", models.get(i), running);
+            reference(stage, "models[" + i + "]", models.get(i).model(), running, models.get(i).baseHead(), false);
+        }
+    }
+
+    /** An averaging stage's models: LoRA stages that run earlier, or adapter folders (with or without heads). */
+    private void average(String stage, AverageConfig a, List<String> running) {
+        for (int i = 0; i < a.models().size(); i++) {
+            String ref = a.models().get(i).model();
+            if (p.stageConfig(ref) instanceof TrainConfig t && t.model().lora() == null) {
+                problem(where(stage) + ": 'models[" + i + "]' names stage '" + ref + "', which fine-tunes every weight "
+                        + "(model.lora is null): only LoRA adapters can be averaged");
+                continue;
+            }
+            reference(stage, "models[" + i + "]", ref, running, false, true);
         }
     }
 
@@ -287,12 +378,16 @@ final class SetupCheck {
      * A trained model by reference: a training stage of this setup that runs earlier (in this run, or finished
      * before), or a folder holding a trained stage (stage.json + adapter/ or model/) or a PEFT adapter.
      */
-    private void reference(String stage, String field, String ref, List<String> running) {
+    private void reference(String stage, String field, String ref, List<String> running, boolean baseHead,
+            boolean headlessOk) {
         String at = where(stage) + ": '" + field + "' ";
         List<String> setupStages = p.experiment().stages();
         if (setupStages.contains(ref)) {
-            if (!(p.stageConfig(ref) instanceof TrainConfig)) {
-                problem(at + "names stage '" + ref + "', which is not a training stage");
+            if (p.stageConfig(ref) instanceof TrainConfig t) {
+                uses(t.model().baseModel());
+            }
+            if (!(p.stageConfig(ref) instanceof TrainConfig) && !(p.stageConfig(ref) instanceof AverageConfig)) {
+                problem(at + "names stage '" + ref + "', which is not a training stage (nor an averaging one)");
             } else if (!stage.equals("submit") && setupStages.indexOf(ref) >= setupStages.indexOf(stage)) {
                 problem(at + "names stage '" + ref + "', which runs after '" + stage + "' in pipeline.json");
             } else if (!running.contains(ref) && !finished(ref)) {
@@ -310,22 +405,55 @@ final class SetupCheck {
         }
         try {
             if (TrainedModel.isPeftAdapter(dir)) {
-                Models.checkAdapter(dir);
-                boolean lora = setupStages.stream().anyMatch(s -> p.stageConfig(s) instanceof TrainConfig t
-                        && t.model().lora() != null);
-                if (!lora) {
-                    problem(at + dir + " is a PEFT adapter, but the setup has no LoRA training stage to take its "
-                            + "input format and head from");
+                TrainConfig like = null;
+                for (String s : setupStages) {
+                    if (p.stageConfig(s) instanceof TrainConfig t) {
+                        like = t; // the last training stage: the adapter is read with its format and head
+                    }
                 }
+                if (like == null || like.model().lora() == null) {
+                    problem(at + dir + " is a PEFT adapter, but the setup has no LoRA training stage to take its "
+                            + "input format and head from" + (like == null ? "" : " (its last training stage "
+                            + "fine-tunes every weight)"));
+                    Models.checkAdapter(dir, null, null, baseHead);
+                } else {
+                    Models.checkAdapter(dir, baseFor(like.model().baseModel(), headlessOk), like.model().head(),
+                            baseHead || headlessOk);
+                }
+                setupStages.stream().filter(s -> p.stageConfig(s) instanceof TrainConfig)
+                        .reduce((first, last) -> last) // read like the last training stage, on its base
+                        .ifPresent(s -> uses(((TrainConfig) p.stageConfig(s)).model().baseModel()));
             } else {
                 TrainedModel m = TrainedModel.of(ref, dir);
                 if (!m.fullFineTune()) {
-                    Models.checkAdapter(m.weights());
+                    String name = m.encoding() != null ? m.encoding().baseModel() : m.config().model().baseModel();
+                    Models.checkAdapter(m.weights(), isBase(name) ? baseFor(name, headlessOk) : null,
+                            m.config().model().head(), baseHead || headlessOk);
                 }
+                basesFor(m, at);
             }
         } catch (IOException | RuntimeException e) {
             problem(at + Errors.message(e));
         }
+    }
+
+    private boolean isBase(String name) {
+        return name == null || name.equals(ExperimentConfig.DEFAULT_BASE)
+                || p.experiment().baseModels().containsKey(name);
+    }
+
+    /**
+     * The base model an adapter will run on, from its config and headers (nothing written); for {@code load_from}
+     * an adapter without a head is fine (the stage trains a fresh one).
+     */
+    private Models.BaseCheck baseFor(String name, boolean headlessOk) throws IOException {
+        ExperimentConfig.BaseModel spec = name == null || name.equals(ExperimentConfig.DEFAULT_BASE)
+                ? p.experiment().baseModel() : p.experiment().baseModels().get(name).baseModel();
+        if (spec.checkpoint() != null && !Files.isDirectory(Path.of(spec.checkpoint()))) {
+            return null; // reported as a base model problem
+        }
+        Models.BaseCheck b = Models.baseCheck(spec);
+        return headlessOk ? new Models.BaseCheck(b.config(), true) : b;
     }
 
     private boolean finished(String stage) {

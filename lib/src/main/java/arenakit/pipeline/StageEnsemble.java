@@ -8,6 +8,7 @@ import arenakit.infer.Ensemble;
 import arenakit.util.Fingerprint;
 import arenakit.infer.InferenceConfig;
 import arenakit.infer.WeightedModel;
+import arenakit.model.quant.Quantization;
 import arenakit.text.PromptEncoder;
 import arenakit.util.Json;
 import java.io.IOException;
@@ -78,12 +79,16 @@ final class StageEnsemble {
 
         /**
          * The model's files (its adapter or checkpoint, and the base an adapter applies to), its training config
-         * (head, adapter shape, format, truncation, dtype), the dtype it runs in here, and the token ids its
-         * encoder gives for fixed probe rows (tokenizer, chat template and format together).
+         * (head, adapter shape, format, truncation, dtype), the dtype and quantization it runs with here, and the
+         * token ids its encoder gives for fixed probe rows (tokenizer, chat template and format together).
          */
         @Override
         public synchronized String fingerprint(InferenceConfig inference) throws IOException {
-            String dtype = Models.plan(pipeline.baseModelFor(model), model, inference, maxLength).memory().dtype().toString();
+            Quantization quant = quantization(inference);
+            // the dtype it computes in, and how its projections are stored ("float16/int8"): int8 predictions are
+            // not float16 predictions (the training config's model.quantize may be overridden here)
+            String dtype = plan(inference).memory().dtype().toString()
+                    + (quant == Quantization.NONE ? "" : "/" + quant.configName());
             if (fingerprint == null || !fingerprint.startsWith(dtype + ":")) {
                 Path base = pipeline.baseModelFor(model);
                 Fingerprint.Hasher f = Fingerprint.hasher().text("arena-kit predictions 1")
@@ -105,17 +110,27 @@ final class StageEnsemble {
 
         @Override
         public DeviceTable.Shape shape(InferenceConfig inference) throws IOException {
-            return Models.plan(pipeline.baseModelFor(model), model, inference, maxLength).shape();
+            return plan(inference).shape();
         }
 
         @Override
         public String memoryPlan(InferenceConfig inference) throws IOException {
-            return name() + ": " + Models.plan(pipeline.baseModelFor(model), model, inference, maxLength).memory();
+            return name() + ": " + plan(inference).memory();
+        }
+
+        /** This entry's quantize, else the stage's, else the model's training setting. */
+        private Quantization quantization(InferenceConfig inference) {
+            return Models.quantization(model, ref.quantize(), inference);
+        }
+
+        private Models.Plan plan(InferenceConfig inference) throws IOException {
+            return Models.plan(pipeline.baseModelFor(model), model, inference, maxLength, quantization(inference));
         }
 
         @Override
         public BatchRunner open(InferenceConfig inference) throws IOException {
-            Models.Inference loaded = Models.forInference(pipeline.baseModelFor(model), model, inference, log);
+            Models.Inference loaded = Models.forInference(pipeline.baseModelFor(model), model, inference,
+                    quantization(inference), ref.baseHead(), log);
             return new BatchRunner() {
                 @Override
                 public List<float[][]> run(List<List<int[]>> batches, Listener listener) {

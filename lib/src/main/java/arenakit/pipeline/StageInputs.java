@@ -55,6 +55,10 @@ final class StageInputs {
             for (var m : pl.models()) {
                 reference(p, b, m.model());
             }
+        } else if (config instanceof AverageConfig a) {
+            for (var m : a.models()) {
+                reference(p, b, m.model());
+            }
         } else if (config instanceof SubmissionConfig s) {
             b.tree("base model", p.baseModel());
             b.file("data.test", files.test()).file("data.sample_submission", files.sampleSubmission());
@@ -116,9 +120,10 @@ final class StageInputs {
         }
         List<String> what = new ArrayList<>();
         for (String part : changed) {
-            if (part.equals("config") && Files.isRegularFile(dir.resolve("stage.json"))
+            String copy = p.stageConfig(stage) instanceof AverageConfig ? AverageStage.CONFIG_COPY : "stage.json";
+            if (part.equals("config") && Files.isRegularFile(dir.resolve(copy))
                     && p.stageConfig(stage) != null) {
-                List<String> diff = Json.differences(Json.MAPPER.readTree(dir.resolve("stage.json").toFile()),
+                List<String> diff = Json.differences(Json.MAPPER.readTree(dir.resolve(copy).toFile()),
                         Json.MAPPER.readTree(p.folder().text(stage + ".json")));
                 what.add(p.folder().where(stage + ".json") + (diff.isEmpty() ? "" : " (" + String.join("; ", diff)
                         + ")"));

@@ -1,6 +1,7 @@
 package arenakit.pipeline;
 
 import arenakit.train.TeacherLogits;
+import arenakit.util.Formats;
 import arenakit.util.Json;
 import arenakit.util.StrictJson;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
@@ -66,11 +67,11 @@ public record StageSummary(String stage, String kind, String status, long rows, 
         StringColumn status = StringColumn.create("status");
         LongColumn rows = LongColumn.create("rows");
         LongColumn steps = LongColumn.create("steps");
-        DoubleColumn seconds = DoubleColumn.create("seconds");
-        DoubleColumn val = DoubleColumn.create("val log loss");
-        DoubleColumn prior = DoubleColumn.create("class prior");
-        DoubleColumn acc = DoubleColumn.create("val accuracy");
-        DoubleColumn test = DoubleColumn.create("test log loss");
+        DoubleColumn seconds = Formats.as(DoubleColumn.create("seconds"), Formats.fixed(1));
+        DoubleColumn val = Formats.as(DoubleColumn.create("val log loss"), Formats.fixed(4));
+        DoubleColumn prior = Formats.as(DoubleColumn.create("class prior"), Formats.fixed(4));
+        DoubleColumn acc = Formats.as(DoubleColumn.create("val accuracy"), Formats.fixed(4));
+        DoubleColumn test = Formats.as(DoubleColumn.create("test log loss"), Formats.fixed(4));
         for (StageSummary s : stages) {
             stage.append(s.stage());
             status.append(s.status());
@@ -80,7 +81,7 @@ public record StageSummary(String stage, String kind, String status, long rows, 
             } else {
                 steps.append(s.steps());
             }
-            seconds.append(Math.round(s.seconds() * 10) / 10.0);
+            seconds.append(s.seconds());
             StageReports.appendOrMissing(val, s.valLogLoss());
             StageReports.appendOrMissing(prior, s.priorLogLoss());
             StageReports.appendOrMissing(acc, s.valAccuracy());

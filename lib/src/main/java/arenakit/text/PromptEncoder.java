@@ -145,7 +145,7 @@ public final class PromptEncoder {
             throw new IllegalArgumentException("rowsPerCall must be >= 1, got " + rowsPerCall);
         }
         List<int[]> out = new ArrayList<>(rows.size());
-        try (Progress progress = Progress.start("tokenize (" + format.name() + ")", rows.size())) {
+        try (Progress progress = Progress.start("tokenize (" + format.name() + ")", rows.size(), "row")) {
             for (int from = 0; from < rows.size(); from += rowsPerCall) {
                 List<Conversation> chunk = rows.subList(from, Math.min(rows.size(), from + rowsPerCall));
                 List<Layout> layouts = new ArrayList<>(chunk.size());

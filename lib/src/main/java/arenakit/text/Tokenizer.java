@@ -86,8 +86,8 @@ public final class Tokenizer implements AutoCloseable {
     public static Tokenizer installed(String name) throws IOException {
         Path path = installedPath(name);
         if (!Files.isRegularFile(path)) {
-            throw new IOException("the " + name + " tokenizer is not installed at " + path
-                    + "; run: bash environment/setup.sh (or pass a tokenizer.json path)");
+            throw new IOException(ArenaHome.missing("the " + name + " tokenizer", path)
+                    + "; or pass a tokenizer.json path");
         }
         return load(path);
     }

@@ -42,4 +42,10 @@ public record PseudoLabelConfig(String kind, @StrictJson.Default("null") String 
     public PseudoLabelConfig withInference(InferenceConfig other) {
         return new PseudoLabelConfig(kind, description, models, maxLength, average, other, chunkRows, spark);
     }
+
+    /** Every model stored as {@code q} ({@code --quantize}): {@code inference.quantize}, the entries' own cleared. */
+    public PseudoLabelConfig withQuantize(String q) {
+        return new PseudoLabelConfig(kind, description, models.stream().map(m -> m.withQuantize(null)).toList(),
+                maxLength, average, inference.withQuantize(q), chunkRows, spark);
+    }
 }

@@ -1,5 +1,6 @@
 package arenakit.train;
 
+import arenakit.model.quant.Quantization;
 import arenakit.util.StrictJson;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
@@ -51,12 +52,19 @@ public record TrainConfig(String kind, @StrictJson.Default("null") String descri
      * @param dtype "auto" (float16 on GPU, float32 on CPU), "float32" or "float16"
      * @param baseModel the base model this stage fine-tunes: a name in pipeline.json's {@code base_models}; null =
      *     pipeline.json's {@code base_model}. Its tokenizer and chat template encode the stage's rows
+     * @param quantize how the frozen base's projections are stored while training: "int8" (per output row, LoRA
+     *     trained over it; needs {@code lora}) or "none" (null too: as loaded). Inference uses the same unless its
+     *     own {@code quantize} says otherwise
      */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record Model(String head, @StrictJson.Nullable Lora lora, @StrictJson.Nullable String loadFrom,
-            String dtype, @StrictJson.Default("null") String baseModel) {
+            String dtype, @StrictJson.Default("null") String baseModel, @StrictJson.Default("null") String quantize) {
         public Model(String head, Lora lora, String loadFrom, String dtype) {
-            this(head, lora, loadFrom, dtype, null);
+            this(head, lora, loadFrom, dtype, null, null);
+        }
+
+        public Model(String head, Lora lora, String loadFrom, String dtype, String baseModel) {
+            this(head, lora, loadFrom, dtype, baseModel, null);
         }
 
         public Model {
@@ -67,6 +75,11 @@ public record TrainConfig(String kind, @StrictJson.Default("null") String descri
             dtype = dtype == null ? "auto" : dtype.toLowerCase(Locale.ROOT);
             if (!List.of("auto", "float32", "float16").contains(dtype)) {
                 throw new IllegalArgumentException("model.dtype must be auto, float32 or float16, got " + dtype);
+            }
+            quantize = Quantization.check(quantize, "model.quantize");
+            if (Quantization.parse(quantize, "model.quantize") != Quantization.NONE && lora == null) {
+                throw new IllegalArgumentException("model.quantize " + quantize + " needs model.lora: a quantized "
+                        + "base is frozen, so full fine-tuning (lora null) cannot train it");
             }
         }
     }
@@ -196,6 +209,8 @@ public record TrainConfig(String kind, @StrictJson.Default("null") String descri
      * @param evalEvery evaluate on the holdout every N steps (0 = only at the end)
      * @param checkpointEvery write a resumable checkpoint every N steps (0 = only when stopped early)
      * @param evalTta evaluate with swap TTA (the way the submission predicts)
+     * @param logEvery add the running training loss (mean over the steps since the previous line) to the history
+     *     every N steps, as Hugging Face's {@code logging_steps} (0 = only at evaluations)
      * @param gradientCheckpointing activation checkpointing: the forward keeps only each decoder layer's input and
      *     the backward recomputes the layers one at a time (the same gradients for about a third more compute)
      * @param devices where the stage trains ("cpu", "gpu(0)", ...); null = the engine's default device (the first
@@ -210,6 +225,7 @@ public record TrainConfig(String kind, @StrictJson.Default("null") String descri
      */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record Train(long seed, int epochs, int maxSteps, int evalEvery, int checkpointEvery, boolean evalTta,
+            int logEvery,
             @StrictJson.Default("false") boolean gradientCheckpointing,
             @StrictJson.Default("null") List<String> devices,
             @StrictJson.Default("\"single\"") String mode,
@@ -220,16 +236,19 @@ public record TrainConfig(String kind, @StrictJson.Default("null") String descri
         public static final String DATA_PARALLEL = "data_parallel";
 
         /** One device (the default one), no checkpointing, the memory as the device reports it. */
-        public Train(long seed, int epochs, int maxSteps, int evalEvery, int checkpointEvery, boolean evalTta) {
-            this(seed, epochs, maxSteps, evalEvery, checkpointEvery, evalTta, false, null, SINGLE, null, null);
+        public Train(long seed, int epochs, int maxSteps, int evalEvery, int checkpointEvery, boolean evalTta,
+                int logEvery) {
+            this(seed, epochs, maxSteps, evalEvery, checkpointEvery, evalTta, logEvery, false, null, SINGLE, null,
+                    null);
         }
 
         public Train {
             if (epochs <= 0) {
                 throw new IllegalArgumentException("train.epochs must be > 0, got " + epochs);
             }
-            if (maxSteps < 0 || evalEvery < 0 || checkpointEvery < 0) {
-                throw new IllegalArgumentException("train.max_steps, eval_every and checkpoint_every must be >= 0");
+            if (maxSteps < 0 || evalEvery < 0 || checkpointEvery < 0 || logEvery < 0) {
+                throw new IllegalArgumentException("train.max_steps, eval_every, checkpoint_every and log_every must "
+                        + "be >= 0");
             }
             mode = mode == null ? SINGLE : mode.toLowerCase(Locale.ROOT);
             if (!List.of(SINGLE, PIPELINE, DATA_PARALLEL).contains(mode)) {
@@ -261,18 +280,23 @@ public record TrainConfig(String kind, @StrictJson.Default("null") String descri
             String m = newMode != null ? newMode.toLowerCase(Locale.ROOT) : names.size() == 1 ? SINGLE
                     : mode.equals(SINGLE) ? PIPELINE : mode;
             Integer split = m.equals(PIPELINE) && names.size() == 2 ? splitLayer : null;
-            return new Train(seed, epochs, maxSteps, evalEvery, checkpointEvery, evalTta, gradientCheckpointing,
+            return new Train(seed, epochs, maxSteps, evalEvery, checkpointEvery, evalTta, logEvery, gradientCheckpointing,
                     names, m, split, deviceMemoryGib);
         }
 
         public Train withGradientCheckpointing(boolean on) {
-            return new Train(seed, epochs, maxSteps, evalEvery, checkpointEvery, evalTta, on, devices, mode,
+            return new Train(seed, epochs, maxSteps, evalEvery, checkpointEvery, evalTta, logEvery, on, devices, mode,
                     splitLayer, deviceMemoryGib);
         }
 
         public Train withDeviceMemoryGib(Double gib) {
-            return new Train(seed, epochs, maxSteps, evalEvery, checkpointEvery, evalTta, gradientCheckpointing,
+            return new Train(seed, epochs, maxSteps, evalEvery, checkpointEvery, evalTta, logEvery, gradientCheckpointing,
                     devices, mode, splitLayer, gib);
+        }
+
+        /** Without {@code logEvery}: history lines only at evaluations. */
+        public Train(long seed, int epochs, int maxSteps, int evalEvery, int checkpointEvery, boolean evalTta) {
+            this(seed, epochs, maxSteps, evalEvery, checkpointEvery, evalTta, 0);
         }
     }
 

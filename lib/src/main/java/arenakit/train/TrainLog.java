@@ -5,8 +5,9 @@ import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 
 /**
- * One line of a run's history: written at every evaluation (and at the end). {@code trainLoss} is the mean step
- * loss since the previous line; the validation fields are null when there is no holdout.
+ * One line of a run's history: written every {@code train.log_every} steps, at every evaluation and at the end.
+ * {@code trainLoss} is the mean step loss (the stage's objective, {@link Trainer.Result#objective()}) since the
+ * previous line; the validation fields are set only on lines where the holdout was evaluated.
  *
  * @param gradNorm the mean gradient norm of the steps applied since the previous line (null when every one of them
  *     was skipped for a gradient overflow)

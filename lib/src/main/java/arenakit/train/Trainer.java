@@ -62,13 +62,35 @@ public final class Trainer {
 
     /**
      * How the run went (the stage's metrics.json). {@code stopped} is true when it paused early
-     * ({@code stopAfter}) with a checkpoint.
+     * ({@code stopAfter}) with a checkpoint. {@code objective} says what the history's training loss is
+     * ({@link #objective}); null in metrics written before it was recorded.
      */
     @com.fasterxml.jackson.databind.annotation.JsonNaming(
             com.fasterxml.jackson.databind.PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record Result(long steps, long totalSteps, long tokens, double seconds,
             @arenakit.util.StrictJson.Nullable Double valLogLoss, @arenakit.util.StrictJson.Nullable Double valAccuracy,
-            @arenakit.util.StrictJson.Nullable Double priorLogLoss, List<TrainLog> history, boolean stopped) {}
+            @arenakit.util.StrictJson.Nullable Double priorLogLoss, List<TrainLog> history, boolean stopped,
+            @arenakit.util.StrictJson.Default("null") String objective) {}
+
+    /**
+     * What a stage's training loss is, for labels and logs: "cross-entropy" on labeled rows, or, when distilling on
+     * pseudo-labels, the mix of the two terms with their weights and temperature. The held-out log loss is always
+     * cross-entropy against human labels, so only on labeled rows do the two read on the same scale.
+     */
+    public static String objective(TrainConfig config, boolean distilling) {
+        DistillConfig d = config.distill();
+        if (!distilling || d == null) {
+            return "cross-entropy";
+        }
+        return String.format(Locale.ROOT, "distillation mix: %s x T^2 KL at T = %s + %s x cross-entropy on the "
+                + "row's target (a pseudo-label's probabilities, or the human label)", trim(d.softWeight()),
+                trim(d.temperature()), trim(1 - d.softWeight()));
+    }
+
+    private static String trim(double v) {
+        String s = String.format(Locale.ROOT, "%.3f", v).replaceAll("0+$", "");
+        return s.endsWith(".") ? s.substring(0, s.length() - 1) : s;
+    }
 
     /**
      * @param encoder conversation to token ids (the stage's prompt format and truncation)
@@ -151,6 +173,7 @@ public final class Trainer {
             throw new IllegalArgumentException("training rows carry teacher logits but the config has no distill "
                     + "section");
         }
+        String objective = objective(config, distilling);
         Plan plan = new Plan(encode(train));
         long total = plan.totalSteps();
         LrSchedule schedule = new LrSchedule(config.optimizer().lr(), total, config.schedule());
@@ -204,7 +227,7 @@ public final class Trainer {
             long firstStep = step;
             Double valLoss = null;
             Double valAcc = null;
-            try (Progress bar = Progress.start("train " + stageDir.getFileName(), total)) {
+            try (Progress bar = Progress.start("train " + stageDir.getFileName(), total, "step")) {
                 bar.stepBy(step);
                 long savedAt = -1; // the step of the last checkpoint this call wrote
                 while (step < total) {
@@ -218,7 +241,7 @@ public final class Trainer {
                         log.accept("paused at step " + step + " of " + total
                                 + " with a checkpoint; run again to resume");
                         return new Result(step, total, tokens, elapsed.getAsDouble(), valLoss, valAcc, prior, history,
-                                true);
+                                true, objective);
                     }
                     double lr = schedule.lr(step);
                     List<Sequence> seqs = plan.step(step);
@@ -239,17 +262,23 @@ public final class Trainer {
                     bar.step();
                     boolean last = step == total;
                     int every = config.train().evalEvery();
-                    if (last || (every > 0 && step % every == 0)) {
-                        if (heldOut != null) {
+                    int logEvery = config.train().logEvery();
+                    boolean evaluating = last || (every > 0 && step % every == 0);
+                    if (evaluating || (logEvery > 0 && step % logEvery == 0)) {
+                        Double lineLoss = null;
+                        Double lineAcc = null;
+                        if (evaluating && heldOut != null) {
                             double[] m = evaluate(heldOut);
                             valLoss = m[0];
                             valAcc = m[1];
+                            lineLoss = valLoss;
+                            lineAcc = valAcc;
                         }
                         TrainLog line = new TrainLog(step, plan.epochOf(step - 1), lr, lossSum / lossCount,
-                                lossCount > skipped ? normSum / (lossCount - skipped) : null, valLoss, valAcc,
+                                lossCount > skipped ? normSum / (lossCount - skipped) : null, lineLoss, lineAcc,
                                 elapsed.getAsDouble(), scaler == null ? null : scaler.scale(), skipped);
                         history.add(line);
-                        log.accept(describe(line, prior));
+                        log.accept(describe(line, prior, objective));
                         lossSum = 0;
                         normSum = 0;
                         lossCount = 0;
@@ -265,7 +294,8 @@ public final class Trainer {
                     }
                 }
             }
-            return new Result(step, total, tokens, elapsed.getAsDouble(), valLoss, valAcc, prior, history, false);
+            return new Result(step, total, tokens, elapsed.getAsDouble(), valLoss, valAcc, prior, history, false,
+                    objective);
         }
     }
 
@@ -330,8 +360,9 @@ public final class Trainer {
         return new double[] {Metrics.logLoss(p.probs(), h.labels()), Metrics.accuracy(p.probs(), h.labels())};
     }
 
-    private static String describe(TrainLog line, Double prior) {
-        String s = String.format(Locale.ROOT, "step %d: train loss %.4f, grad norm %s, lr %.2e", line.step(),
+    private static String describe(TrainLog line, Double prior, String objective) {
+        String loss = objective.startsWith("distillation") ? "train loss (distillation mix)" : "train loss";
+        String s = String.format(Locale.ROOT, "step %d: %s %.4f, grad norm %s, lr %.2e", line.step(), loss,
                 line.trainLoss(), line.gradNorm() == null ? "-" : String.format(Locale.ROOT, "%.3f", line.gradNorm()),
                 line.lr());
         if (line.lossScale() != null) {
@@ -449,7 +480,7 @@ public final class Trainer {
     private List<Encoded> encode(List<Example> rows) {
         boolean swap = !config.data().swap().equals("none");
         List<Encoded> out = new ArrayList<>(rows.size());
-        try (Progress p = Progress.start("tokenize", rows.size())) {
+        try (Progress p = Progress.start("tokenize", rows.size(), "row")) {
             for (Example e : rows) {
                 Example s = swap ? e.swapped() : null;
                 out.add(new Encoded(e, encoder.apply(e.row()), s == null ? null : encoder.apply(s.row())));

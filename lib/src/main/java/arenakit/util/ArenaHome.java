@@ -11,13 +11,17 @@ import java.util.stream.Stream;
 /**
  * Where the project's checkout and its git-ignored cache live.
  *
- * <p>Scripts, notebooks and tests run from different working directories (repo root, notebooks/, tests/), so the
- * home is found, in order, from: system property {@code arena.home}, environment variable {@code ARENA_KIT_HOME},
- * then the nearest parent of the working directory that holds {@code environment/setup.sh}. Outside a checkout
- * (a Kaggle notebook with the jars attached) there is no home and callers must pass explicit paths.
+ * <p>Scripts, notebooks and tests run from different working directories (repo root, notebooks/, tests/, or any
+ * folder for a jbang alias), so the home is found, in order, from: system property {@code arena.home}, environment
+ * variable {@code ARENA_KIT_HOME}, the nearest parent of the working directory that holds
+ * {@code environment/setup.sh}, then the checkout the running library was built from ({@link BuildInfo}: the jar
+ * that setup.sh installs into ~/.m2 remembers it). Without any of these (a Kaggle notebook with the jars attached)
+ * there is no home and callers must pass explicit paths; {@link #missing} says what to set.
  */
 public final class ArenaHome {
     private static final String MARKER = "environment/setup.sh";
+    /** Environment variable naming a train.csv of real competition rows for the EDA's comparison. */
+    public static final String REAL_ROWS_ENV = "ARENA_REAL_ROWS";
 
     private ArenaHome() {}
 
@@ -32,11 +36,56 @@ public final class ArenaHome {
             return Optional.of(Path.of(env).toAbsolutePath().normalize());
         }
         for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-            if (Files.isRegularFile(p.resolve(MARKER))) {
+            if (isCheckout(p)) {
                 return Optional.of(p);
             }
         }
-        return Optional.empty();
+        return BuildInfo.get().builtFrom();
+    }
+
+    /**
+     * Real competition rows (a train.csv) to set the embedded sample against in the EDA: the file named by
+     * {@value #REAL_ROWS_ENV}, else the 999-row sample of Kaggle's train.csv at
+     * {@code ../shared/data/lmsys-sample/train_sample.csv} next to the checkout (the development machines' shared
+     * folder), else none. A named file that does not exist is an error.
+     */
+    public static Optional<Path> realRows() {
+        String named = System.getenv(REAL_ROWS_ENV);
+        if (named != null && !named.isBlank()) {
+            Path p = Path.of(named).toAbsolutePath().normalize();
+            if (!Files.isRegularFile(p)) {
+                throw new IllegalStateException(REAL_ROWS_ENV + "=" + named + ": no such file (it should name a "
+                        + "train.csv of real competition rows)");
+            }
+            return Optional.of(p);
+        }
+        return find().map(h -> h.resolveSibling("shared").resolve("data/lmsys-sample/train_sample.csv"))
+                .filter(Files::isRegularFile);
+    }
+
+    /** Whether {@code dir} is an arena-kit checkout (it holds environment/setup.sh). */
+    static boolean isCheckout(Path dir) {
+        return Files.isRegularFile(dir.resolve(MARKER));
+    }
+
+    /**
+     * The message for a file of the checkout's cache that is not there ({@code what}: "the Gemma tokenizer"), with
+     * what fixes it: running setup in the checkout that was found, or, when none was found, setting ARENA_KIT_HOME.
+     */
+    public static String missing(String what, Path file) {
+        return missing(what, file, find());
+    }
+
+    /** {@link #missing(String, Path)} for a given checkout, or none (testable). */
+    static String missing(String what, Path file, Optional<Path> home) {
+        if (home.isPresent()) {
+            return what + " is not at " + file + ": run bash " + home.get().resolve("environment/setup.sh")
+                    + " (it fills " + home.get().resolve(".cache") + ")";
+        }
+        return what + " is not at " + file + " and no arena-kit checkout was found (not in the working directory "
+                + Path.of("").toAbsolutePath() + " or above it, and the running library was not installed from one): "
+                + "set ARENA_KIT_HOME (or -Darena.home) to your arena-kit checkout, where bash environment/setup.sh "
+                + "has run";
     }
 
     /**
@@ -64,6 +113,11 @@ public final class ArenaHome {
     /** Inlined plotly.js for offline charts, installed by environment/setup.sh from npm. */
     public static Path plotlyJs() {
         return cache().resolve("plotly").resolve("plotly.min.js");
+    }
+
+    /** plotly.js' cartesian bundle (bar, scatter, histogram, ...: 1.4 MB of the full 4.6 MB), from npm too. */
+    public static Path plotlyCartesianJs() {
+        return cache().resolve("plotly").resolve("plotly-cartesian.min.js");
     }
 
     /**

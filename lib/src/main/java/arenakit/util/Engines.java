@@ -33,9 +33,11 @@ public final class Engines {
 
     /**
      * Points DJL's cache (natives it unpacks: PyTorch, the HF tokenizers library) at the project cache, unless the
-     * user already set {@code DJL_CACHE_DIR}. Called before anything DJL loads natives.
+     * user already set {@code DJL_CACHE_DIR}, and applies the log level ({@link Logging}). Called before anything DJL
+     * loads natives.
      */
     public static synchronized void configureCache() {
+        Logging.configure(); // before DJL's first logger: quiet unless asked (see Logging)
         if (System.getProperty("DJL_CACHE_DIR") == null && System.getenv("DJL_CACHE_DIR") == null) {
             System.setProperty("DJL_CACHE_DIR", ArenaHome.cache().resolve("djl").toString());
         }

@@ -6,7 +6,12 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.jsoup.nodes.Element;
 import tech.tablesaw.api.NumericColumn;
 import tech.tablesaw.api.Table;
@@ -19,8 +24,10 @@ import tech.tablesaw.plotly.components.Figure;
  * A self-contained HTML page of headings, text, Tablesaw tables and tablesaw-jsplot figures that opens offline.
  *
  * <p>jsplot's own page template loads plotly.js from a CDN, which leaves a blank page offline (Kaggle, trains,
- * air-gapped clusters). Here plotly.js is inlined once from {@link ArenaHome#plotlyJs()} and each figure is its
- * div plus its script. Reusable by any stage that reports (EDA, training curves, inference summaries):
+ * air-gapped clusters). Here plotly.js is inlined once and each figure is its div plus its script: the cartesian
+ * bundle ({@link ArenaHome#plotlyCartesianJs()}, 1.4 MB: bar, scatter, histogram, box, heatmap, pie, ...) when it
+ * has every trace type the page draws, else the full one ({@link ArenaHome#plotlyJs()}, 4.6 MB). Reusable by any
+ * stage that reports (EDA, training curves, inference summaries):
  *
  * <pre>{@code
  * new HtmlReport("EDA").heading("Class balance").table(balance).figure(chart).write(out.resolve("eda.html"));
@@ -42,10 +49,18 @@ public final class HtmlReport {
             .note { color: #555; }
             """;
 
-    private static String plotlyJs;
+    /** The trace types of plotly.js-cartesian (its package README). */
+    static final Set<String> CARTESIAN_TYPES = Set.of("bar", "box", "contour", "heatmap", "histogram",
+            "histogram2d", "histogram2dcontour", "image", "pie", "scatter", "scatterternary", "violin");
+    private static final Pattern TRACE_TYPE = Pattern.compile("\\btype\\s*:\\s*['\"]([A-Za-z0-9_]+)['\"]");
+    /** {@code type:} values that are not trace types: axis types and error-bar types. */
+    private static final Set<String> NOT_TRACES = Set.of("linear", "log", "date", "category", "multicategory",
+            "data", "percent", "constant", "sqrt", "-");
+    private static final Map<Path, String> SCRIPTS = new HashMap<>();
 
     private final String title;
     private final StringBuilder body = new StringBuilder();
+    private final Set<String> traceTypes = new TreeSet<>();
     private int figures;
 
     public HtmlReport(String title) {
@@ -76,15 +91,29 @@ public final class HtmlReport {
     }
 
     public HtmlReport figure(Figure figure) {
-        body.append(figureHtml(figure, "figure" + (++figures)));
+        String html = figureHtml(figure, "figure" + (++figures));
+        Matcher types = TRACE_TYPE.matcher(html);
+        while (types.find()) {
+            if (!NOT_TRACES.contains(types.group(1))) {
+                traceTypes.add(types.group(1));
+            }
+        }
+        body.append(html);
         return this;
     }
 
-    /** The whole page, plotly.js included. */
+    /** The whole page, plotly.js included (the smallest bundle that draws its figures). */
     public String html() {
         return "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"UTF-8\">\n<title>" + escape(title)
-                + "</title>\n<style>\n" + STYLE + "</style>\n" + plotlyScript() + "</head>\n<body>\n<h1>"
-                + escape(title) + "</h1>\n" + body + "</body>\n</html>\n";
+                + "</title>\n<style>\n" + STYLE + "</style>\n" + (figures > 0 ? plotlyScript(bundle()) : "")
+                + "</head>\n<body>\n<h1>" + escape(title) + "</h1>\n" + body + "</body>\n</html>\n";
+    }
+
+    /** The plotly.js file this page inlines: the cartesian bundle when it has every trace type, else the full one. */
+    Path bundle() {
+        Path cartesian = ArenaHome.plotlyCartesianJs();
+        return CARTESIAN_TYPES.containsAll(traceTypes) && Files.isRegularFile(cartesian) ? cartesian
+                : ArenaHome.plotlyJs();
     }
 
     /** Writes the page atomically. */
@@ -118,28 +147,33 @@ public final class HtmlReport {
 
     /** {@code <script>} with the whole plotly.js inlined (about 4.6 MB). */
     public static String plotlyScript() {
-        return "<script>\n" + plotlyJs() + "\n</script>\n";
+        return plotlyScript(ArenaHome.plotlyJs());
+    }
+
+    /** {@code <script>} with a plotly.js bundle inlined. */
+    static String plotlyScript(Path bundle) {
+        return "<script>\n" + read(bundle) + "\n</script>\n";
     }
 
     static String escape(String text) {
         return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
     }
 
-    /** plotly.js text, read once on first use (a failed read is retried next time, after setup ran). */
-    private static synchronized String plotlyJs() {
-        if (plotlyJs == null) {
-            Path file = ArenaHome.plotlyJs();
+    /** A plotly.js file's text, read once on first use (a failed read is retried next time, after setup ran). */
+    private static synchronized String read(Path file) {
+        String text = SCRIPTS.get(file);
+        if (text == null) {
             if (!Files.isRegularFile(file)) {
-                throw new IllegalStateException("plotly.js not found at " + file
-                        + ": run `bash environment/setup.sh` (it fetches plotly.js-dist-min into .cache/plotly), "
-                        + "or point -Darena.home at a checkout that has it");
+                throw new IllegalStateException(ArenaHome.missing("plotly.js", file)
+                        + " (it fetches plotly.js-dist-min into .cache/plotly)");
             }
             try {
-                plotlyJs = Files.readString(file, StandardCharsets.UTF_8);
+                text = Files.readString(file, StandardCharsets.UTF_8);
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot read " + file, e);
             }
+            SCRIPTS.put(file, text);
         }
-        return plotlyJs;
+        return text;
     }
 }

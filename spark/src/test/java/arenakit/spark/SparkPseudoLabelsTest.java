@@ -24,8 +24,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The Spark job on local[2] against the single-process pseudo-label stage on the smoke setup (stage 1 trained once
- * for the class): same ids in the same order, probabilities and logits within 1e-6; per-partition resume; the data
+ * The Spark job on local[2] against the single-process pseudo-label stage on the smoke setup (its three-backbone
+ * ensemble of stage-1 models, trained once for the class: Gemma-2, Llama, Qwen2, each encoding with its own tokenizer
+ * and template): same ids in the same order, probabilities and logits within 1e-6; per-partition resume; the data
  * layer's messages for bad rows in CSV and Parquet; the pipeline's switch.
  */
 class SparkPseudoLabelsTest {
@@ -44,7 +45,9 @@ class SparkPseudoLabelsTest {
         out = dir.resolve("out");
         smoke = ConfigFolder.of("smoke");
         try (Pipeline p = Pipeline.open(smoke, out, s -> {})) {
-            p.runStage("stage1", 0);
+            for (String stage : p.stagesBefore("pseudo_labels")) { // the stage-1 model of each backbone
+                p.runStage(stage, 0);
+            }
             p.runStage("pseudo_labels", 0);
         }
         reference = PseudoLabels.read(out.resolve("pseudo_labels/pseudo_labels.csv"));
@@ -173,17 +176,13 @@ class SparkPseudoLabelsTest {
 
     @Test
     void thePipelineStageRunsThroughSparkWithOneSwitch() throws IOException {
-        Path setup = dir.resolve("smoke-spark");
-        Files.createDirectories(setup);
-        for (String f : List.of("pipeline.json", "stage1.json", "pseudo_labels.json", "stage2.json", "stage3.json",
-                "submission.json")) {
-            Files.writeString(setup.resolve(f), smoke.text(f));
-        }
+        Path setup = smoke.copyTo(dir.resolve("smoke-spark"));
         Path config = setup.resolve("pseudo_labels.json");
         Files.writeString(config, Files.readString(config).replace("\"spark\": null",
                 "\"spark\": {\"master\": \"local[2]\", \"partition_tokens\": " + PARTITION_TOKENS + "}"));
         Path out2 = dir.resolve("out-spark");
-        for (String d : List.of("data", "base-model", "stage1")) {
+        for (String d : List.of("data", "base-model", "base-model-llama", "base-model-qwen2", "stage1", "llama_stage1",
+                "qwen_stage1")) {
             copyTree(out.resolve(d), out2.resolve(d));
         }
         try (Pipeline p = Pipeline.open(ConfigFolder.of(setup.toString()), out2, s -> {})) {

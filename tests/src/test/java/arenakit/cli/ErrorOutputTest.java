@@ -36,10 +36,7 @@ class ErrorOutputTest {
 
     private Path badSetup() throws Exception {
         ConfigFolder smoke = ConfigFolder.of("smoke");
-        for (String f : List.of("pipeline.json", "stage1.json", "pseudo_labels.json", "stage2.json", "stage3.json",
-                "submission.json")) {
-            Files.writeString(dir.resolve(f), smoke.text(f));
-        }
+        smoke.copyTo(dir);
         Files.writeString(dir.resolve("stage1.json"), smoke.text("stage1.json").replace("\"alpha\": 8",
                 "\"alpha\": \"thirty-two\""));
         return dir;

@@ -40,13 +40,25 @@ final class JbangRun {
     /** Runs {@code script} with {@code args} (progress bars off), its output logged under {@code logDir}. */
     static Result run(Path logDir, String script, String... args) throws IOException, InterruptedException {
         Path home = home();
+        return run(logDir, home, home.resolve("jbang-scripts").resolve(script).toString(), args);
+    }
+
+    /**
+     * Runs a script reference as a user would type it (a path, or an alias such as {@code validate@/path/to/checkout}
+     * from the checkout's jbang-catalog.json) in the working directory {@code workDir}.
+     */
+    static Result run(Path logDir, Path workDir, String scriptRef, String... args)
+            throws IOException, InterruptedException {
+        Path home = home();
         List<String> cmd = new ArrayList<>(List.of("bash", home.resolve("environment/bin/jbang").toString(),
-                "--fresh", "-Darena.progress=off", home.resolve("jbang-scripts").resolve(script).toString()));
+                "--fresh", "-Darena.progress=off", scriptRef));
         cmd.addAll(List.of(args));
-        Path log = Files.createTempFile(logDir, script, ".log");
-        Process p = new ProcessBuilder(cmd).directory(home.toFile()).redirectErrorStream(true)
-                .redirectOutput(log.toFile()).start();
-        assertTrue(p.waitFor(5, TimeUnit.MINUTES), script + " timed out");
+        Path log = Files.createTempFile(logDir, scriptRef.replaceAll("[^A-Za-z0-9.-]", "_"), ".log");
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile()).redirectErrorStream(true)
+                .redirectOutput(log.toFile());
+        pb.environment().remove("ARENA_KIT_HOME"); // found from the working directory or the installed library
+        Process p = pb.start();
+        assertTrue(p.waitFor(5, TimeUnit.MINUTES), scriptRef + " timed out");
         return new Result(p.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
     }
 }

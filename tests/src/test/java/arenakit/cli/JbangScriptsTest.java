@@ -1,6 +1,7 @@
 package arenakit.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import arenakit.cli.JbangRun.Result;
@@ -61,5 +62,57 @@ class JbangScriptsTest {
         assertEquals(SampleGenerator.Options.defaults().trainRows(), json.at("/train/rows").asInt());
         assertEquals(0.99, json.at("/train/tokens/recommendation/coverage").asDouble());
         assertTrue(Files.readString(out.resolve("eda.html")).contains("Plotly.newPlot"), "charts in eda.html");
+    }
+
+    /**
+     * As a user of a JBang catalog runs them: by alias ({@code validate@<checkout>}, the checkout's
+     * jbang-catalog.json) from a folder outside the checkout, which is also where relative paths and outputs go;
+     * the Gemma tokenizer is found in the checkout's .cache through the installed library.
+     */
+    @Test
+    void scriptsRunByAliasFromAnotherDirectory() throws Exception {
+        Path home = JbangRun.home();
+        Path work = Files.createDirectories(tmp.resolve("elsewhere"));
+        Result version = JbangRun.run(tmp, work, "validate@" + home, "-V");
+        assertEquals(0, version.code(), version.out());
+        assertTrue(version.out().contains("arena-kit 0.1.0-SNAPSHOT (DJL 0.32.0, PyTorch 2.5.1)"), version.out());
+
+        Result gen = JbangRun.run(tmp, work, "generate-sample@" + home, "--out", "data", "--train", "60", "--test",
+                "6", "--external", "0", "--preference", "0", "--quiet");
+        assertEquals(0, gen.code(), gen.out());
+        assertTrue(Files.isRegularFile(work.resolve("data/train.csv")), "relative to the working directory");
+        Result val = JbangRun.run(tmp, work, "validate@" + home, "data/train.csv");
+        assertEquals(0, val.code(), val.out());
+        assertTrue(val.out().contains("validating train.csv as a train file"), val.out());
+
+        Result notCsv = JbangRun.run(tmp, work, "validate@" + home, home.resolve("README.md").toString());
+        assertEquals(1, notCsv.code(), notCsv.out());
+        assertTrue(notCsv.out().contains("is not a competition CSV file"), notCsv.out());
+        assertFalse(notCsv.out().contains("a submission is validated"), notCsv.out());
+
+        Result eda = JbangRun.run(tmp, work, home.resolve("jbang-scripts/eda.java").toString(), "--train",
+                "data/train.csv", "--test", "data/test.csv", "--out", "eda");
+        assertEquals(0, eda.code(), eda.out());
+        assertTrue(Files.isRegularFile(work.resolve("eda/eda.html")), eda.out());
+        assertTrue(Json.MAPPER.readTree(work.resolve("eda/eda.json").toFile()).at("/train/tokens/tokenizer").asText()
+                .equals("gemma/tokenizer.json"), "the checkout's Gemma tokenizer, found from outside it");
+    }
+
+    /** Quiet by default: no DJL INFO lines, no CUDA warning on a machine without a GPU; --verbose shows them. */
+    @Test
+    void quietByDefaultVerboseOnRequest() throws Exception {
+        Path home = JbangRun.home();
+        Result quiet = JbangRun.run(tmp, tmp, "train@" + home, "--config", "smoke", "--out", "quiet",
+                "--stop-after", "1");
+        assertEquals(0, quiet.code(), quiet.out());
+        assertTrue(quiet.out().contains("paused at step 1 of 12"), quiet.out());
+        assertFalse(quiet.out().contains("INFO") || quiet.out().contains("ai.djl"), quiet.out());
+        if (!arenakit.util.Logging.nvidiaGpuPresent()) {
+            assertFalse(quiet.out().contains("Failed to detect GPU count"), quiet.out());
+        }
+        Result verbose = JbangRun.run(tmp, tmp, "train@" + home, "--verbose", "--config", "smoke", "--out",
+                "verbose", "--stop-after", "1");
+        assertEquals(0, verbose.code(), verbose.out());
+        assertTrue(verbose.out().contains("INFO ai.djl"), "DJL's start-up lines with --verbose:\n" + verbose.out());
     }
 }

@@ -58,6 +58,22 @@ class ModelCommandsTest {
         Run bad = run(new ParityCommand(), dir.toString());
         assertEquals(1, bad.code(), bad.out());
         assertTrue(bad.out().contains("PARITY FAILED"), bad.out());
+
+        // int8: the float32 reference within the int8 bound; a reference off by half its largest logit is not
+        writeExpected(dir, seqs, logits, 0f);
+        Run int8 = run(new ParityCommand(), dir.toString(), "--quantize", "int8");
+        assertEquals(0, int8.code(), int8.out());
+        assertTrue(int8.out().contains("projections int8 (fp32 compute, CPU); bound: |logit diff| <= 10% of the "
+                + "largest |reference logit|") && int8.out().contains("bound ") && int8.out().contains("PARITY OK"),
+                int8.out());
+        float max = 0;
+        for (float l : logits) {
+            max = Math.max(max, Math.abs(l));
+        }
+        writeExpected(dir, seqs, logits, max / 2);
+        Run int8Bad = run(new ParityCommand(), dir.toString(), "--quantize", "int8");
+        assertEquals(1, int8Bad.code(), int8Bad.out());
+        assertTrue(int8Bad.out().contains("PARITY FAILED: a difference exceeds the int8 bound"), int8Bad.out());
     }
 
     private static void writeExpected(Path dir, List<int[]> seqs, float[] logits, float shift) throws Exception {
@@ -86,6 +102,13 @@ class ModelCommandsTest {
         assertTrue(r.out().contains("gpu(0)   layers [0, 21)"), r.out());
         assertTrue(r.out().contains("216,072,192 adapter parameters"), r.out());
         assertEquals(2, run(new MemoryPlanCommand(), "gemma-2-9b", "--dtype", "bf16").code());
+        Run int8 = run(new MemoryPlanCommand(), "gemma-2-9b", "--devices", "gpu0", "--quantize", "int8");
+        assertEquals(0, int8.code(), int8.out());
+        assertTrue(int8.out().contains("gpu(0)   layers [0, 42): weights 9.47 GiB"), int8.out());
+        assertTrue(int8.out().contains("weights 0.55x of float16 (17.21 GiB)"), int8.out());
+        Run int4 = run(new MemoryPlanCommand(), "gemma-2-9b", "--quantize", "int4");
+        assertEquals(2, int4.code());
+        assertTrue(int4.out().contains("--quantize must be none or int8, got 'int4'"), int4.out());
     }
 
     @Test

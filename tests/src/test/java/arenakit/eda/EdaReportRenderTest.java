@@ -39,7 +39,8 @@ class EdaReportRenderTest {
         Document doc = Jsoup.parse(Files.readString(html));
         assertTrue(doc.select("script[src], link[href], img[src], iframe, object, embed").isEmpty(),
                 "no external resources");
-        assertTrue(doc.select("script").get(0).data().startsWith("\n/**\n* plotly.js v2.35.3"), "plotly.js inlined");
+        assertTrue(doc.select("script").get(0).data().startsWith("\n/**\n* plotly.js (cartesian - minified) v2.35.3"),
+                "plotly.js inlined: the cartesian bundle draws every EDA chart");
         // plotly.js itself names its CDN only as the default for geo topojson, which these charts never load
         assertTrue(doc.select("script").stream().skip(1).noneMatch(s -> s.data().contains("http")),
                 "no chart script names a URL");

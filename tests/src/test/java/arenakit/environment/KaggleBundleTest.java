@@ -1,9 +1,12 @@
 package arenakit.environment;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import arenakit.data.Submission;
+import arenakit.pipeline.ConfigFolder;
+import arenakit.text.Tokenizer;
 import arenakit.util.ArenaHome;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -53,13 +56,30 @@ class KaggleBundleTest {
     @Test
     void bundleRunsThePipelineWithNothingButItself() throws Exception {
         assertTrue(Files.isRegularFile(bundle.resolve("jars/pytorch-native-cpu-2.5.1-linux-x86_64.jar")));
-        assertTrue(Files.isRegularFile(bundle.resolve(".cache/tokenizers/gemma/tokenizer.json")));
+        for (String tokenizer : Tokenizer.installedNames()) { // every tokenizer a shipped setup can name
+            assertTrue(Files.isRegularFile(bundle.resolve(".cache/tokenizers/" + tokenizer + "/tokenizer.json")),
+                    tokenizer);
+        }
         String readme = Files.readString(bundle.resolve("README.md"));
         for (String row : List.of("| `/kaggle/input/gemma-2-9b-it` | pipeline.json `base_model.checkpoint` | "
                 + "`--checkpoint DIR`", "| `/kaggle/input/lmsys-chatbot-arena/test.csv` | pipeline.json `data.test` | "
-                + "`--test CSV`", "`/kaggle/input/preference-pairs/pairs.csv` | pipeline.json `data.unlabeled`")) {
+                + "`--test CSV`", "`/kaggle/input/preference-pairs/pairs.csv` | pipeline.json `data.unlabeled`",
+                "| `/kaggle/input/armorm-llama3-8b` | pipeline.json `base_models.llama3-8b.checkpoint` | none",
+                "| `/kaggle/input/llama3-8b-stage3` | submission_ensemble.json `models` | `--model DIR` replaces the list",
+                "## Where the llama3-8b setup reads each /kaggle/input path\n\n| path | config field | command-line "
+                        + "override |\n|---|---|---|\n| `/kaggle/input/armorm-llama3-8b` | pipeline.json "
+                        + "`base_model.checkpoint` | `--checkpoint DIR`")) {
             assertTrue(readme.contains(row), "README.md has the row " + row + ":\n" + readme);
         }
+        // the Llama setup is in the bundle, and its tokenizer too: on a machine without its Kaggle inputs, only they
+        // (and the GPUs) are missing
+        Run llama = run(tmp.resolve("work"), env, bundle.resolve("arena-kit").toString(), "pipeline", "--config",
+                "llama3-8b", "--out", tmp.resolve("llama-run").toString());
+        assertEquals(1, llama.code(), llama.out());
+        assertTrue(llama.out().contains("'base_model.checkpoint' /kaggle/input/armorm-llama3-8b does not exist"),
+                llama.out());
+        assertTrue(llama.out().contains("nothing was run"), llama.out());
+        assertFalse(llama.out().contains("tokenizer"), "the bundle carries the llama3 tokenizer: " + llama.out());
 
         Run help = run(tmp.resolve("work"), env, bundle.resolve("arena-kit").toString(), "--help");
         assertEquals(0, help.code(), help.out());
@@ -74,12 +94,31 @@ class KaggleBundleTest {
         assertTrue(Files.isDirectory(tmp.resolve("tmpdir/arena-kit-djl")), "DJL's natives go to $TMPDIR");
     }
 
+    /**
+     * As 2nd place submitted: a Gemma stage and a Llama stage at 2:1, each folder an attached dataset, the Llama's base
+     * checkpoint one too, through a setup laid out like gemma2-9b (base_models names the Llama checkpoint with the
+     * llama3 tokenizer, which only the bundle holds; submission_ensemble.json names the folders with their weights,
+     * run with --submission). Each model encodes with the tokenizer and template its folder carries.
+     */
     @Test
-    void theKaggleNotebookSubmitsFromTheReadOnlyBundleOffline() throws Exception {
+    void theKaggleNotebookSubmitsAGemmaAndLlamaEnsembleFromTheReadOnlyBundleOffline() throws Exception {
         assertEquals(0, pipeline.code(), pipeline.out());
         Path input = tmp.resolve("input");
         copyTree(run.resolve("stage3"), input.resolve("my-stage3"));
         copyTree(run.resolve("base-model"), input.resolve("base-model"));
+        copyTree(run.resolve("llama_stage1"), input.resolve("my-llama-stage"));
+        copyTree(run.resolve("base-model-llama"), input.resolve("llama-base"));
+        Path config = ConfigFolder.of("smoke").copyTo(input.resolve("my-setup"));
+        String llamaBase = "\"llama\": {\"checkpoint\": \"" + input.resolve("llama-base") + "\", \"tokenizer\": \"llama3\", "
+                + "\"template\": null}";
+        Files.writeString(config.resolve("pipeline.json"), Files.readString(config.resolve("pipeline.json"))
+                .replaceFirst("\"llama\": \\{\"tiny\": \\{[^}]*}, \"tokenizer\": \"sample\", \"template\": null}",
+                        java.util.regex.Matcher.quoteReplacement(llamaBase)));
+        assertTrue(Files.readString(config.resolve("pipeline.json")).contains(llamaBase));
+        Files.writeString(config.resolve("submission_ensemble.json"), Files.readString(config.resolve(
+                "submission.json")).replaceFirst("\"models\": \\[[^]]*]", java.util.regex.Matcher.quoteReplacement(
+                "\"models\": [{\"model\": \"" + input.resolve("my-stage3") + "\", \"weight\": 2}, {\"model\": \""
+                        + input.resolve("my-llama-stage") + "\", \"weight\": 1}]")));
         Path competition = Files.createDirectories(input.resolve("lmsys-chatbot-arena"));
         for (String f : List.of("test.csv", "sample_submission.csv")) {
             Files.copy(run.resolve("data").resolve(f), competition.resolve(f));
@@ -91,8 +130,8 @@ class KaggleBundleTest {
 
         Map<String, String> nbEnv = new HashMap<>(env);
         nbEnv.putAll(Map.of("KAGGLE_INPUT", input.toString(), "KAGGLE_WORKING", working.toString(),
-                "ARENA_CONFIG", "smoke", "ARENA_CHECKPOINT", input.resolve("base-model").toString(),
-                "ARENA_MODELS", "[\"" + input.resolve("my-stage3") + "\"]",
+                "ARENA_CONFIG", config.toString(), "ARENA_CHECKPOINT", input.resolve("base-model").toString(),
+                "ARENA_MODELS", "[]", "ARENA_SUBMISSION", "submission_ensemble",
                 "ARENA_TEST", competition.resolve("test.csv").toString(), "ARENA_TIME_BUDGET", "20m",
                 "JUPYTER_RUNTIME_DIR", Files.createDirectories(tmp.resolve("jupyter-runtime")).toString()));
         List<String> jupyter = List.of("/usr/bin/jupyter", "nbconvert", "--to", "notebook", "--execute",
@@ -120,6 +159,9 @@ class KaggleBundleTest {
             assertTrue(outputs.contains("(read-only)"), "the bundle was mounted read-only:\n" + outputs);
         }
         assertTrue(outputs.contains("time budget 20m"), outputs);
+        assertTrue(outputs.contains("models [" + input.resolve("my-stage3") + " x2, " + input.resolve("my-llama-stage")
+                + "]"), outputs);
+        assertTrue(outputs.contains("predictions: 40 rows: 40 by every model"), outputs);
         Submission.Report report = Submission.validate(working.resolve("submission.csv"),
                 competition.resolve("test.csv"), competition.resolve("sample_submission.csv"));
         assertEquals(40, report.rows());

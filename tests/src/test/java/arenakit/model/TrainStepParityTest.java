@@ -66,7 +66,7 @@ class TrainStepParityTest {
                 models.add(DecoderClassifier.load(dir, FixtureParityTest.options().packed(packed)
                         .placement(way == Way.PIPELINE ? Placement.split(Device.cpu(), Device.cpu())
                                 : Placement.single(Device.cpu()))
-                        .adapter(dir.resolve("adapter"), false).gradientCheckpointing(ckpt)));
+                        .adapter(dir.resolve("adapter"), false).baseHead(true).gradientCheckpointing(ckpt)));
             }
             DecoderClassifier model = models.get(0);
             Map<String, NDArray> trainable = model.trainable();

@@ -81,6 +81,40 @@ final class ExecutedNotebook {
         return page.append("</body></html>\n").toString();
     }
 
+    /** What the cells printed to stderr, as "cell N: text" (library log lines land here). */
+    List<String> stderr() {
+        List<String> out = new ArrayList<>();
+        for (Cell c : cells) {
+            for (JsonNode o : c.outputs) {
+                if (o.path("output_type").asText().equals("stream") && o.path("name").asText().equals("stderr")) {
+                    out.add("cell " + c.index + " (" + c.head() + "): " + string(o.path("text")));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Copies of plotly.js in the notebook's outputs (the kernel sends it with a session's first chart). */
+    int plotlyCopies() {
+        return cells.stream().mapToInt(c -> (int) c.html().stream()
+                .mapToLong(h -> Pattern.compile("var packed = '").matcher(h).results().count()).sum()).sum();
+    }
+
+    /** Outputs with HTML whose text/plain fallback is HTML too (front ends that show text would print markup). */
+    List<String> markupAsPlainText() {
+        List<String> bad = new ArrayList<>();
+        for (Cell c : cells) {
+            for (JsonNode o : c.outputs) {
+                String plain = string(o.path("data").path("text/plain")).strip();
+                if (o.path("data").has("text/html") && plain.startsWith("<") && plain.endsWith(">")) {
+                    bad.add("cell " + c.index + " (" + c.head() + "): "
+                            + plain.substring(0, Math.min(80, plain.length())));
+                }
+            }
+        }
+        return bad;
+    }
+
     /** Figures drawn by the whole notebook. */
     int figures() {
         return cells.stream().mapToInt(Cell::figures).sum();

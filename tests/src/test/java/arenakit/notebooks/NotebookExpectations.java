@@ -3,7 +3,10 @@ package arenakit.notebooks;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import arenakit.util.ArenaHome;
 import arenakit.util.HeadlessChromium;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -81,20 +84,37 @@ final class NotebookExpectations {
             assertTrue(kl.number("soft-label log loss") < kl.number("hard-label log loss"));
 
             assertChartsDraw(nb);
+            assertExercisesWithAnswers(nb, 4);
+            assertNbconvertHtmlRenders(nb);
         });
 
         expect("01-eda.ipynb", nb -> {
-            // the smoke setup's embedded sample: 240 train rows, 40 test rows
+            // the smoke setup's embedded sample (its EDA stage: the same rows, tokenizer and format)
             ExecutedNotebook.Cell rows = nb.cell("eda-data");
             assertEquals(240, rows.number("train rows"));
             assertEquals(40, rows.number("test rows"));
             assertEquals(List.of(5), rows.tableRows());
 
+            boolean real = ArenaHome.realRows().isPresent(); // ../shared/data/lmsys-sample, when present
             ExecutedNotebook.Cell run = nb.cell("eda-run");
             List<String> bars = run.html().stream().filter(h -> h.contains("arena-progress")).toList();
-            assertEquals(2, bars.size(), "one tokenizing bar per split (fields and model inputs in one pass)");
+            assertEquals(real ? 3 : 2, bars.size(), "one tokenizing bar per split (and the real rows')");
             assertTrue(bars.stream().allMatch(b -> b.contains("100%")), "every bar ends complete: " + bars);
+            assertEquals("rounds", run.printed("format"), "the setup's first training stage's format");
+            assertEquals("data/tokenizer.json", run.printed("tokenizer"), "the setup's word-level tokenizer");
             assertEquals(1, run.tableRows().size(), "the summary table");
+
+            ExecutedNotebook.Cell signals = nb.cell("eda-signals");
+            assertEquals(List.of(6), signals.tableRows(), "six planted signals");
+            double sample = signals.number("longer response wins (train)");
+            assertTrue(sample > 0.75, "length decides the sample's verdicts: " + sample);
+            if (real) {
+                double onReal = signals.number("longer response wins (real rows)");
+                assertTrue(onReal > 0.5 && onReal < sample, "weaker on real rows: " + onReal);
+                assertEquals(1, signals.figures(), "the length chart of the real rows");
+            } else {
+                assertTrue(signals.stdout().contains("no real rows"), signals.stdout());
+            }
 
             ExecutedNotebook.Cell balance = nb.cell("eda-balance");
             assertEquals(240, balance.number("labeled rows"));
@@ -107,7 +127,11 @@ final class NotebookExpectations {
             assertEquals(1, groups.figures());
             assertEquals(List.of(20), nb.cell("eda-models").tableRows(), "the 20 most-played models");
             assertEquals(1, nb.cell("eda-models").figures());
-            assertEquals(List.of(11), nb.cell("eda-length").tableRows(), "eleven length-difference bins");
+            ExecutedNotebook.Cell length = nb.cell("eda-length");
+            assertEquals(List.of(11), length.tableRows(), "eleven length-difference bins");
+            assertTrue(length.printed("length").startsWith("the longer response won"), length.stdout());
+            assertTrue(String.join("", length.html()).contains(length.printed("length")),
+                    "the chart's title says it, from the data");
             assertEquals(1, nb.cell("eda-turns").figures());
 
             ExecutedNotebook.Cell tokens = nb.cell("eda-tokens");
@@ -116,14 +140,15 @@ final class NotebookExpectations {
             assertTrue(tokens.number("rows covered") >= 0.95 * 240);
             assertEquals(4, tokens.tableRows().get(0), "prompt, response_a, response_b, model_input");
             assertEquals(2, tokens.figures());
-            assertTrue(nb.cell("eda-files").number("html bytes") > 4_000_000, "eda.html carries plotly.js");
+            assertTrue(nb.cell("eda-files").number("html bytes") > 1_000_000, "eda.html carries plotly.js");
 
-            assertEquals(7, nb.figures());
+            assertEquals(real ? 8 : 7, nb.figures());
             assertChartsDraw(nb);
         });
 
-        // stage notebooks on the smoke setup (configs/smoke): 12 stage-1 steps evaluated at 6 and 12, 60 preference
-        // pairs to pseudo-label, 4 steps each for stages 2 and 3 evaluated at 2 and 4, 40 test rows
+        // stage notebooks on the smoke setup (configs/smoke): 12 stage-1 steps evaluated at 6 and 12, an 8-step stage on
+        // a tiny Llama and one on a tiny Qwen2, 60 preference pairs to pseudo-label with the three-backbone ensemble,
+        // 4 steps each for stages 2 and 3 evaluated at 2 and 4, 40 test rows
         expect("02-stage1-train.ipynb", nb -> {
             ExecutedNotebook.Cell train = nb.cell("train");
             assertEquals(12, train.number("steps"));
@@ -133,8 +158,11 @@ final class NotebookExpectations {
             assertTrue(bars.stream().anyMatch(b -> b.contains("train stage1") && b.contains("12/12")),
                     "the training bar must end complete: " + bars);
             ExecutedNotebook.Cell history = nb.cell("history");
-            assertEquals(List.of(2), history.tableRows(), "one history row per evaluation");
+            assertEquals(List.of(6), history.tableRows(), "a history row every 2 steps (train.log_every)");
             assertEquals(1, history.figures());
+            String curve = String.join("", history.html());
+            assertTrue(curve.contains("training loss: cross-entropy") && curve.contains("yaxis2")
+                    && curve.contains("grid"), "training loss and held-out log loss in two panels");
             String files = nb.cell("files").stdout();
             assertTrue(files.contains("adapter_config.json") && files.contains("adapter_model.safetensors"), files);
             assertChartsDraw(nb);
@@ -153,13 +181,16 @@ final class NotebookExpectations {
 
         expect("04-stage2-3.ipynb", nb -> {
             ExecutedNotebook.Cell run = nb.cell("run");
-            for (String stage : List.of("stage1", "stage2", "stage3")) {
+            for (String stage : List.of("stage1", "llama_stage1", "qwen_stage1", "stage2", "stage3")) {
                 assertTrue(run.number(stage + " val log loss") > 0, stage);
             }
-            assertEquals(List.of(4), run.tableRows(), "the summary of the four stages");
+            assertEquals(List.of(6), run.tableRows(), "the summary of the six stages up to stage 3");
             ExecutedNotebook.Cell history = nb.cell("history");
-            assertEquals(List.of(2, 2), history.tableRows(), "stages 2 and 3 evaluate every 2 of their 4 steps");
+            assertEquals(List.of(4, 4), history.tableRows(), "stages 2 and 3 log every one of their 4 steps");
             assertEquals(2, history.figures());
+            String curves = String.join("", history.html());
+            assertTrue(curves.contains("training loss: distillation mix") && curves.contains("training loss: "
+                    + "cross-entropy"), "stage 2's training loss is the distillation mix, stage 3's cross-entropy");
             assertChartsDraw(nb);
         });
 
@@ -173,6 +204,45 @@ final class NotebookExpectations {
             assertTrue(score > 0 && score < 5, "test log loss " + score);
         });
 
+    }
+
+    /** Each of the {@code sections} sections ends with exercises whose answers are folded away ({@code <details>}). */
+    static void assertExercisesWithAnswers(ExecutedNotebook nb, int sections) throws Exception {
+        JsonNode cells = new ObjectMapper().readTree(nb.file.toFile()).path("cells");
+        int exercises = 0;
+        for (JsonNode c : cells) {
+            String text = ExecutedNotebook.string(c.path("source"));
+            if (c.path("cell_type").asText().equals("markdown") && text.startsWith("### Exercises")) {
+                exercises++;
+                int questions = (int) text.lines()
+                        .filter(l -> l.matches("^\\*\\*Exercise \\d+\\.\\*\\* .*")).count();
+                int answers = text.split("<details>", -1).length - 1;
+                assertTrue(questions > 0 && questions == answers, nb.name + ": every exercise has an answer to "
+                        + "reveal (" + questions + " questions, " + answers + " answers):\n" + text);
+            }
+        }
+        assertEquals(sections, exercises, nb.name + ": exercise cells");
+    }
+
+    /**
+     * nbconvert's HTML of the notebook (what a reader opens without Jupyter) in headless Chromium, no network:
+     * plotly (carried once, by the first chart) drew every chart, MathJax (Debian's, from file://) typeset every
+     * formula, and no TeX source is left as text.
+     */
+    static void assertNbconvertHtmlRenders(ExecutedNotebook nb) throws Exception {
+        Path html = NotebookRunner.shared().toHtml(nb);
+        String page = Files.readString(html);
+        assertTrue(page.contains("file:///usr/share/javascript/mathjax/MathJax.js"),
+                "nbconvert loads MathJax from Debian's libjs-mathjax (bash environment/setup.sh installs it)");
+        org.jsoup.nodes.Document dom = org.jsoup.Jsoup.parse(HeadlessChromium.dumpDom(html));
+        assertEquals(nb.figures(), dom.select("div.plot-container.plotly").size(), "charts drawn in " + html);
+        int typeset = dom.select("span.MathJax_CHTML").size();
+        assertTrue(typeset >= 30, nb.name + ": MathJax typeset " + typeset + " formulas in " + html);
+        assertEquals(0, dom.select(".MathJax_Error, .mjx-error, merror").size(), "MathJax errors in " + html);
+        dom.select("script, style, .MathJax_Preview").remove();
+        String text = dom.select(".jp-RenderedMarkdown, .text_cell_render").text();
+        assertTrue(!text.isEmpty() && !text.contains("$-\\ln p$") && !text.contains("\\frac{"),
+                "TeX left as text in " + html);
     }
 
     /**

@@ -121,6 +121,15 @@ public final class NotebookRunner {
         return done;
     }
 
+    /** The executed notebook as nbconvert's HTML (the page a reader opens without Jupyter), next to it. */
+    Path toHtml(ExecutedNotebook nb) throws IOException, InterruptedException {
+        Path dir = nb.file.getParent();
+        run(List.of(JUPYTER.toString(), "nbconvert", "--to", "html", nb.file.toString()), dir,
+                Map.of("JUPYTER_PATH", jupyterPath.toString()), dir.resolve("nbconvert-html.log"),
+                Duration.ofMinutes(2), "converting " + nb.name + " to HTML failed");
+        return dir.resolve(nb.name.replaceFirst("\\.ipynb$", ".html"));
+    }
+
     private static void checkJupyter() throws IOException, InterruptedException {
         boolean ok = Files.isExecutable(JUPYTER) && new ProcessBuilder("/usr/bin/python3", "-c",
                 "import nbclient, nbconvert, jupyter_client").redirectErrorStream(true)

@@ -46,8 +46,24 @@ class NotebooksTest {
             ExecutedNotebook nb = NotebookRunner.shared().execute(path);
             List<String> errors = nb.unexpectedErrors();
             assertTrue(errors.isEmpty(), name + " has failing cells:\n" + String.join("\n\n", errors));
+            assertQuietAndLight(nb);
             check.verify(nb);
         }));
+    }
+
+    /**
+     * What every executed notebook must not carry: library log noise (DJL's INFO lines, the CUDA-detection warning on
+     * a machine without a GPU) in its cells, more than one copy of plotly.js, markup as the plain-text fallback of an
+     * output, or more than a megabyte (plotly.js once, compressed: about 0.6 MB).
+     */
+    static void assertQuietAndLight(ExecutedNotebook nb) throws Exception {
+        List<String> noise = nb.stderr().stream()
+                .filter(e -> e.contains("ai.djl") || e.contains("CudaUtils") || e.contains(" INFO ")).toList();
+        assertTrue(noise.isEmpty(), nb.name + " shows library log lines:\n" + String.join("\n", noise));
+        assertTrue(nb.plotlyCopies() <= 1, nb.name + " carries plotly.js " + nb.plotlyCopies() + " times");
+        assertEquals(List.of(), nb.markupAsPlainText(), nb.name + ": the plain-text fallback of these outputs is HTML");
+        long bytes = java.nio.file.Files.size(nb.file);
+        assertTrue(bytes < 1_000_000, nb.name + " is " + bytes + " bytes executed");
     }
 
     @Test

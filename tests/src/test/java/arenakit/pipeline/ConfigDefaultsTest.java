@@ -31,7 +31,8 @@ class ConfigDefaultsTest {
     Path dir;
 
     private static final Map<String, Class<?>> FILES = Map.of("pipeline.json", ExperimentConfig.class,
-            "train", TrainConfig.class, "pseudo_labels", PseudoLabelConfig.class, "submission", SubmissionConfig.class);
+            "train", TrainConfig.class, "pseudo_labels", PseudoLabelConfig.class, "submission", SubmissionConfig.class,
+            "average", AverageConfig.class);
 
     @Test
     void theDefaultsTableAndTheCodeAgree() throws Exception {

@@ -17,18 +17,73 @@ class ConfigFolderTest {
     Path dir;
 
     @Test
-    void everyBundledSetupReadsAndValidates() {
-        for (String setup : List.of("tiny", "smoke", "gemma2-9b")) {
-            try (Pipeline p = Pipeline.open(ConfigFolder.of(setup), dir.resolve(setup), s -> {})) {
+    void everyBundledSetupReadsAndValidates() throws Exception {
+        assertEquals(List.of("tiny", "smoke", "gemma2-9b", "llama3-8b"), ConfigFolder.SHIPPED);
+        for (String setup : ConfigFolder.SHIPPED) {
+            List<String> log = new java.util.ArrayList<>();
+            try (Pipeline p = Pipeline.open(ConfigFolder.of(setup), dir.resolve(setup), log::add)) {
                 assertEquals(setup, p.experiment().name());
                 assertTrue(p.experiment().stages().contains("stage1"), setup);
+                // a file that stages does not list (gemma2-9b's submission_ensemble.json) is read as strictly
+                for (String file : ConfigFolder.of(setup).files()) {
+                    String name = file.replaceFirst("\\.json$", "");
+                    if (!file.equals("pipeline.json") && !p.experiment().stages().contains(name)) {
+                        assertEquals("submission", p.submissionConfig(name).kind(), setup + "/" + file);
+                    }
+                }
             }
+            assertTrue(log.stream().noneMatch(l -> l.startsWith("note:")), setup + " leaves a setting to a default "
+                    + "another shipped setup sets: " + log);
         }
-        TrainConfig real = ConfigFolder.of("gemma2-9b").read("stage1.json", TrainConfig.class);
-        assertEquals(64, real.model().lora().r());
-        assertEquals(128, real.model().lora().alpha());
-        assertEquals(3072, real.data().text().maxLength());
-        assertEquals(7, real.model().lora().targets().size());
+        for (String setup : List.of("gemma2-9b", "llama3-8b")) {
+            TrainConfig real = ConfigFolder.of(setup).read("stage1.json", TrainConfig.class);
+            assertEquals(64, real.model().lora().r());
+            assertEquals(128, real.model().lora().alpha());
+            assertEquals(3072, real.data().text().maxLength());
+            assertEquals(7, real.model().lora().targets().size());
+            assertEquals("mlp", real.model().head());
+            assertEquals("auto", real.model().dtype());
+        }
+        assertEquals(List.of("pipeline.json", "pseudo_labels.json", "stage1.json", "stage2.json", "stage3.json",
+                "submission.json", "submission_ensemble.json"), ConfigFolder.of("gemma2-9b").files());
+    }
+
+    /** submit --submission: a submission config the stages do not list, read by name, as strictly as a stage. */
+    @Test
+    void aSubmissionConfigOutsideTheStagesIsReadByName() {
+        try (Pipeline p = Pipeline.open(ConfigFolder.of("gemma2-9b"), dir.resolve("g9"), s -> {})) {
+            arenakit.infer.SubmissionConfig ensemble = p.submissionConfig("submission_ensemble");
+            assertEquals(List.of(2.0, 1.0), ensemble.models().stream().map(arenakit.infer.WeightedModel::weight)
+                    .toList());
+            assertEquals("8h30m", ensemble.inference().timeBudget());
+            assertEquals(ensemble, p.submissionConfig("submission_ensemble.json"));
+            assertEquals(p.submissionConfig(), p.submissionConfig("submission"));
+            ConfigException typo = assertThrows(ConfigException.class, () -> p.submissionConfig("submision_ensemble"));
+            assertTrue(typo.getMessage().contains("submision_ensemble.json: not a submission config of setup gemma2-9b "
+                    + "(it has: submission, submission_ensemble)"), typo.getMessage());
+            assertThrows(ConfigException.class, () -> p.submissionConfig("stage3"));
+            p.overrideTimeBudget("90m"); // --time-budget reaches it too
+            assertEquals("90m", p.submissionConfig("submission_ensemble").inference().timeBudget());
+        }
+    }
+
+    /** The Llama setup is 2nd place's second model: Llama-3's tokenizer and template, the gemma2-9b held-out fold. */
+    @Test
+    void theLlamaSetupEncodesInLlama3sTemplateOnTheSameFoldAsGemma() {
+        ExperimentConfig llama = ConfigFolder.of("llama3-8b").read("pipeline.json", ExperimentConfig.class);
+        assertEquals("llama3", llama.tokenizer());
+        assertEquals(null, llama.template(), "the family's template: llama3");
+        ExperimentConfig gemma = ConfigFolder.of("gemma2-9b").read("pipeline.json", ExperimentConfig.class);
+        assertEquals(llama.baseModel().checkpoint(), gemma.baseModels().get("llama3-8b").checkpoint(),
+                "gemma2-9b's ensemble runs the Llama of the llama3-8b setup");
+        assertEquals(llama.tokenizer(), gemma.baseModels().get("llama3-8b").tokenizer());
+        for (String stage : List.of("stage1", "stage2", "stage3")) {
+            TrainConfig l = ConfigFolder.of("llama3-8b").read(stage + ".json", TrainConfig.class);
+            TrainConfig g = ConfigFolder.of("gemma2-9b").read(stage + ".json", TrainConfig.class);
+            assertEquals(g.data().holdout(), l.data().holdout(), stage);
+            assertEquals(g.data().sources(), l.data().sources(), stage);
+            assertEquals(g.model().loadFrom(), l.model().loadFrom(), stage);
+        }
     }
 
     @Test

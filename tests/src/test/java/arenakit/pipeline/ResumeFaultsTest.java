@@ -28,8 +28,9 @@ class ResumeFaultsTest {
 
     /** Smoke with a 4-step stage 1 that checkpoints every 2 steps and evaluates only at the end. */
     private Path setup(String name, Setups.Edit... more) throws IOException {
-        List<Setups.Edit> edits = new ArrayList<>(List.of(edit("stage1.json", "\"max_steps\": 12, \"eval_every\": 6, "
-                + "\"checkpoint_every\": 6", "\"max_steps\": 4, \"eval_every\": 0, \"checkpoint_every\": 2")));
+        List<Setups.Edit> edits = new ArrayList<>(List.of(edit("stage1.json", "\"max_steps\": 12, \"log_every\": 2, "
+                + "\"eval_every\": 6, \"checkpoint_every\": 6", "\"max_steps\": 4, \"log_every\": 2, \"eval_every\": 0, "
+                + "\"checkpoint_every\": 2")));
         edits.addAll(List.of(more));
         return Setups.copy(dir.resolve(name), "smoke", edits.toArray(new Setups.Edit[0]));
     }

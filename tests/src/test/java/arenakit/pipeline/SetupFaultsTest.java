@@ -24,6 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Bad setups, one row each: every one must fail before any stage runs, with one message naming the file, the key
@@ -31,8 +32,21 @@ import org.junit.jupiter.params.provider.MethodSource;
  * setup check run, the way every run starts.
  */
 class SetupFaultsTest {
-    /** The smoke submission's ensemble, as configs/smoke/submission.json writes it. */
-    private static final String SMOKE_MODELS = "\"models\": [{\"model\": \"stage3\", \"weight\": 2}, {\"model\": \"stage2\", \"weight\": 1}]";
+    /** The smoke submission's ensemble, the "models" line as configs/smoke/submission.json writes it. */
+    private static final String SMOKE_MODELS = smokeLine("submission.json", "\"models\"");
+
+    /** The line of a shipped smoke file that starts with {@code key} (without its trailing comma). */
+    static String smokeLine(String file, String key) {
+        String text;
+        try {
+            text = ConfigFolder.of("smoke").text(file);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return text.lines().map(String::trim).filter(l -> l.startsWith(key)).findFirst()
+                .map(l -> l.endsWith(",") ? l.substring(0, l.length() - 1) : l)
+                .orElseThrow(() -> new IllegalStateException("smoke/" + file + " has no " + key + " line"));
+    }
 
     @TempDir
     static Path dir;
@@ -100,7 +114,7 @@ class SetupFaultsTest {
                 row("a truncation typo", List.of(edit("stage2.json", "\"truncation\": \"proportional\"",
                         "\"truncation\": \"proportionate\"")), "stage2.json", "unknown truncation 'proportionate'"),
                 row("a stage kind typo", List.of(edit("stage2.json", "\"kind\": \"train\"", "\"kind\": \"training\"")),
-                        "stage2.json: 'kind' must be \"train\", \"pseudo_labels\" or \"submission\", got \"training\""),
+                        "stage2.json: 'kind' must be \"train\", \"pseudo_labels\", \"submission\" or \"average\", got \"training\""),
                 row("a LoRA target typo", List.of(edit("stage1.json", "\"q_proj\", \"k_proj\"", "\"q_prj\", \"k_proj\"")),
                         "stage1.json", "unknown projection 'q_prj'"),
                 row("a head typo", List.of(edit("stage1.json", "\"head\": \"linear\"", "\"head\": \"mpl\"")),
@@ -126,7 +140,7 @@ class SetupFaultsTest {
                 // ---- references between stages
                 row("load_from a stage that does not exist", List.of(edit("stage3.json", "\"load_from\": \"stage2\"",
                         "\"load_from\": \"stage0\"")), "stage3.json: 'model.load_from' 'stage0' is neither a training "
-                        + "stage of this setup [stage1, stage2, stage3] nor a folder"),
+                        + "stage of this setup [stage1, llama_stage1, qwen_stage1, stage2, stage3] nor a folder"),
                 row("load_from a later stage", List.of(edit("stage2.json", "\"load_from\": \"stage1\"",
                         "\"load_from\": \"stage3\"")), "stage2.json: 'model.load_from' names stage 'stage3', which runs "
                         + "after 'stage2'"),
@@ -136,7 +150,7 @@ class SetupFaultsTest {
                         "\"models\": [\"pseudo_labels\"]")), "submission.json: 'models[0]' names stage "
                         + "'pseudo_labels', which is not a training stage"),
                 row("pseudo-labels with no pseudo-label stage before", List.of(edit("pipeline.json",
-                        "\"stage1\", \"pseudo_labels\", \"stage2\"", "\"stage1\", \"stage2\", \"pseudo_labels\"")),
+                        "\"qwen_stage1\", \"pseudo_labels\", \"stage2\"", "\"qwen_stage1\", \"stage2\", \"pseudo_labels\"")),
                         "stage2.json: 'data.sources' has pseudo_labels but no pseudo-label stage runs before 'stage2'"),
                 row("external rows the sample does not have", List.of(edit("pipeline.json", "\"external_rows\": 40",
                         "\"external_rows\": 0")), "stage1.json needs external rows, but the embedded sample has "
@@ -144,9 +158,23 @@ class SetupFaultsTest {
                 row("a split layer outside the model", List.of(edit("submission.json", "\"split_layer\": null",
                         "\"split_layer\": 2")), "submission.json: 'inference.split_layer' must be in [1, 1] for a base "
                         + "model of 2 layers, got 2"),
-                row("a tokenizer file that does not exist", List.of(edit("pipeline.json", "\"tokenizer\": \"sample\"",
-                        "\"tokenizer\": \"no/such/tokenizer.json\"")), "pipeline.json: 'tokenizer' ",
+                row("a tokenizer file that does not exist", List.of(edit("pipeline.json", "\"tokenizer\": \"sample\",\n",
+                        "\"tokenizer\": \"no/such/tokenizer.json\",\n")), "pipeline.json: 'tokenizer' ",
                         "no/such/tokenizer.json does not exist"),
+                // ---- several base models
+                row("a second base's tokenizer that does not exist", List.of(edit("pipeline.json", "\"seed\": 11}, "
+                        + "\"tokenizer\": \"sample\"", "\"seed\": 11}, \"tokenizer\": \"no/llama/tokenizer.json\"")),
+                        "pipeline.json: 'base_models.llama.tokenizer' ", "no/llama/tokenizer.json does not exist"),
+                row("a second base's model_type typo", List.of(edit("pipeline.json", "\"model_type\": \"qwen2\"",
+                        "\"model_type\": \"qwen\"")), "pipeline.json", "model_type 'qwen' is not supported"),
+                row("a stage on a base that base_models lacks", List.of(edit("qwen_stage1.json",
+                        "\"base_model\": \"qwen2\"", "\"base_model\": \"qwen2.5\"")), "qwen_stage1.json: "
+                        + "model.base_model 'qwen2.5' is not a base model of", "base_models has [llama, qwen2]"),
+                row("a second base whose checkpoint does not exist", List.of(edit("pipeline.json", "\"qwen2\": "
+                        + "{\"tiny\": {\"model_type\": \"qwen2\", \"hidden_size\": 32, \"intermediate_size\": 64, "
+                        + "\"num_hidden_layers\": 2, \"num_attention_heads\": 2, \"num_key_value_heads\": 1, "
+                        + "\"head_dim\": 16, \"seed\": 13}", "\"qwen2\": {\"checkpoint\": \"/nowhere/qwen2.5-7b\"")),
+                        "pipeline.json: 'base_models.qwen2.checkpoint' /nowhere/qwen2.5-7b does not exist"),
                 row("data.test without data.train", List.of(edit("pipeline.json", "\"test\": null",
                         "\"test\": \"test.csv\"")), "pipeline.json: [data.test] set while 'data.train' is null"),
                 // ---- data files
@@ -251,6 +279,59 @@ class SetupFaultsTest {
                 + " not found"), m);
     }
 
+    /**
+     * A PEFT adapter folder named as a model is checked against the base it will run on, from its headers: its head
+     * (or an explicit base_head), its tensors and their shapes.
+     */
+    @Test
+    void anAdapterFolderIsCheckedAgainstTheBaseModelBeforeAnyStage() throws Exception {
+        var smokeBase = arenakit.model.family.Families.tiny("gemma2", 256, 32, 64, 2, 2, 1, 16);
+        List<String> all = arenakit.model.lora.LoraConfig.ALL_LINEAR;
+        Path good = arenakit.model.lora.RandomAdapters.write(dir.resolve("adapters/good"), smokeBase, 2, 4, all, true, 1);
+        Path headless = arenakit.model.lora.RandomAdapters.write(dir.resolve("adapters/headless"), smokeBase, 2, 4, all,
+                false, 2);
+        Path wider = arenakit.model.lora.RandomAdapters.write(dir.resolve("adapters/wider"),
+                arenakit.model.family.Families.tiny("gemma2", 256, 48, 64, 2, 2, 1, 16), 2, 4, all, true, 3);
+        Path broken = arenakit.model.lora.RandomAdapters.write(dir.resolve("adapters/broken"), smokeBase, 2, 4, all,
+                true, 4);
+        Path brokenWeights = broken.resolve("adapter_model.safetensors");
+        var kept = new ArrayList<arenakit.model.io.SafetensorsWriter.Tensor>();
+        var file = SafetensorsFile.open(brokenWeights);
+        try (var m = Engines.newManager()) {
+            for (var e : file.entries().values()) {
+                if (!e.name().equals("base_model.model.model.layers.1.mlp.up_proj.lora_B.weight")) {
+                    kept.add(arenakit.model.io.SafetensorsWriter.Tensor.of(e.name(), e.shape(), file.load(e.name(), m,
+                            ai.djl.ndarray.types.DataType.FLOAT32, true).toFloatArray()));
+                }
+            }
+        }
+        arenakit.model.io.SafetensorsWriter.write(brokenWeights, SafetensorsFile.DType.F32, kept, java.util.Map.of());
+
+        String models = "\"models\": [\"" + good + "\", \"" + headless + "\", \"" + wider + "\", \"" + broken + "\"]";
+        String m = openAndCheck(Setups.copy(dir.resolve("adapter-check"), "smoke", edit("submission.json", SMOKE_MODELS,
+                models)));
+        assertTrue(m.contains("has 3 problems"), m);
+        assertFalse(m.contains("'models[0]'"), "the good adapter passes: " + m);
+        assertTrue(m.contains("submission.json: 'models[1]' " + headless + " carries no trained head"), m);
+        assertTrue(m.contains("\"base_head\": true on the model reference"), m);
+        assertTrue(m.contains("submission.json: 'models[2]' " + wider.resolve("adapter_model.safetensors")
+                + " does not fit the model"), m);
+        assertTrue(m.contains("has shape [2, 48], expected [2, 32] (r, in_features of model.layers.0.self_attn.q_proj)"),
+                m);
+        assertTrue(m.contains("submission.json: 'models[3]' " + brokenWeights + " is not the adapter"), m);
+        assertTrue(m.contains("missing base_model.model.model.layers.1.mlp.up_proj.lora_B.weight (its lora_A is "
+                + "there)"), m);
+
+        // asking for the base's head explicitly makes the headless adapter acceptable
+        List<String> log = new ArrayList<>();
+        Path ok = Setups.copy(dir.resolve("adapter-base-head"), "smoke", edit("submission.json", SMOKE_MODELS,
+                "\"models\": [\"" + good + "\", {\"model\": \"" + headless + "\", \"base_head\": true}]"));
+        try (Pipeline p = Pipeline.open(ConfigFolder.of(ok.toString()), dir.resolve("out-base-head"), log::add)) {
+            p.check(p.experiment().stages());
+        }
+        assertTrue(log.get(log.size() - 1).startsWith("setup checked: 8 stages"), log.toString());
+    }
+
     /** A submission from the command line reads its own test file: the setup's other data files need not exist. */
     @Test
     void aCommandLineSubmissionChecksOnlyWhatItUses() throws Exception {
@@ -269,25 +350,64 @@ class SetupFaultsTest {
         }
     }
 
-    /** A run on the real setup on a machine without its files or GPUs: every problem at once, nothing run. */
-    @Test
-    void theRealSetupOnTheWrongMachineListsEveryProblemAtOnce() {
-        assumeTrue(!Files.exists(Path.of("/kaggle/input/gemma-2-9b-it")), "this machine has the Kaggle inputs");
+    /**
+     * A run of a real setup on a machine without its files or GPUs: every problem at once, nothing run, and nothing
+     * but missing Kaggle paths and GPUs (the configs themselves are right). gemma2-9b's Llama base (base_models) is
+     * used by no stage of the setup, so it is not asked for.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"gemma2-9b", "llama3-8b"})
+    void aRealSetupOnTheWrongMachineListsEveryProblemAtOnce(String setup) {
+        String checkpoint = setup.equals("gemma2-9b") ? "/kaggle/input/gemma-2-9b-it" : "/kaggle/input/armorm-llama3-8b";
+        assumeTrue(!Files.exists(Path.of(checkpoint)), "this machine has the Kaggle inputs");
         ConfigException e = assertThrows(ConfigException.class, () -> {
-            try (Pipeline p = Pipeline.open(ConfigFolder.of("gemma2-9b"), dir.resolve("g9"), s -> {})) {
+            try (Pipeline p = Pipeline.open(ConfigFolder.of(setup), dir.resolve(setup), s -> {})) {
                 p.check(p.experiment().stages());
             }
         });
         String m = e.getMessage();
         assertTrue(m.contains("nothing was run"), m);
-        assertTrue(m.contains("'base_model.checkpoint' /kaggle/input/gemma-2-9b-it does not exist"), m);
+        assertTrue(m.contains("'base_model.checkpoint' " + checkpoint + " does not exist"), m);
         assertTrue(m.contains("'data.train': /kaggle/input/lmsys-chatbot-arena/train.csv does not exist"), m);
         assertTrue(m.contains("'data.sample_submission': "), m);
-        if (Engines.pytorch().getGpuCount() == 0) {
+        boolean gpus = Engines.pytorch().getGpuCount() >= 2;
+        if (!gpus) {
             assertTrue(m.contains("submission.json: 'inference.devices' asks for gpu(0) and gpu(1), but PyTorch sees "
-                    + "no GPU on this machine"), m);
+                    + "no GPU on this machine") || m.contains("this machine has 1 GPU"), m);
         }
-        assertFalse(Files.exists(dir.resolve("g9")), "a failed check writes nothing");
+        for (String problem : m.substring(m.indexOf("\n")).split("\n  - ")) {
+            if (problem.isBlank()) {
+                continue;
+            }
+            assertTrue(problem.contains("/kaggle/input/") && problem.contains("does not exist")
+                    || !gpus && problem.contains("'inference.devices' asks for gpu("), "only missing Kaggle paths and "
+                    + "GPUs, but: " + problem + "\nin:\n" + m);
+        }
+        assertFalse(m.contains("base_models"), "no stage uses gemma2-9b's Llama base: " + m);
+        assertFalse(Files.exists(dir.resolve(setup)), "a failed check writes nothing");
+    }
+
+    /**
+     * A base of base_models is checked only when the run uses it: a Gemma-only run of a setup that also names a Llama
+     * checkpoint (gemma2-9b on Kaggle without the Llama attached) passes; a stage on it, or a submission of a model
+     * trained on it, reports the missing folder.
+     */
+    @Test
+    void aSecondBaseIsCheckedOnlyWhenTheRunUsesIt() throws Exception {
+        Setups.Edit unused = edit("pipeline.json", "\"base_models\": {\n", "\"base_models\": {\n    \"armorm\": "
+                + "{\"checkpoint\": \"/nowhere/armorm-llama3-8b\", \"tokenizer\": \"/nowhere/tokenizer.json\"},\n");
+        Path setup = Setups.copy(dir.resolve("unused-base"), "smoke", unused);
+        List<String> log = new ArrayList<>();
+        try (Pipeline p = Pipeline.open(ConfigFolder.of(setup.toString()), dir.resolve("unused-out"), log::add)) {
+            p.check(p.experiment().stages());
+        }
+        assertTrue(log.get(0).startsWith("setup checked: 8 stages"), log.toString());
+
+        Path used = Setups.copy(dir.resolve("used-base"), "smoke", unused, edit("llama_stage1.json",
+                "\"base_model\": \"llama\"", "\"base_model\": \"armorm\""));
+        String m = openAndCheck(used);
+        assertTrue(m.contains("'base_models.armorm.checkpoint' /nowhere/armorm-llama3-8b does not exist"), m);
+        assertTrue(m.contains("'base_models.armorm.tokenizer' /nowhere/tokenizer.json does not exist"), m);
     }
 
     /** gpu(0) on a machine without one: a config error naming the file, not PyTorch's dispatcher dump. */
@@ -309,6 +429,7 @@ class SetupFaultsTest {
                 dir.resolve("good-out"), log::add)) {
             p.check(p.experiment().stages());
         }
-        assertEquals(List.of("setup checked: 6 stages (eda, stage1, pseudo_labels, stage2, stage3, submission)"), log);
+        assertEquals(List.of("setup checked: 8 stages (eda, stage1, llama_stage1, qwen_stage1, pseudo_labels, stage2, "
+                + "stage3, submission)"), log);
     }
 }

@@ -5,13 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 
 /** Copies of a shipped setup with edits, for the fault tests: each edit must find its text (no silent no-op). */
 final class Setups {
-    static final List<String> FILES = List.of("pipeline.json", "stage1.json", "pseudo_labels.json", "stage2.json",
-            "stage3.json", "submission.json");
-
     private Setups() {}
 
     /** One literal replacement in one file of the setup. */
@@ -19,11 +15,7 @@ final class Setups {
 
     /** {@code setup} (a shipped name) copied into {@code dir}, with {@code edits} applied. */
     static Path copy(Path dir, String setup, Edit... edits) throws IOException {
-        Files.createDirectories(dir);
-        ConfigFolder shipped = ConfigFolder.of(setup);
-        for (String f : FILES) {
-            Files.writeString(dir.resolve(f), shipped.text(f));
-        }
+        ConfigFolder.of(setup).copyTo(dir); // pipeline.json and every stage file (the smoke setup's llama_stage1 too)
         for (Edit e : edits) {
             Path f = dir.resolve(e.file());
             String text = Files.exists(f) ? Files.readString(f) : "";

@@ -18,11 +18,7 @@ class SparkSwitchTest {
 
     @Test
     void aSparkStageWithoutTheSparkModuleFailsAtOnce() throws Exception {
-        ConfigFolder smoke = ConfigFolder.of("smoke");
-        for (String f : new String[] {"pipeline.json", "stage1.json", "pseudo_labels.json", "stage2.json",
-            "stage3.json", "submission.json"}) {
-            Files.writeString(dir.resolve(f), smoke.text(f));
-        }
+        ConfigFolder.of("smoke").copyTo(dir);
         Path config = dir.resolve("pseudo_labels.json");
         Files.writeString(config, Files.readString(config).replace("\"spark\": null", "\"spark\": {\"master\": "
                 + "\"local[2]\"}"));

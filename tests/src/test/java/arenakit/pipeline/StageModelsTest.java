@@ -202,6 +202,63 @@ class StageModelsTest {
         }
     }
 
+    /**
+     * A Llama stage trained where the Llama is the default base (as in the llama3-8b setup), copied elsewhere (a Kaggle
+     * dataset), predicts in a setup whose default base is a Gemma-2 and whose base_models has that Llama (gemma2-9b's
+     * submission_ensemble.json): the base named 'default' there has another family, so the Llama of its shape is
+     * used. A setup without a Llama says so in the setup check, before anything loads.
+     */
+    @Test
+    void aStageOfAnotherSetupsDefaultBaseRunsOnTheBaseOfItsFamilyAndShape() throws Exception {
+        Path llamaSetup = Files.createDirectories(tmp.resolve("llama-setup"));
+        ObjectNode pipeline = read("pipeline.json");
+        pipeline.putObject("base_model").set("tiny", pipeline.get("base_models").get("llama").get("tiny").deepCopy());
+        pipeline.putObject("base_models");
+        pipeline.putArray("stages").add("stage1").add("submission");
+        Json.write(llamaSetup.resolve("pipeline.json"), pipeline);
+        ObjectNode stage1 = read("llama_stage1.json");
+        ((ObjectNode) stage1.get("model")).putNull("base_model");
+        ((ObjectNode) stage1.get("train")).put("max_steps", 2).put("eval_every", 0);
+        Json.write(llamaSetup.resolve("stage1.json"), stage1);
+        ObjectNode submission = read("submission.json");
+        submission.putArray("models").add("stage1");
+        Json.write(llamaSetup.resolve("submission.json"), submission);
+        Path trainedOut = tmp.resolve("llama-out");
+        try (Pipeline p = Pipeline.open(ConfigFolder.of(llamaSetup.toString()), trainedOut, s -> {})) {
+            p.runStage("stage1", 0);
+        }
+        assertEquals("default", StageEncoding.read(trainedOut.resolve("stage1")).orElseThrow().baseModel());
+        Path kaggle = tmp.resolve("kaggle").resolve("llama3-8b-stage3");
+        copyTree(trainedOut.resolve("stage1"), kaggle);
+        deleteTree(trainedOut); // not where it was trained any more
+
+        Path out = tmp.resolve("gemma-out");
+        List<String> log = new ArrayList<>();
+        try (Pipeline p = Pipeline.open(ConfigFolder.of("smoke"), out, log::add)) {
+            TrainedModel copied = p.trainedModel(kaggle.toString());
+            assertEquals(out.resolve("base-model-llama"), p.baseModelFor(copied));
+            assertTrue(log.stream().anyMatch(l -> l.contains("trained on base model 'default'")
+                    && l.contains("run on this setup's 'llama', the one of that shape")), String.join("\n", log));
+            assertEquals(ChatTemplate.LLAMA3, p.encoderFor(copied, null).template());
+            Path csv = tmp.resolve("llama-only.csv");
+            var config = p.submissionConfig().withModels(List.of(kaggle.toString()))
+                    .withInference(p.submissionConfig().inference().withDevices(List.of("cpu"), null));
+            assertEquals(40, p.submit(config, p.testFile(), p.sampleSubmissionFile(), csv));
+            assertEquals(40, Submission.validate(csv, p.testFile(), p.sampleSubmissionFile()).rows());
+        }
+
+        Path noLlama = Setups.copy(tmp.resolve("no-llama"), "smoke", Setups.edit("pipeline.json",
+                "\"llama\": {\"tiny\": {\"model_type\": \"llama\"", "\"other\": {\"tiny\": {\"model_type\": \"qwen2\""),
+                Setups.edit("llama_stage1.json", "\"base_model\": \"llama\"", "\"base_model\": \"other\""));
+        try (Pipeline p = Pipeline.open(ConfigFolder.of(noLlama.toString()), tmp.resolve("no-llama-out"), s -> {})) {
+            var config = p.submissionConfig().withModels(List.of(kaggle.toString()));
+            ConfigException e = assertThrows(ConfigException.class, () -> p.submit(config, p.testFile(),
+                    p.sampleSubmissionFile(), tmp.resolve("never.csv")));
+            assertTrue(e.getMessage().contains(kaggle + " was trained on a llama base model ('default', llama, hidden "
+                    + "32, 2 layers") && e.getMessage().contains("this setup has none of that family"), e.getMessage());
+        }
+    }
+
     @Test
     void aStageNamingAnUnknownBaseFailsAtOnce() throws Exception {
         Path config = setup(tmp.resolve("setup"), "other", 1);

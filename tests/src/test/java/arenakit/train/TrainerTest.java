@@ -43,13 +43,18 @@ class TrainerTest {
 
     private static TrainConfig config(String swap, int batch, int epochs, int maxSteps, double lr,
             int checkpointEvery, int evalEvery) {
+        return config(swap, batch, epochs, maxSteps, lr, checkpointEvery, evalEvery, 0);
+    }
+
+    private static TrainConfig config(String swap, int batch, int epochs, int maxSteps, double lr,
+            int checkpointEvery, int evalEvery, int logEvery) {
         return new TrainConfig(TrainConfig.KIND, "test", new TrainConfig.Model("linear",
                 new TrainConfig.Lora(4, 8, 0.1, List.of("q_proj", "v_proj"), false), null, "float32"),
                 new TrainConfig.Data(List.of("train"), new TrainConfig.Text("rounds", "proportional", 96), null, swap,
                         true),
                 new OptimizerConfig(lr, 0.01, List.of(0.9, 0.999), 1e-8, 1.0), new ScheduleConfig(0.1, 0),
                 new TrainConfig.Loader(batch, 512), new TrainConfig.Train(7, epochs, maxSteps, evalEvery,
-                        checkpointEvery, false), null);
+                        checkpointEvery, false, logEvery), null);
     }
 
     private static Map<String, float[]> gradients(SequenceClassifier model, List<Trainer.Sequence> seqs,
@@ -135,11 +140,36 @@ class TrainerTest {
         assertEquals(rows.size() + holdout.size(), encoded.get(), "8 training rows + 4 held-out rows, once each");
     }
 
+    /**
+     * A running training loss every log_every steps, the held-out numbers only where the holdout was evaluated, and
+     * each line's loss the mean of exactly the steps since the previous line.
+     */
+    @Test
+    void historyHasALineEveryLogEveryStepsAndEvaluationsOnTheirOwnSteps() throws Exception {
+        List<Example> rows = setup.examples().subList(0, 24);
+        List<arenakit.data.Conversation> holdout = setup.examples().subList(24, 30).stream().map(Example::row)
+                .toList();
+        List<String> lines = new ArrayList<>();
+        try (DecoderClassifier model = setup.lora(0)) {
+            Trainer t = new Trainer(model, config("none", 4, 1, 0, 5e-3, 0, 4, 2), setup.encoder::encode,
+                    Trainer::shuffled, (m, d) -> m.saveAdapter(d.resolve("adapter")), lines::add);
+            Trainer.Result r = t.fit(rows, holdout, dir.resolve("log-every"), 0); // 6 steps
+            assertEquals(List.of(2L, 4L, 6L), r.history().stream().map(TrainLog::step).toList());
+            assertEquals(java.util.Arrays.asList(null, r.history().get(1).valLogLoss(), r.valLogLoss()),
+                    r.history().stream().map(TrainLog::valLogLoss).toList(), "evaluated at step 4 and at the end");
+            assertTrue(r.history().get(1).valLogLoss() != null && r.history().get(0).valAccuracy() == null);
+            assertEquals("cross-entropy", r.objective());
+        }
+        assertEquals(3, lines.stream().filter(l -> l.startsWith("step ")).count(), lines.toString());
+    }
+
     @Test
     void resumedRunEqualsUninterruptedRun() throws Exception {
         List<Example> rows = setup.examples().subList(0, 24);
-        TrainConfig config = config("random", 4, 2, 0, 5e-3, 2); // 12 steps, dropout 0.1
+        // 12 steps, dropout 0.1, a history line every 3 steps: the pause at 5 falls inside a line's window
+        TrainConfig config = config("random", 4, 2, 0, 5e-3, 2, 0, 3);
         Map<String, float[]> straight;
+        List<TrainLog> straightHistory;
         TrainLog straightEnd;
         try (DecoderClassifier model = setup.lora(0.1)) {
             Trainer t = new Trainer(model, config, setup.encoder::encode, Trainer::balanced,
@@ -147,6 +177,7 @@ class TrainerTest {
             Trainer.Result r = t.fit(rows, List.of(), dir.resolve("straight"), 0);
             assertEquals(12, r.steps());
             straight = values(model);
+            straightHistory = r.history();
             straightEnd = r.history().get(r.history().size() - 1);
         }
         Path resumed = dir.resolve("resumed");
@@ -169,11 +200,17 @@ class TrainerTest {
             for (String name : straight.keySet()) {
                 assertArrayEquals(straight.get(name), after.get(name), 1e-5f, name);
             }
-            // the history line after the resume averages the same 12 steps as the uninterrupted run's
+            // every history line, the one across the pause too, averages the same steps as the uninterrupted run's
+            assertEquals(straightHistory.stream().map(TrainLog::step).toList(),
+                    r.history().stream().map(TrainLog::step).toList());
+            assertEquals(List.of(3L, 6L, 9L, 12L), r.history().stream().map(TrainLog::step).toList());
+            for (int i = 0; i < straightHistory.size(); i++) {
+                assertEquals(straightHistory.get(i).trainLoss(), r.history().get(i).trainLoss(), 1e-5, "line " + i);
+                assertEquals(straightHistory.get(i).gradNorm(), r.history().get(i).gradNorm(), 1e-4, "line " + i);
+                assertEquals(straightHistory.get(i).lr(), r.history().get(i).lr(), 1e-12, "line " + i);
+            }
             TrainLog end = r.history().get(r.history().size() - 1);
             assertEquals(straightEnd.step(), end.step());
-            assertEquals(straightEnd.trainLoss(), end.trainLoss(), 1e-5);
-            assertEquals(straightEnd.gradNorm(), end.gradNorm(), 1e-4);
         }
         assertTrue(lines.stream().anyMatch(l -> l.contains("resuming from") && l.contains("at step 5 of 12")),
                 lines.toString());

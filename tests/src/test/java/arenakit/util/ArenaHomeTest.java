@@ -11,7 +11,10 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The warning a script prints when the installed library is older than the checkout it runs in. */
+/**
+ * The warning a script prints when the installed library is older than the checkout it runs in, and what a missing
+ * cache file's message says to do.
+ */
 class ArenaHomeTest {
     @TempDir
     Path tmp;
@@ -55,5 +58,15 @@ class ArenaHomeTest {
         Files.setLastModifiedTime(built, FileTime.from(t));
         assertEquals(Optional.empty(), ArenaHome.staleInstallWarning(home, built));
         assertEquals(Optional.empty(), ArenaHome.staleInstallWarning(tmp.resolve("bundle"), jar));
+    }
+
+    @Test
+    void aMissingCacheFileSaysWhatToRunOrWhatToSet() {
+        Path file = tmp.resolve("somewhere/.cache/tokenizers/gemma/tokenizer.json");
+        String found = ArenaHome.missing("the Gemma tokenizer", file, Optional.of(tmp.resolve("checkout")));
+        assertTrue(found.contains("run bash " + tmp.resolve("checkout/environment/setup.sh")), found);
+        String none = ArenaHome.missing("the Gemma tokenizer", file, Optional.empty());
+        assertTrue(none.contains("set ARENA_KIT_HOME (or -Darena.home) to your arena-kit checkout")
+                && none.contains("no arena-kit checkout was found"), none);
     }
 }

@@ -32,8 +32,9 @@ class HtmlReportTest {
     @Test
     void pageLoadsNothingFromTheNetwork() throws Exception {
         String html = report().html();
-        String plotly = Files.readString(ArenaHome.plotlyJs());
-        assertTrue(html.contains(plotly), "plotly.js is inlined verbatim");
+        String plotly = Files.readString(ArenaHome.plotlyCartesianJs());
+        assertTrue(html.contains(plotly), "plotly.js (the cartesian bundle: a bar chart needs no more) is inlined");
+        assertFalse(html.contains(Files.readString(ArenaHome.plotlyJs())), "not the 4.6 MB bundle");
         String markup = html.replace(plotly, "");
         assertFalse(markup.contains("http://") || markup.contains("https://"), "no URL outside plotly.js:\n" + markup);
         Document doc = Jsoup.parse(markup);
@@ -41,6 +42,16 @@ class HtmlReportTest {
         assertEquals("Fruit <&> counts", doc.selectFirst("table caption").text());
         assertEquals(2, doc.select("table tbody tr").size());
         assertEquals("a < b", doc.selectFirst("p").text());
+    }
+
+    @Test
+    void aFigureTheCartesianBundleCannotDrawBringsTheFullOne() throws Exception {
+        Figure scatter3d = new Figure(tech.tablesaw.plotly.traces.Scatter3DTrace.builder(new double[] {1, 2},
+                new double[] {3, 4}, new double[] {5, 6}).build());
+        String html = new HtmlReport("3-D").figure(scatter3d).html();
+        assertTrue(html.contains(Files.readString(ArenaHome.plotlyJs())), "scatter3d needs the full bundle");
+        assertFalse(new HtmlReport("no charts").paragraph("text").html().contains("plotly.js v2"),
+                "a page without charts carries no plotly.js");
     }
 
     @Test

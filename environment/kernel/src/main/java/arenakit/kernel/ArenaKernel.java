@@ -1,5 +1,7 @@
 package arenakit.kernel;
 
+import io.github.spencerpark.jupyter.channels.JupyterConnection;
+import io.github.spencerpark.jupyter.channels.ShellHandler;
 import io.github.spencerpark.jupyter.kernel.BaseKernel;
 import io.github.spencerpark.jupyter.kernel.LanguageInfo;
 import io.github.spencerpark.jupyter.kernel.ReplacementOptions;
@@ -9,6 +11,9 @@ import io.github.spencerpark.jupyter.kernel.display.common.Text;
 import io.github.spencerpark.jupyter.kernel.display.common.Url;
 import io.github.spencerpark.jupyter.kernel.magic.registry.Magics;
 import io.github.spencerpark.jupyter.kernel.util.GlobFinder;
+import io.github.spencerpark.jupyter.messages.Message;
+import io.github.spencerpark.jupyter.messages.MessageType;
+import io.github.spencerpark.jupyter.messages.request.ExecuteRequest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -23,8 +28,10 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import jdk.jshell.SourceCodeAnalysis;
@@ -52,10 +59,12 @@ public final class ArenaKernel extends BaseKernel {
     private final MagicTransformer magicTransformer = new MagicTransformer();
     private final MavenResolver maven;
     private final LanguageInfo languageInfo;
+    private final AtomicInteger executions = new AtomicInteger();
+    private volatile PlotlyJs.Cell running;
 
     public ArenaKernel() {
         super(StandardCharsets.UTF_8);
-        this.renderer = new RichRenderer(new PlotlyJs(PlotlyJs.locate(), executionCount::get));
+        this.renderer = new RichRenderer(PlotlyJs.located(this::runningCell));
         // what BaseKernel registered on the renderer it made: strings as any text type, images, URLs
         Text.registerAll(renderer);
         Image.registerAll(renderer);
@@ -77,6 +86,34 @@ public final class ArenaKernel extends BaseKernel {
         } catch (Exception e) {
             throw new IllegalStateException("the kernel's JShell start-up script failed: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Also notes which cell each execute request runs (its cell id, where the front end sends one, and its code):
+     * charts send plotly.js once per session, again only when the cell that carried it runs again
+     * ({@link PlotlyJs}).
+     */
+    @Override
+    public void becomeHandlerForConnection(JupyterConnection connection) {
+        super.becomeHandlerForConnection(connection);
+        ShellHandler<ExecuteRequest> execute = connection.getHandler(MessageType.EXECUTE_REQUEST);
+        connection.setHandler(MessageType.EXECUTE_REQUEST, (env, message) -> {
+            running = cellOf(message, executions.incrementAndGet());
+            execute.handle(env, message);
+        });
+    }
+
+    /** The cell an execute request runs: JupyterLab and Notebook 7 put its id in the metadata as "cellId". */
+    static PlotlyJs.Cell cellOf(Message<ExecuteRequest> message, int execution) {
+        Map<String, Object> meta = message.getNonNullMetadata();
+        Object id = meta.getOrDefault("cellId", meta.get("cell_id"));
+        return new PlotlyJs.Cell(id == null ? null : id.toString(), message.getContent().getCode(), execution);
+    }
+
+    /** The cell running now; outside a Jupyter connection (tests) each evaluation counts as its own cell. */
+    private PlotlyJs.Cell runningCell() {
+        PlotlyJs.Cell cell = running;
+        return cell != null ? cell : new PlotlyJs.Cell(null, null, executionCount.get());
     }
 
     /** The running kernel; notebook code reaches it through IJava's static runtime API. */

@@ -14,8 +14,8 @@ import java.util.UUID;
  * <p>Tablesaw arrives at run time through %maven in the notebook's class loader, so these types are recognised by
  * class name and read by reflection; the kernel has no compile-time dependency on Tablesaw and works with whatever
  * version the notebook loads. Tables become an HTML table (head and tail of long tables, long cells cut, the row
- * and column count always shown). Figures become a div plus plotly's script, with plotly.js itself inlined from a
- * local file (no CDN: notebooks must draw offline, e.g. on Kaggle) once per executed cell, see {@link PlotlyJs}.
+ * and column count always shown). Figures become a div plus plotly's script, with plotly.js itself from a local
+ * file (no CDN: notebooks must draw offline, e.g. on Kaggle) once per kernel session, see {@link PlotlyJs}.
  */
 final class RichRenderer extends Renderer {
     static final String RELATION = "tech.tablesaw.table.Relation";
@@ -131,12 +131,12 @@ final class RichRenderer extends Renderer {
         return html.toString();
     }
 
-    /** A tablesaw-jsplot figure as a div and the script that draws it, with plotly.js inlined when needed. */
+    /** A tablesaw-jsplot figure as a div and the script that draws it, with plotly.js when this cell carries it. */
     String figureHtml(Object figure) throws ReflectiveOperationException {
         String id = "plot_" + UUID.randomUUID().toString().replace("-", "");
         String div = (String) call(figure, "divString", new Class<?>[] {String.class}, id);
         String script = (String) call(figure, "asJavascript", new Class<?>[] {String.class}, id);
-        return "<div class=\"arena-figure\">" + plotly.scriptForThisCell() + div + script + "</div>";
+        return "<div class=\"arena-figure\">" + plotly.figure(id, div, script) + "</div>";
     }
 
     private static String shorten(String s) {

@@ -56,7 +56,12 @@ public final class Families {
             throw new IllegalArgumentException("missing field model_type (one of " + String.join(", ", MODEL_TYPES)
                     + ")");
         }
-        return PARSERS.get(requireSupported(c.stringOr("model_type", ""))).apply(c);
+        String type = requireSupported(c.stringOr("model_type", ""));
+        if (c.has("quantization_config")) { // int4/int8 weights with scales: the safetensors would not be plain floats
+            throw c.error("quantization_config", "is set: quantized checkpoints (bitsandbytes, GPTQ, AWQ, ...) are not "
+                    + "supported; use the unquantized (bf16/fp16/fp32) checkpoint");
+        }
+        return PARSERS.get(type).apply(c);
     }
 
     /** {@code modelType} itself when supported; otherwise an error listing the supported ones. */

@@ -22,8 +22,13 @@ public interface WeightSource {
 
     /** The linear layer at {@code module} ({@code <module>.weight}, and {@code <module>.bias} when {@code bias}). */
     default LoraLinear linear(String module, int layer, boolean bias) throws IOException {
-        return new LoraLinear(module, layer, LinearWeight.dense(load(module + ".weight", layer)),
+        return new LoraLinear(module, layer, linearWeight(module, layer),
                 bias ? load(module + ".bias", layer) : null);
+    }
+
+    /** The base weight of the linear layer at {@code module}: dense in the compute type, unless a source quantizes. */
+    default LinearWeight linearWeight(String module, int layer) throws IOException {
+        return LinearWeight.dense(load(module + ".weight", layer));
     }
 
     /** The RMSNorm at {@code module}. */

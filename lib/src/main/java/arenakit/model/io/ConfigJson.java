@@ -1,6 +1,8 @@
 package arenakit.model.io;
 
 import arenakit.util.Json;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -39,15 +41,25 @@ public final class ConfigJson {
         return new ConfigJson(root, "", new TreeSet<>());
     }
 
-    /** Parses {@code file}; a missing file or invalid JSON is an IOException naming it. */
+    /**
+     * Parses {@code file}; a missing file or invalid JSON (a syntax error, a duplicate key, text after the value) is
+     * an IOException naming it, with the line and column (never Jackson's "Source: REDACTED").
+     */
     public static JsonNode parse(Path file) throws IOException {
         if (!Files.isRegularFile(file)) {
             throw new IOException(file + " not found");
         }
+        byte[] content = Files.readAllBytes(file);
         try {
-            return Json.MAPPER.readTree(file.toFile());
-        } catch (IOException e) {
-            throw new IOException(file + ": not valid JSON: " + e.getMessage(), e);
+            JsonNode n = Json.MAPPER.readTree(content);
+            if (n == null || n.isMissingNode()) {
+                throw new IOException(file + ": not valid JSON: the file is empty");
+            }
+            return n;
+        } catch (JsonProcessingException e) {
+            JsonLocation at = e.getLocation();
+            throw new IOException(file + ": not valid JSON" + (at == null ? "" : " at line " + at.getLineNr()
+                    + " column " + at.getColumnNr()) + ": " + e.getOriginalMessage(), e);
         }
     }
 
@@ -120,9 +132,24 @@ public final class ConfigJson {
         return n.booleanValue();
     }
 
-    /** A string; {@code fallback} when absent or null. */
+    /** A string or null; {@code fallback} when absent. */
+    public String nullableString(String key, String fallback) {
+        if (!present(key)) {
+            return fallback;
+        }
+        JsonNode n = root.get(key);
+        if (n.isNull()) {
+            return null;
+        }
+        if (!n.isTextual()) {
+            throw wrongType(key, "a string or null", n);
+        }
+        return n.textValue();
+    }
+
+    /** A string; {@code fallback} when absent; null is an error. */
     public String stringOr(String key, String fallback) {
-        if (!has(key)) {
+        if (!present(key)) {
             return fallback;
         }
         JsonNode n = root.get(key);
@@ -182,6 +209,17 @@ public final class ConfigJson {
         return new ConfigJson(n, prefix + key + ".", read);
     }
 
+    /** The keys of this object that are not in {@code known}, in file order. */
+    public List<String> keysOtherThan(Set<String> known) {
+        List<String> out = new ArrayList<>();
+        root.fieldNames().forEachRemaining(k -> {
+            if (!known.contains(k)) {
+                out.add(prefix + k);
+            }
+        });
+        return out;
+    }
+
     /** Every key read so far (nested ones with their path), sorted. */
     public Set<String> keysRead() {
         return Collections.unmodifiableSet(read);
@@ -206,11 +244,13 @@ public final class ConfigJson {
         return n.doubleValue();
     }
 
-    private IllegalArgumentException wrongType(String key, String expected, JsonNode found) {
+    /** An error saying that {@code key} must be {@code expected} and what it is. */
+    public IllegalArgumentException wrongType(String key, String expected, JsonNode found) {
         return new IllegalArgumentException(prefix + key + " must be " + expected + ", got " + describe(found));
     }
 
-    private static String describe(JsonNode n) {
+    /** A value as written ({@code "four"}, {@code 4.5}, {@code null}). */
+    public static String describe(JsonNode n) {
         return n == null ? "nothing" : n.toString();
     }
 }

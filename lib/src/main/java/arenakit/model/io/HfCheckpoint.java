@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import arenakit.util.Json;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -48,18 +47,41 @@ public final class HfCheckpoint {
         }
         Map<String, SafetensorsFile> fileOf = new TreeMap<>();
         Path index = dir.resolve(INDEX);
+        if (Files.isRegularFile(index) && Files.isRegularFile(dir.resolve(SINGLE))) {
+            throw new IOException(dir + " has both " + SINGLE + " and " + INDEX + " (shards): transformers would read "
+                    + SINGLE + "; remove the layout that is stale");
+        }
         if (Files.isRegularFile(index)) {
-            JsonNode weightMap = Json.MAPPER.readTree(index.toFile()).get("weight_map");
-            if (weightMap == null || !weightMap.isObject()) {
-                throw new IOException(index + ": no weight_map object");
+            ConfigJson root = ConfigJson.of(ConfigJson.parse(index));
+            ConfigJson weightMap;
+            try {
+                weightMap = root.object("weight_map");
+                root.object("metadata"); // an object when present (total_size is informative only)
+            } catch (IllegalArgumentException e) {
+                throw new IOException(index + ": " + e.getMessage(), e);
+            }
+            if (weightMap == null) {
+                throw new IOException(index + ": missing field weight_map (tensor name -> shard file)");
+            }
+            List<String> unknown = root.keysOtherThan(Set.of("metadata", "weight_map"));
+            if (!unknown.isEmpty()) {
+                throw new IOException(index + ": unknown field " + unknown + " (an index has metadata and weight_map)");
             }
             Map<String, SafetensorsFile> shards = new LinkedHashMap<>();
-            for (var it = weightMap.fields(); it.hasNext(); ) {
+            for (var it = weightMap.node().fields(); it.hasNext(); ) {
                 var f = it.next();
-                String shardName = f.getValue().asText();
+                if (!f.getValue().isTextual() || f.getValue().textValue().isEmpty()) {
+                    throw new IOException(index + ": weight_map." + f.getKey() + " must be a shard file name (a "
+                            + "string), got " + f.getValue());
+                }
+                String shardName = f.getValue().textValue();
                 SafetensorsFile shard = shards.get(shardName);
                 if (shard == null) {
-                    Path p = dir.resolve(shardName);
+                    Path p = dir.resolve(shardName).normalize();
+                    if (!p.getParent().equals(dir.normalize()) || !shardName.endsWith(".safetensors")) {
+                        throw new IOException(index + ": weight_map." + f.getKey() + " names '" + shardName
+                                + "', not a .safetensors file in " + dir);
+                    }
                     if (!Files.isRegularFile(p)) {
                         throw new IOException(index + " lists " + f.getKey() + " in " + shardName
                                 + ", which does not exist");
@@ -75,8 +97,13 @@ public final class HfCheckpoint {
             }
             for (SafetensorsFile shard : shards.values()) {
                 for (String name : shard.entries().keySet()) {
-                    if (!fileOf.containsKey(name)) {
+                    SafetensorsFile listed = fileOf.get(name);
+                    if (listed == null) {
                         throw new IOException(shard.path() + " holds " + name + ", which " + INDEX + " does not list");
+                    }
+                    if (listed != shard) {
+                        throw new IOException(name + " is in both " + shard.path().getFileName() + " and "
+                                + listed.path().getFileName() + " (" + INDEX + " lists the latter)");
                     }
                 }
             }

@@ -93,26 +93,48 @@ public final class SafetensorsFile {
         this.metadata = metadata;
     }
 
-    /** Parses and checks the header (dtypes, shapes against byte ranges, ranges inside the file). */
+    /** The element types the safetensors format defines, by name; only F32, F16 and BF16 are read here. */
+    private static final java.util.Set<String> FORMAT_DTYPES = java.util.Set.of("BOOL", "U8", "I8", "U16", "I16",
+            "U32", "I32", "U64", "I64", "F64", "F8_E4M3", "F8_E5M2", "F8_E8M0", "F4", "F6_E2M3", "F6_E3M2", "C64");
+    private static final java.util.Set<String> ENTRY_KEYS = java.util.Set.of("dtype", "shape", "data_offsets");
+
+    /**
+     * Parses and checks the header as strictly as the reference implementation: an 8-byte length that fits the file,
+     * a JSON object (no duplicate keys), {@code __metadata__} string to string, and per tensor exactly
+     * {@code dtype} (F32, F16 or BF16), {@code shape} (integers >= 0) and {@code data_offsets} ([begin, end],
+     * integers), the byte range matching shape and dtype; the tensors tile the data section with no overlap, gap or
+     * trailing bytes. Every error names the file and, where there is one, the tensor.
+     */
     public static SafetensorsFile open(Path path) throws IOException {
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = ch.size();
             if (size < 8) {
-                throw new IOException(path + ": not a safetensors file (" + size + " bytes)");
+                throw new IOException(path + ": not a safetensors file (" + size + " bytes; the format starts with an "
+                        + "8-byte header length)");
             }
             ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
             readFully(ch, lenBuf, 0);
             long headerLen = lenBuf.getLong(0);
-            if (headerLen <= 0 || headerLen > MAX_HEADER || 8 + headerLen > size) {
-                throw new IOException(path + ": bad safetensors header length " + headerLen + " (file " + size + " bytes)");
+            if (headerLen <= 1 || headerLen > MAX_HEADER) {
+                throw new IOException(path + ": not a safetensors file: its first 8 bytes give a header length of "
+                        + headerLen + " (expected 2 to " + MAX_HEADER + " bytes)");
+            }
+            if (8 + headerLen > size) {
+                throw new IOException(path + ": the file is cut short: its header needs " + headerLen + " bytes after "
+                        + "the first 8, but the file has " + size + " bytes in all (a truncated download or copy?)");
             }
             ByteBuffer header = ByteBuffer.allocate((int) headerLen);
             readFully(ch, header, 8);
             JsonNode root;
             try {
                 root = Json.MAPPER.readTree(header.array());
-            } catch (IOException e) {
-                throw new IOException(path + ": safetensors header is not valid JSON: " + e.getMessage(), e);
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new IOException(path + ": the safetensors header is not valid JSON (" + e.getOriginalMessage()
+                        + ")", e);
+            }
+            if (root == null || !root.isObject()) {
+                throw new IOException(path + ": the safetensors header must be a JSON object, got "
+                        + (root == null ? "nothing" : root.getNodeType().toString().toLowerCase(java.util.Locale.ROOT)));
             }
             long dataSize = size - 8 - headerLen;
             Map<String, Entry> entries = new LinkedHashMap<>();
@@ -120,45 +142,145 @@ public final class SafetensorsFile {
             for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> f = it.next();
                 if (f.getKey().equals("__metadata__")) {
-                    f.getValue().fields().forEachRemaining(m -> metadata.put(m.getKey(), m.getValue().asText()));
+                    metadata(path, f.getValue(), metadata);
                     continue;
                 }
                 entries.put(f.getKey(), parseEntry(path, f.getKey(), f.getValue(), dataSize));
             }
+            checkLayout(path, entries, dataSize);
             return new SafetensorsFile(path, 8 + headerLen, Collections.unmodifiableMap(entries),
                     Collections.unmodifiableMap(metadata));
         }
     }
 
+    private static void metadata(Path path, JsonNode node, Map<String, String> out) throws IOException {
+        if (node.isNull()) {
+            return;
+        }
+        if (!node.isObject()) {
+            throw new IOException(path + ": __metadata__ must be an object of strings, got " + node);
+        }
+        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> m = it.next();
+            if (!m.getValue().isTextual()) {
+                throw new IOException(path + ": __metadata__." + m.getKey() + " must be a string, got " + m.getValue());
+            }
+            out.put(m.getKey(), m.getValue().textValue());
+        }
+    }
+
     private static Entry parseEntry(Path path, String name, JsonNode node, long dataSize) throws IOException {
         String where = path + ": tensor " + name;
+        if (!node.isObject()) {
+            throw new IOException(where + ": the header entry must be an object with dtype, shape and data_offsets, "
+                    + "got " + node);
+        }
+        for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+            String key = it.next();
+            if (!ENTRY_KEYS.contains(key)) {
+                throw new IOException(where + ": unknown key '" + key + "' in its header entry (dtype, shape, "
+                        + "data_offsets)");
+            }
+        }
+        JsonNode dtypeNode = node.get("dtype");
         JsonNode shapeNode = node.get("shape");
         JsonNode offsets = node.get("data_offsets");
-        if (!node.hasNonNull("dtype") || shapeNode == null || offsets == null || offsets.size() != 2) {
-            throw new IOException(where + ": header entry needs dtype, shape and data_offsets[2]");
+        if (dtypeNode == null || shapeNode == null || offsets == null) {
+            throw new IOException(where + ": its header entry lacks " + (dtypeNode == null ? "dtype"
+                    : shapeNode == null ? "shape" : "data_offsets") + " (needs dtype, shape and data_offsets)");
         }
-        DType dtype = DType.parse(node.get("dtype").asText(), where);
+        if (!dtypeNode.isTextual()) {
+            throw new IOException(where + ": dtype must be a string such as \"BF16\", got " + dtypeNode);
+        }
+        String dtypeName = dtypeNode.textValue();
+        DType dtype = null;
+        for (DType t : DType.values()) {
+            if (t.name().equals(dtypeName)) {
+                dtype = t;
+            }
+        }
+        if (dtype == null) {
+            throw new IOException(where + ": " + (FORMAT_DTYPES.contains(dtypeName)
+                    ? "dtype " + dtypeName + " is not supported (only F32, F16 and BF16 tensors are read: a quantized "
+                            + "or non-float checkpoint?)"
+                    : "unknown dtype '" + dtypeName + "' (safetensors dtypes are upper case: F32, F16, BF16, ...)"));
+        }
+        if (!shapeNode.isArray()) {
+            throw new IOException(where + ": shape must be a list of integers, got " + shapeNode);
+        }
         long[] shape = new long[shapeNode.size()];
+        long numel = 1;
         for (int i = 0; i < shape.length; i++) {
-            shape[i] = shapeNode.get(i).asLong();
+            JsonNode d = shapeNode.get(i);
+            if (!d.isIntegralNumber() || !d.canConvertToLong() || d.longValue() < 0) {
+                throw new IOException(where + ": shape must be a list of integers >= 0, got " + shapeNode);
+            }
+            shape[i] = d.longValue();
+            try {
+                numel = Math.multiplyExact(numel, shape[i]);
+            } catch (ArithmeticException e) {
+                throw new IOException(where + ": shape " + shapeNode + " is too large", e);
+            }
         }
-        Entry e = new Entry(name, dtype, shape, offsets.get(0).asLong(), offsets.get(1).asLong());
-        if (e.begin() < 0 || e.end() < e.begin() || e.end() > dataSize) {
-            throw new IOException(where + ": data_offsets [" + e.begin() + ", " + e.end()
-                    + "] fall outside the data section (" + dataSize + " bytes)");
+        if (!offsets.isArray() || offsets.size() != 2 || !offsets.get(0).isIntegralNumber()
+                || !offsets.get(1).isIntegralNumber() || !offsets.get(0).canConvertToLong()
+                || !offsets.get(1).canConvertToLong()) {
+            throw new IOException(where + ": data_offsets must be [begin, end] (two integers), got " + offsets);
         }
-        if (e.end() - e.begin() != e.numel() * dtype.bytes()) {
+        Entry e = new Entry(name, dtype, shape, offsets.get(0).longValue(), offsets.get(1).longValue());
+        if (e.begin() < 0 || e.end() < e.begin()) {
+            throw new IOException(where + ": data_offsets " + offsets + " are not a byte range [begin, end] with "
+                    + "0 <= begin <= end");
+        }
+        if (e.end() > dataSize) {
+            throw new IOException(where + ": data_offsets [" + e.begin() + ", " + e.end() + "] fall outside the "
+                    + "data section (" + dataSize + " bytes): the file is cut short (a truncated download or copy?) or its "
+                    + "header is damaged");
+        }
+        long bytes;
+        try {
+            bytes = Math.multiplyExact(numel, (long) dtype.bytes());
+        } catch (ArithmeticException ex) {
+            throw new IOException(where + ": shape " + shapeNode + " is too large", ex);
+        }
+        if (e.end() - e.begin() != bytes) {
             throw new IOException(where + ": shape " + Arrays.toString(shape) + " " + dtype + " needs "
-                    + e.numel() * dtype.bytes() + " bytes but data_offsets span " + (e.end() - e.begin()));
+                    + bytes + " bytes but data_offsets span " + (e.end() - e.begin()));
         }
         return e;
+    }
+
+    /** The tensors must tile the data section: no overlap, no gap, nothing after the last (as safetensors checks). */
+    private static void checkLayout(Path path, Map<String, Entry> entries, long dataSize) throws IOException {
+        java.util.List<Entry> sorted = new java.util.ArrayList<>(entries.values());
+        sorted.sort(java.util.Comparator.comparingLong(Entry::begin).thenComparingLong(Entry::end));
+        long at = 0;
+        Entry previous = null;
+        for (Entry e : sorted) {
+            if (e.begin() < at) {
+                throw new IOException(path + ": tensor " + e.name() + " (bytes [" + e.begin() + ", " + e.end()
+                        + ")) overlaps tensor " + previous.name() + " (bytes [" + previous.begin() + ", "
+                        + previous.end() + ")): the header is damaged");
+            }
+            if (e.begin() > at) {
+                throw new IOException(path + ": bytes [" + at + ", " + e.begin() + ") of the data section belong to no "
+                        + "tensor (before " + e.name() + "): the header is damaged or not what safetensors writes");
+            }
+            at = e.end();
+            previous = e;
+        }
+        if (at != dataSize) {
+            throw new IOException(path + ": the data section has " + dataSize + " bytes but its tensors cover " + at
+                    + " (" + (dataSize - at) + " bytes after the last tensor): the header is damaged or the file was "
+                    + "appended to");
+        }
     }
 
     private static void readFully(FileChannel ch, ByteBuffer buf, long pos) throws IOException {
         while (buf.hasRemaining()) {
             int n = ch.read(buf, pos + buf.position());
             if (n < 0) {
-                throw new IOException("unexpected end of file");
+                throw new java.io.EOFException("unexpected end of file");
             }
         }
     }

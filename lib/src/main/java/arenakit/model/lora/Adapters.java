@@ -8,14 +8,12 @@ import arenakit.model.io.SafetensorsWriter;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import java.util.TreeSet;
 
 /**
  * The LoRA adapters on a decoder's projections: PEFT adapters applied (merged, or kept separate and trainable),
@@ -46,62 +44,51 @@ public final class Adapters {
         return config != null;
     }
 
+    /** The projections as an adapter sees them: module path, layer and shape. */
+    public List<PeftAdapter.Module> modules() {
+        return projections.stream().map(p -> new PeftAdapter.Module(p.path(), p.layer(), p.outFeatures(),
+                p.inFeatures())).toList();
+    }
+
     /**
      * Applies the LoRA matrices of a PEFT adapter directory to the projections its {@code target_modules} covers,
-     * merged into the weights or attached separately. Every targeted module must have its A and B, every A and B a
-     * targeted module, shapes must fit. Returns the keys left over (e.g. {@code base_model.model.score.*}), which
-     * the caller handles or refuses.
+     * merged into the weights or attached separately. The adapter is checked first ({@link PeftAdapter.Dir#checkAgainst}:
+     * every targeted projection has its A and B, shapes fit, no tensor names a module the model lacks), so nothing
+     * is applied when anything is wrong. The head ({@link PeftAdapter.Dir#head}) is the caller's.
      */
-    public Set<String> apply(PeftAdapter.Dir a, boolean merge) throws IOException {
+    public void apply(PeftAdapter.Dir a, boolean merge) throws IOException {
+        apply(a, merge, Set.of());
+    }
+
+    /**
+     * {@link #apply(PeftAdapter.Dir, boolean)} when the projections named in {@code mergedOnLoad} (module paths)
+     * already hold the adapter, merged while loading ({@link MergeOnLoad}): they are checked, not merged again.
+     */
+    public void apply(PeftAdapter.Dir a, boolean merge, Set<String> mergedOnLoad) throws IOException {
         if (!merge && attached()) {
             throw new IllegalStateException("cannot attach " + a.dir() + " separately: adapters are already "
                     + "attached; merge them first");
         }
+        a.checkAgainst(modules());
         LoraConfig cfg = a.config();
         SafetensorsFile weights = a.weights();
-        Set<String> left = new TreeSet<>(weights.entries().keySet());
-        boolean any = false;
         for (LoraLinear p : projections) {
-            String ka = PeftAdapter.loraKey(p.path(), 'A');
-            String kb = PeftAdapter.loraKey(p.path(), 'B');
-            boolean targeted = cfg.targets(p.path(), p.layer());
-            if (!left.contains(ka) && !left.contains(kb)) {
-                if (targeted) {
-                    throw new IOException(weights.path() + ": target_modules covers " + p.path() + " but there is no "
-                            + ka);
-                }
+            PeftAdapter.Pair pair = a.lora().get(p.path());
+            if (pair == null) {
                 continue;
             }
-            if (!targeted) {
-                throw new IOException(weights.path() + ": " + ka + " is not covered by target_modules "
-                        + (cfg.targetRegex() != null ? cfg.targetRegex() : cfg.targets()));
+            if (merge && mergedOnLoad.contains(p.path())) {
+                continue;
             }
-            checkShape(weights, ka, new long[] {cfg.r(), p.inFeatures()});
-            checkShape(weights, kb, new long[] {p.outFeatures(), cfg.r()});
             var m = p.base().manager();
-            p.attach(weights.load(ka, m, DataType.FLOAT32, true), weights.load(kb, m, DataType.FLOAT32, true),
-                    cfg.scaling(), cfg.dropout());
-            left.remove(ka);
-            left.remove(kb);
-            any = true;
+            p.attach(weights.load(pair.a().name(), m, DataType.FLOAT32, true),
+                    weights.load(pair.b().name(), m, DataType.FLOAT32, true), cfg.scaling(), cfg.dropout());
             if (merge) {
                 p.merge();
             }
         }
-        if (!merge && any) {
+        if (!merge && !a.lora().isEmpty()) {
             config = cfg;
-        }
-        return left;
-    }
-
-    private static void checkShape(SafetensorsFile f, String key, long[] expected) throws IOException {
-        SafetensorsFile.Entry e = f.entries().get(key);
-        if (e == null) {
-            throw new IOException(f.path() + ": " + key + " is missing (its A or B partner is there)");
-        }
-        if (!Arrays.equals(e.shape(), expected)) {
-            throw new IOException(f.path() + ": tensor " + key + " has shape " + Arrays.toString(e.shape())
-                    + ", expected " + Arrays.toString(expected));
         }
     }
 

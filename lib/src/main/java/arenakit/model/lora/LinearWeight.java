@@ -2,21 +2,40 @@ package arenakit.model.lora;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
 
 /**
- * The frozen base weight of a linear layer, {@code [out, in]}: today a dense array in the compute type; the seam
- * where a quantized weight (int8 with scales, dequantized or fused at use) would plug in under LoRA.
+ * The frozen base weight of a linear layer, {@code [out, in]}: a dense array in the compute type, or a quantized one
+ * ({@code arenakit.model.quant.Int8Weight}: int8 codes with per-row scales, dequantized at use) under LoRA. The
+ * adapter code sees only this interface; merging and PiSSA make a new weight of the same kind with {@link #plus}.
  */
 public interface LinearWeight {
 
     /** {@code x W^T + bias} ({@code bias} may be null). */
     NDArray apply(NDArray x, NDArray bias);
 
-    /** W as a dense array of {@link #dataType()}: the weight itself for a dense weight (not a copy). */
+    /**
+     * W as a dense array of {@link #dataType()}: the weight itself for a dense weight (not a copy); for a quantized
+     * one a new dequantized array the caller closes (see {@link #quantized()}).
+     */
     NDArray dense();
+
+    /**
+     * {@code W + delta} ({@code delta} float32 {@code [out, in]}, not consumed) as a new weight of the same kind, on
+     * the same manager; this one is left as it is. A quantized weight is requantized.
+     */
+    LinearWeight plus(NDArray delta);
+
+    /** Whether the weight is stored quantized ({@link #dense()} then makes a new array). */
+    default boolean quantized() {
+        return false;
+    }
+
+    /** Bytes the weight occupies on its device (a quantized weight: its codes and scales). */
+    long bytes();
 
     Shape shape();
 
@@ -42,6 +61,21 @@ public interface LinearWeight {
         @Override
         public NDArray dense() {
             return weight;
+        }
+
+        @Override
+        public LinearWeight plus(NDArray delta) {
+            NDArray sum;
+            try (NDScope scope = new NDScope()) {
+                sum = weight.stopGradient().add(delta.toType(weight.getDataType(), false));
+                NDScope.unregister(sum);
+            }
+            return new Dense(sum);
+        }
+
+        @Override
+        public long bytes() {
+            return weight.size() * weight.getDataType().getNumOfBytes();
         }
 
         @Override

@@ -68,7 +68,10 @@ public final class LoraLinear {
         return base;
     }
 
-    /** W, {@code [out, in]}, as a dense array (the weight itself for a dense base). */
+    /**
+     * W, {@code [out, in]}, as a dense array: the weight itself for a dense base, a new dequantized array for a
+     * quantized one ({@link LinearWeight#quantized()}; the caller closes it).
+     */
     public NDArray weight() {
         return base.dense();
     }
@@ -163,14 +166,15 @@ public final class LoraLinear {
      */
     public void addAdapter(LoraConfig cfg, Random random) {
         double scaling = cfg.scaling();
-        NDArray weight = weight();
         if (cfg.init() == LoraConfig.Init.PISSA) {
+            NDArray weight = weight();
             Pissa.Init init = Pissa.decompose(weight, cfg.r(), scaling, cfg.pissaIterations(), random);
-            NDArray residual;
+            if (base.quantized()) {
+                weight.close(); // a dequantized copy
+            }
+            LinearWeight residual;
             try (NDScope scope = new NDScope()) {
-                NDArray delta = init.b().matMul(init.a()).mul(scaling).toType(weight.getDataType(), false);
-                residual = weight.stopGradient().sub(delta);
-                NDScope.unregister(residual);
+                residual = base.plus(init.b().matMul(init.a()).mul(-scaling));
             }
             replaceWeight(residual);
             // the starting A0/B0: the trained adapter is saved relative to the original W (see savedA/savedB)
@@ -211,10 +215,10 @@ public final class LoraLinear {
         return pissaB0 == null ? b : b.concat(pissaB0.neg(), 1);
     }
 
-    /** Replaces W (by PiSSA's residual, or the merged weight) with a dense one; the old weight is closed. */
-    private void replaceWeight(NDArray next) {
+    /** Replaces W (by PiSSA's residual, or the merged weight); the old weight is closed. */
+    private void replaceWeight(LinearWeight next) {
         LinearWeight old = base;
-        base = LinearWeight.dense(next);
+        base = next;
         old.close();
     }
 
@@ -228,11 +232,9 @@ public final class LoraLinear {
         if (loraA == null) {
             return;
         }
-        NDArray weight = weight();
-        NDArray merged;
+        LinearWeight merged;
         try (NDScope scope = new NDScope()) {
-            merged = weight.add(delta().toType(weight.getDataType(), false));
-            NDScope.unregister(merged);
+            merged = base.plus(delta());
         }
         replaceWeight(merged);
         loraA.close();
