@@ -216,6 +216,20 @@ final class MemoryCheck {
                         ? " with train.gradient_checkpointing: true" : ""));
             }
         }
+        if (run.quantize() == Quantization.NONE && run.lora() != null) { // the frozen base as int8: half the weights
+            Train q = new Train(run.config(), run.dtype(), run.devices(), run.mode(), run.split(), run.tokens(),
+                    run.maxLength(), run.lora(), true, Quantization.INT8);
+            String ckpt = run.checkpointing() ? "" : " and train.gradient_checkpointing: true";
+            if (train(title, q, capacities, t.train().deviceMemoryGib()).fits()) {
+                fixes.add("model.quantize: int8" + ckpt);
+            } else {
+                long tokens = largest(run.maxLength(), run.tokens(), n -> train(title, with(q, n, run.maxLength(),
+                        true), capacities, t.train().deviceMemoryGib()).fits());
+                if (tokens > 0) {
+                    fixes.add("model.quantize: int8" + ckpt + " and loader.max_tokens <= " + tokens);
+                }
+            }
+        }
         if (fixes.isEmpty()) {
             long length = largest(256, run.maxLength(), n -> train(title, with(run, n, (int) n, true), capacities,
                     t.train().deviceMemoryGib()).fits());

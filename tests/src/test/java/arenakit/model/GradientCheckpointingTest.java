@@ -162,6 +162,28 @@ class GradientCheckpointingTest {
         }
     }
 
+    /** LoRA over an int8 base (model.quantize int8): the recompute dequantizes again and gives the same gradients. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"gemma2", "llama", "qwen2"})
+    void overInt8WeightsTheRecomputedLayersGiveThePlainBackwardsGradients(String modelType) throws Exception {
+        Path ckpt = checkpoint(modelType);
+        Map<String, float[]> want = null;
+        float[] l0 = new float[1];
+        float[] l1 = new float[1];
+        for (boolean on : new boolean[] {false, true}) {
+            try (DecoderClassifier model = DecoderClassifier.load(ckpt, options(on)
+                    .quantize(arenakit.model.quant.Quantization.INT8).freshHead(true).lora(LoraConfig.of(4, 8, 0)))) {
+                Map<String, float[]> got = step(model, 3, on ? l1 : l0);
+                if (want == null) {
+                    want = got;
+                } else {
+                    assertEquals(l0[0], l1[0], 1e-5, "loss");
+                    assertSame(want, got, 1e-5);
+                }
+            }
+        }
+    }
+
     @Test
     void fullFineTuningTrainsTheEmbeddingThroughTheRecomputedLayers() throws Exception {
         Path ckpt = checkpoint("llama");
