@@ -605,7 +605,7 @@ public final class Pipeline implements AutoCloseable {
     }
 
     /** The stage config of a stage of this setup (null when the name is not a stage). */
-    Object stageConfig(String stage) {
+    public Object stageConfig(String stage) {
         return stageConfigs.get(stage);
     }
 
