@@ -9,6 +9,7 @@ A developer and benchmark tool only: the product never depends on Python.
     python decoder_peer.py check-fixture DIR     # against transformers' own reference values in DIR
     python decoder_peer.py make-fixture DIR      # for a checkpoint Java wrote: adapter, cases, expected values
     python decoder_peer.py bench DIR --threads 2 # the forward benchmark peer of `bench-model --dir DIR`
+    python decoder_peer.py train-bench DIR --length 1024 [--checkpointing]   # run by `bench-train-step --peer`
     python decoder_peer.py bench DIR --quantize int8  # the peer of `bench-model --dir DIR --quantize int8`
     python decoder_peer.py check-export BUNDLE   # arena-kit's exported logits (parity.java --export) vs this peer
 
@@ -27,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+import torch.utils.checkpoint
 
 TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 
@@ -177,11 +179,11 @@ class Decoder:
         x1, x2 = x[..., : x.shape[-1] // 2], x[..., x.shape[-1] // 2:]
         return torch.cat((-x2, x1), dim=-1)
 
-    def hidden(self, ids, lengths):
-        """Final-normed hidden states [b, t, h] of right-padded ids [b, t]."""
+    def hidden(self, ids, lengths, checkpoint=False):
+        """Final-normed hidden states [b, t, h] of right-padded ids [b, t]; with `checkpoint` each layer is
+        recomputed in the backward pass (torch.utils.checkpoint)."""
         c, w = self.c, self.w
         b, t = ids.shape
-        nh, nkv, d = self.nh, self.nkv, self.d
         x = F.embedding(ids, w["model.embed_tokens.weight"])
         if self.kind == "gemma2":
             x = x * torch.tensor(c["hidden_size"] ** 0.5, dtype=x.dtype)
@@ -197,38 +199,47 @@ class Decoder:
                 allowed = allowed & (ki > qi - window)[None]
             masks[window] = torch.where(allowed, 0.0, torch.finfo(torch.float32).min)[:, None]
         for i in range(c["num_hidden_layers"]):
-            p = f"model.layers.{i}."
-            residual = x
-            h = self.norm(x, p + "input_layernorm")
-            q = self.linear(h, p + "self_attn.q_proj").view(b, t, nh, d).transpose(1, 2)
-            k = self.linear(h, p + "self_attn.k_proj").view(b, t, nkv, d).transpose(1, 2)
-            v = self.linear(h, p + "self_attn.v_proj").view(b, t, nkv, d).transpose(1, 2)
-            q = q * cos + self.rotate_half(q) * sin
-            k = k * cos + self.rotate_half(k) * sin
-            k = k.repeat_interleave(nh // nkv, dim=1)
-            v = v.repeat_interleave(nh // nkv, dim=1)
-            s = torch.matmul(q, k.transpose(2, 3)) * self.score_scale
-            if self.cap:
-                s = torch.tanh(s / self.cap) * self.cap
-            s = s + masks[self.windows[i]]
-            a = torch.matmul(F.softmax(s, dim=-1, dtype=torch.float32), v)
-            a = self.linear(a.transpose(1, 2).reshape(b, t, nh * d), p + "self_attn.o_proj")
-            if self.kind == "gemma2":
-                x = residual + self.norm(a, p + "post_attention_layernorm")
-                residual = x
-                h = self.norm(x, p + "pre_feedforward_layernorm")
-                m = F.gelu(self.linear(h, p + "mlp.gate_proj"), approximate="tanh") * self.linear(h, p + "mlp.up_proj")
-                x = residual + self.norm(self.linear(m, p + "mlp.down_proj"), p + "post_feedforward_layernorm")
+            if checkpoint:
+                x = torch.utils.checkpoint.checkpoint(self.layer, i, x, cos, sin, masks[self.windows[i]],
+                                                      use_reentrant=False)
             else:
-                x = residual + a
-                residual = x
-                h = self.norm(x, p + "post_attention_layernorm")
-                m = F.silu(self.linear(h, p + "mlp.gate_proj")) * self.linear(h, p + "mlp.up_proj")
-                x = residual + self.linear(m, p + "mlp.down_proj")
+                x = self.layer(i, x, cos, sin, masks[self.windows[i]])
         return self.norm(x, "model.norm")
 
-    def logits(self, ids, lengths, head=None):
-        h = self.hidden(ids, lengths)
+    def layer(self, i, x, cos, sin, mask):
+        """Decoder layer i on x [b, t, h]."""
+        b, t, _ = x.shape
+        nh, nkv, d = self.nh, self.nkv, self.d
+        p = f"model.layers.{i}."
+        residual = x
+        h = self.norm(x, p + "input_layernorm")
+        q = self.linear(h, p + "self_attn.q_proj").view(b, t, nh, d).transpose(1, 2)
+        k = self.linear(h, p + "self_attn.k_proj").view(b, t, nkv, d).transpose(1, 2)
+        v = self.linear(h, p + "self_attn.v_proj").view(b, t, nkv, d).transpose(1, 2)
+        q = q * cos + self.rotate_half(q) * sin
+        k = k * cos + self.rotate_half(k) * sin
+        k = k.repeat_interleave(nh // nkv, dim=1)
+        v = v.repeat_interleave(nh // nkv, dim=1)
+        s = torch.matmul(q, k.transpose(2, 3)) * self.score_scale
+        if self.cap:
+            s = torch.tanh(s / self.cap) * self.cap
+        s = s + mask
+        a = torch.matmul(F.softmax(s, dim=-1, dtype=torch.float32), v)
+        a = self.linear(a.transpose(1, 2).reshape(b, t, nh * d), p + "self_attn.o_proj")
+        if self.kind == "gemma2":
+            x = residual + self.norm(a, p + "post_attention_layernorm")
+            residual = x
+            h = self.norm(x, p + "pre_feedforward_layernorm")
+            m = F.gelu(self.linear(h, p + "mlp.gate_proj"), approximate="tanh") * self.linear(h, p + "mlp.up_proj")
+            return residual + self.norm(self.linear(m, p + "mlp.down_proj"), p + "post_feedforward_layernorm")
+        x = residual + a
+        residual = x
+        h = self.norm(x, p + "post_attention_layernorm")
+        m = F.silu(self.linear(h, p + "mlp.gate_proj")) * self.linear(h, p + "mlp.up_proj")
+        return residual + self.linear(m, p + "mlp.down_proj")
+
+    def logits(self, ids, lengths, head=None, checkpoint=False):
+        h = self.hidden(ids, lengths, checkpoint)
         last = h[torch.arange(ids.shape[0]), lengths - 1]
         return F.linear(last, (head or self.w)["score.weight"]), h
 
@@ -428,6 +439,66 @@ def bench(d, threads, repeats, quantize="none"):
                   f"{peer_cpu / r['median_cpu_seconds']:.2f}x by CPU time; max |logit diff| {diff:.2e}")
 
 
+def process_memory(key):
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(key):
+            return int(line.split()[1]) * 1024
+    return -1
+
+
+def train_bench(d, length, checkpointing, memory):
+    """The LoRA training-step peer of `bench-train-step`: the same model, starting adapter and head (d/adapter, saved
+    by the Java worker), token ids (d/ids-LENGTH.json), one micro-batch per sequence, the step's mean cross-entropy,
+    gradients clipped to norm 1, torch.optim.AdamW; tokens/s over the timed steps, or with `memory` the peak
+    resident memory of one step after a warm-up step (what the Java side measures the same way)."""
+    settings = json.loads((d / "settings.json").read_text())
+    torch.set_num_threads(settings["threads"])
+    torch.set_num_interop_threads(1)
+    cfg, w = load_model(d / "model")
+    lora, scale, head = load_adapter(d / "adapter")
+    params = []
+    for ab in lora.values():
+        for which in ("A", "B"):
+            ab[which] = ab[which].clone().requires_grad_(True)
+            params.append(ab[which])
+    score = head["score.weight"].clone().requires_grad_(True)
+    params.append(score)
+    model = Decoder(cfg, w, lora, scale)
+    opt = torch.optim.AdamW(params, lr=settings["lr"], betas=(0.9, 0.999), eps=1e-8,
+                            weight_decay=settings["weight_decay"])
+    seqs = json.loads((d / f"ids-{length}.json").read_text())
+
+    def step():
+        total = 0.0
+        for i, s in enumerate(seqs):
+            logits, _ = model.logits(*padded([s]), {"score.weight": score}, checkpoint=checkpointing)
+            loss = F.cross_entropy(logits, torch.tensor([i % 3]), reduction="sum") / len(seqs)
+            loss.backward()
+            total += float(loss.detach())
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        opt.zero_grad(set_to_none=False)
+        return total
+
+    runs = 1 if memory else settings["steps"]
+    times, loss = [], 0.0
+    for k in range(runs + 1):
+        t0 = time.perf_counter()
+        loss = step()
+        if k > 0:
+            times.append(time.perf_counter() - t0)
+    peak = -1
+    if memory:  # run with MALLOC_MMAP_THRESHOLD_=65536 (bench-train-step does): resident memory is live memory
+        before = process_memory("VmRSS:")
+        Path("/proc/self/clear_refs").write_text("5")
+        step()
+        peak = process_memory("VmHWM:") - before
+    median = statistics.median(times)
+    print(json.dumps({"impl": "peer", "torch": torch.__version__, "length": length, "checkpointing": checkpointing,
+                      "seconds": median, "tokens_per_second": len(seqs) * length / median, "peak_bytes": peak,
+                      "loss": loss}))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="mode", required=True)
@@ -437,6 +508,11 @@ def main():
     mk.add_argument("--seed", type=int, default=1)
     mk.add_argument("--lengths", type=int, nargs="+", default=[5, 17, 40, 9])
     mk.add_argument("--rank", type=int, default=4)
+    tb = sub.add_parser("train-bench")
+    tb.add_argument("dir", type=Path)
+    tb.add_argument("--length", type=int, required=True)
+    tb.add_argument("--checkpointing", action="store_true")
+    tb.add_argument("--memory", action="store_true")
     ce = sub.add_parser("check-export")
     ce.add_argument("bundle", type=Path)
     ce.add_argument("--fixtures", type=Path, default=Path(__file__).resolve().parents[3] / "shared" / "fixtures")
@@ -450,6 +526,8 @@ def main():
     if args.mode == "check-fixture":
         torch.set_num_threads(1)
         sys.exit(0 if check_fixture(args.dir) else 1)
+    elif args.mode == "train-bench":
+        train_bench(args.dir, args.length, args.checkpointing, args.memory)
     elif args.mode == "check-export":
         torch.set_num_threads(1)
         sys.exit(0 if check_export(args.bundle, args.fixtures if args.fixtures.exists() else None) else 1)

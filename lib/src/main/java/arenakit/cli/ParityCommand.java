@@ -1,19 +1,21 @@
 package arenakit.cli;
 
 import ai.djl.Device;
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.training.GradientCollector;
+import arenakit.infer.InferenceConfig;
 import arenakit.model.DecoderClassifier;
 import arenakit.model.Placement;
+import arenakit.model.SequenceClassifier;
 import arenakit.model.family.DecoderConfig;
 import arenakit.model.family.Families;
 import arenakit.model.io.HfCheckpoint;
 import arenakit.model.io.SafetensorsFile;
 import arenakit.model.lora.PeftAdapter;
+import arenakit.model.tensor.TorchScalar;
+import arenakit.train.TrainDevices;
 import arenakit.model.quant.Quantization;
 import arenakit.util.Engines;
 import arenakit.util.Json;
@@ -59,6 +61,19 @@ public final class ParityCommand implements Callable<Integer> {
                     + "compared relative to each tensor's max |grad|.")
     double tolerance;
 
+    @Option(names = "--gradient-checkpointing",
+            description = "run the train-step check with activation checkpointing (layers recomputed in the backward)")
+    boolean checkpointing;
+
+    @Option(names = "--devices", split = ",", paramLabel = "DEVICE",
+            description = "devices of the train-step check: cpu (default), cpu,cpu, gpu0,gpu1, ...")
+    List<String> devices = List.of("cpu");
+
+    @Option(names = "--mode", paramLabel = "MODE",
+            description = "train-step check on several devices: pipeline (layers split over them) or data_parallel "
+                    + "(a replica per device, one case per micro-batch; default: single for one device, pipeline "
+                    + "for more)")
+    String mode;
     @Option(names = "--export", paramLabel = "FILE",
             description = "instead of comparing: write this project's logits for DIR's inputs (expected.json's, else "
                     + "fixed random ids), without and with each --adapter, as JSON for "
@@ -94,6 +109,14 @@ public final class ParityCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
+        String how = mode != null ? mode : devices.size() == 1 ? InferenceConfig.SINGLE : InferenceConfig.PIPELINE;
+        if (!List.of(InferenceConfig.SINGLE, InferenceConfig.PIPELINE, InferenceConfig.DATA_PARALLEL).contains(how)
+                || (how.equals(InferenceConfig.SINGLE) != (devices.size() == 1))) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--mode must be single (one device), "
+                    + "pipeline or data_parallel (two or more --devices), got " + how + " with " + devices);
+        }
+        mode = how;
+        devices.forEach(Placement::device);
         if (export != null) {
             List<Path> list = adapters != null ? adapters
                     : Files.isRegularFile(dir.resolve("adapter").resolve(PeftAdapter.CONFIG_FILE))
@@ -203,7 +226,10 @@ public final class ParityCommand implements Callable<Integer> {
         return int8Bound * max;
     }
 
-    /** One LoRA training step (adapter separate, no dropout): loss and every gradient against PEFT's. */
+    /**
+     * One LoRA training step (adapter separate, no dropout) on the requested devices, with or without activation
+     * checkpointing: loss and every gradient against PEFT's.
+     */
     private boolean trainStep(PrintWriter out, List<Case> cases, JsonNode step, SafetensorsFile grads,
             boolean packed) throws IOException {
         JsonNode labelsNode = step.get("labels");
@@ -211,22 +237,48 @@ public final class ParityCommand implements Callable<Integer> {
         for (int i = 0; i < labels.length; i++) {
             labels[i] = labelsNode.get(i).asLong();
         }
-        try (DecoderClassifier model = DecoderClassifier.load(dir, options().packed(packed)
-                .adapter(dir.resolve("adapter"), false).baseHead(true));
-                NDManager scope = Engines.newManager()) {
-            Map<String, NDArray> trainable = model.trainable();
-            float loss;
-            try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-                NDArray logits = model.logits(scope, cases.stream().map(Case::ids).toList(), true);
-                long[] rows = new long[labels.length];
-                for (int i = 0; i < rows.length; i++) {
-                    rows[i] = i;
+        List<Device> on = devices.stream().map(Placement::device).toList();
+        List<DecoderClassifier> models = new ArrayList<>();
+        try (NDManager scope = Engines.newManager()) {
+            if (mode.equals(InferenceConfig.DATA_PARALLEL)) {
+                for (Device d : on) {
+                    models.add(load(packed, Placement.single(d)));
                 }
-                NDArray nll = logits.logSoftmax(-1).get(new NDIndex("{}, {}", scope.create(rows), scope.create(labels)))
-                        .mean().neg();
-                loss = nll.getFloat();
-                collector.backward(nll);
+            } else {
+                models.add(load(packed, on.size() == 1 ? Placement.single(on.get(0))
+                        : Placement.split(on.toArray(new Device[0]))));
             }
+            // one micro-batch of every case; data parallel: a micro-batch per case, spread over the replicas
+            List<int[]> ids = cases.stream().map(Case::ids).toList();
+            List<SequenceClassifier.TrainBatch> work = new ArrayList<>();
+            List<List<Integer>> groups = new ArrayList<>();
+            for (int i = 0; i < cases.size(); i++) {
+                if (groups.isEmpty() || mode.equals(InferenceConfig.DATA_PARALLEL)) {
+                    groups.add(new ArrayList<>());
+                }
+                groups.get(groups.size() - 1).add(i);
+            }
+            for (List<Integer> g : groups) {
+                work.add(new SequenceClassifier.TrainBatch(g.stream().map(ids::get).toList(), logits -> {
+                    NDManager m = logits.getManager();
+                    long[] rows = new long[g.size()];
+                    long[] want = new long[g.size()];
+                    for (int k = 0; k < rows.length; k++) {
+                        rows[k] = k;
+                        want[k] = labels[g.get(k)];
+                    }
+                    NDArray picked = logits.logSoftmax(-1).get(new NDIndex("{}, {}", m.create(rows).duplicate(),
+                            m.create(want).duplicate()));
+                    return picked.sum().neg().div(TorchScalar.of(picked, labels.length));
+                }, 1, 0));
+            }
+            List<SequenceClassifier> replicas = new ArrayList<>(models);
+            float loss;
+            try (TrainDevices run = models.size() > 1 ? TrainDevices.dataParallel(replicas, devices)
+                    : TrainDevices.single(models.get(0))) {
+                loss = (float) run.backward(work);
+            }
+            Map<String, NDArray> trainable = models.get(0).trainable();
             double lossDiff = Math.abs(loss - step.get("loss").asDouble());
             double worst = 0;
             String worstName = "";
@@ -247,14 +299,30 @@ public final class ParityCommand implements Callable<Integer> {
                     worstName = key;
                 }
             }
-            out.printf(Locale.ROOT, "train step (labels %s), %s: loss %.7f, |loss diff| %.2e; %d gradients, worst "
-                    + "relative diff %.2e (%s)%n", labelsNode, packed ? "packed" : "padded", loss, lossDiff,
-                    grads.entries().size(), worst, worstName);
+            out.printf(Locale.ROOT, "train step (labels %s), %s, %s%s: loss %.7f, |loss diff| %.2e; %d gradients, "
+                    + "worst relative diff %.2e (%s)%n", labelsNode, packed ? "packed" : "padded", describe(),
+                    checkpointing ? ", gradient checkpointing" : "", loss, lossDiff, grads.entries().size(), worst,
+                    worstName);
             if (quant != Quantization.NONE) {
                 return lossDiff <= int8Bound * Math.abs(step.get("loss").asDouble()) && worst <= 2 * int8Bound;
             }
             return lossDiff <= tolerance && worst <= tolerance;
+        } finally {
+            models.forEach(DecoderClassifier::close);
         }
+    }
+
+    private DecoderClassifier load(boolean packed, Placement placement) throws IOException {
+        return DecoderClassifier.load(dir, options().placement(placement).packed(packed)
+                .adapter(dir.resolve("adapter"), false).baseHead(true).gradientCheckpointing(checkpointing));
+    }
+
+    private String describe() {
+        return switch (mode) {
+            case InferenceConfig.DATA_PARALLEL -> "data parallel on " + devices + " (a micro-batch per case)";
+            case InferenceConfig.PIPELINE -> "layers split over " + devices;
+            default -> "one device (" + devices.get(0) + ")";
+        };
     }
 
     private static float[] expected(Case c, int column) {

@@ -17,6 +17,9 @@ public final class PipelineCommand implements Callable<Integer> {
     @Mixin
     SetupOptions setup;
 
+    @Mixin
+    TrainingOptions.Prefixed training;
+
     @Option(names = "--stages", split = ",", paramLabel = "NAME",
             description = "run only these stages (comma-separated; their inputs must exist)")
     List<String> stages;
@@ -24,6 +27,7 @@ public final class PipelineCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         try (Pipeline pipeline = setup.open()) {
+            training.apply(pipeline);
             pipeline.run(stages);
         }
         return 0;

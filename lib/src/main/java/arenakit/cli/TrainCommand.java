@@ -16,6 +16,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Mixin
     SetupOptions setup;
 
+    @Mixin
+    TrainingOptions training;
+
     @Option(names = "--stage", defaultValue = "stage1", description = "stage to train (default: ${DEFAULT-VALUE})")
     String stage;
 
@@ -26,6 +29,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         try (Pipeline pipeline = setup.open()) {
+            training.apply(pipeline);
             pipeline.runStage(stage, stopAfter);
         }
         return 0;

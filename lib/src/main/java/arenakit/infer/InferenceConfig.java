@@ -27,11 +27,15 @@ import java.util.Locale;
  * @param quantize how every model's projections are stored: "int8" (per output row, dequantized one projection at
  *     a time: about half the weight memory of float16) or "none"; null = each model as its training stage's
  *     {@code model.quantize} says. An ensemble entry's own {@code quantize} overrides it
+ * @param deviceMemoryGib memory of each device in GiB for the memory check before a model loads; null = what the
+ *     device reports (CUDA's free memory; the machine's available memory for the CPU); a number plans for another
+ *     machine (on a GPU the smaller of it and the free memory is used)
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record InferenceConfig(boolean tta, List<String> devices, String mode, @StrictJson.Nullable Integer splitLayer,
         int maxTokens, @StrictJson.Nullable PostProcessConfig postprocess, int estimateAfterBatches,
-        @StrictJson.Default("null") String timeBudget, @StrictJson.Default("null") String quantize) {
+        @StrictJson.Default("null") String timeBudget, @StrictJson.Default("null") String quantize,
+        @StrictJson.Default("null") Double deviceMemoryGib) {
 
     public static final String SINGLE = "single";
     public static final String PIPELINE = "pipeline";
@@ -61,18 +65,28 @@ public record InferenceConfig(boolean tta, List<String> devices, String mode, @S
         }
         timeBudget = TimeBudget.normalise(timeBudget); // a malformed duration fails when the config is read
         quantize = Quantization.check(quantize, "inference.quantize");
+        if (deviceMemoryGib != null && !(deviceMemoryGib > 0 && Double.isFinite(deviceMemoryGib))) {
+            throw new IllegalArgumentException("inference.device_memory_gib must be a positive number of GiB (null = "
+                    + "what the device reports), got " + deviceMemoryGib);
+        }
     }
 
-    /** Without a quantization setting (each model as it was trained). */
+    /** Without a quantization setting (each model as it was trained), the device memory as the device reports it. */
     public InferenceConfig(boolean tta, List<String> devices, String mode, Integer splitLayer, int maxTokens,
             PostProcessConfig postprocess, int estimateAfterBatches, String timeBudget) {
-        this(tta, devices, mode, splitLayer, maxTokens, postprocess, estimateAfterBatches, timeBudget, null);
+        this(tta, devices, mode, splitLayer, maxTokens, postprocess, estimateAfterBatches, timeBudget, null, null);
     }
 
     /** Without a time budget (evaluation, benchmarks). */
     public InferenceConfig(boolean tta, List<String> devices, String mode, Integer splitLayer, int maxTokens,
             PostProcessConfig postprocess, int estimateAfterBatches) {
-        this(tta, devices, mode, splitLayer, maxTokens, postprocess, estimateAfterBatches, null, null);
+        this(tta, devices, mode, splitLayer, maxTokens, postprocess, estimateAfterBatches, null, null, null);
+    }
+
+    /** The same settings planned for devices of {@code gib} GiB each (null: as they report it). */
+    public InferenceConfig withDeviceMemoryGib(Double gib) {
+        return new InferenceConfig(tta, devices, mode, splitLayer, maxTokens, postprocess, estimateAfterBatches,
+                timeBudget, quantize, gib);
     }
 
     /** The time budget, or null when there is none. */
@@ -83,19 +97,19 @@ public record InferenceConfig(boolean tta, List<String> devices, String mode, @S
     /** The same settings with TTA switched on or off. */
     public InferenceConfig withTta(boolean on) {
         return new InferenceConfig(on, devices, mode, splitLayer, maxTokens, postprocess, estimateAfterBatches,
-                timeBudget, quantize);
+                timeBudget, quantize, deviceMemoryGib);
     }
 
     /** The same settings with another time budget ("8h30m", "90s"; "off" or null = none). */
     public InferenceConfig withTimeBudget(String budget) {
         return new InferenceConfig(tta, devices, mode, splitLayer, maxTokens, postprocess, estimateAfterBatches,
-                budget, quantize);
+                budget, quantize, deviceMemoryGib);
     }
 
     /** The same settings with another quantization for every model ("int8", "none"; null = as each was trained). */
     public InferenceConfig withQuantize(String q) {
         return new InferenceConfig(tta, devices, mode, splitLayer, maxTokens, postprocess, estimateAfterBatches,
-                timeBudget, q);
+                timeBudget, q, deviceMemoryGib);
     }
 
     /**
@@ -105,6 +119,6 @@ public record InferenceConfig(boolean tta, List<String> devices, String mode, @S
     public InferenceConfig withDevices(List<String> names, String newMode) {
         String m = newMode != null ? newMode : names.size() == 1 ? SINGLE : mode.equals(SINGLE) ? PIPELINE : mode;
         return new InferenceConfig(tta, names, m, splitLayer, maxTokens, postprocess, estimateAfterBatches,
-                timeBudget, quantize);
+                timeBudget, quantize, deviceMemoryGib);
     }
 }

@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
-import ai.djl.nn.norm.Dropout;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -142,7 +141,7 @@ public final class ClassifierHead {
         for (Step s : steps) {
             if (s instanceof DropoutStep d) {
                 if (training) {
-                    out = Dropout.dropout(out, d.rate(), true).singletonOrThrow();
+                    out = arenakit.model.tensor.Dropouts.apply(out, d.rate());
                 }
             } else if (s instanceof LinearStep l) {
                 NDArray bias = l.bias() ? params.get(l.prefix() + "bias") : null;

@@ -127,6 +127,7 @@ final class ClassifierLoader {
             }
             DecoderClassifier model = new DecoderClassifier(ckpt.dir(), dtype, stages, root, managers, decoder,
                     o.fullFineTune, o.packed != null ? o.packed : !stages.get(0).device().isGpu());
+            model.gradientCheckpointing(o.gradientCheckpointing);
             NDManager last = managers.get(managers.size() - 1);
             if (headFromCkpt) {
                 Map<String, NDArray> params = new LinkedHashMap<>();

@@ -19,9 +19,13 @@ import arenakit.model.lora.Adapters;
 import arenakit.model.lora.LoraConfig;
 import arenakit.model.lora.LoraLinear;
 import arenakit.model.lora.PeftAdapter;
+import arenakit.model.tensor.Autograd;
 import arenakit.model.quant.Quantization;
 import arenakit.model.tensor.Casts;
+import arenakit.model.tensor.Dropouts;
 import arenakit.model.tensor.NoGrad;
+import arenakit.model.tensor.TorchScalar;
+import ai.djl.pytorch.jni.JniUtils;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -75,6 +79,7 @@ public final class DecoderClassifier implements SequenceClassifier {
         Consumer<String> log = System.err::println;
         long planTokens = 8192;
         int planLength = 2048;
+        boolean gradientCheckpointing;
         Quantization quantize = Quantization.NONE;
 
         /** Engine's default device, FLOAT32 on CPU / FLOAT16 on GPU, 3 labels, head from the checkpoint. */
@@ -163,6 +168,15 @@ public final class DecoderClassifier implements SequenceClassifier {
         }
 
         /**
+         * Activation checkpointing in {@link DecoderClassifier#backward}: the forward keeps only each decoder layer's
+         * input, the backward recomputes one layer at a time (default off).
+         */
+        public Options gradientCheckpointing(boolean on) {
+            this.gradientCheckpointing = on;
+            return this;
+        }
+
+        /**
          * How the decoder's projections are stored (default {@link Quantization#NONE}): {@link Quantization#INT8}
          * quantizes each as it loads ({@link arenakit.model.quant.Int8Weight}); a merged adapter is merged into the
          * float weight first, a separate or new one trains over the frozen int8 base. Embedding, norms, biases and
@@ -195,6 +209,7 @@ public final class DecoderClassifier implements SequenceClassifier {
     private final boolean fullFineTune;
     private final boolean packed;
     private ClassifierHead head;
+    private boolean gradientCheckpointing;
 
     DecoderClassifier(Path source, DataType dtype, List<Placement.Stage> stages, NDManager root,
             List<NDManager> stageManagers, Decoder decoder, boolean fullFineTune, boolean packed) {
@@ -445,10 +460,16 @@ public final class DecoderClassifier implements SequenceClassifier {
 
     /**
      * Decoder layers {@code [from, to)} on {@code hidden} ({@code [B, T, H]}; moved to each layer's device as
-     * needed). Returns a new array in {@code scope} ({@code hidden} itself when the range is empty); the input is
-     * not closed.
+     * needed, on the autograd graph when training). Returns a new array in {@code scope} ({@code hidden} itself when
+     * the range is empty); the input is not closed.
      */
     public NDArray layers(NDManager scope, NDArray hidden, TokenBatch batch, int from, int to, boolean training) {
+        return layers(scope, hidden, batch, from, to, training, null);
+    }
+
+    /** {@link #layers} with layer {@code i}'s dropout drawn from stream {@code mix(dropoutSeed, i)} (null: unseeded). */
+    private NDArray layers(NDManager scope, NDArray hidden, TokenBatch batch, int from, int to, boolean training,
+            Long dropoutSeed) {
         if (from < 0 || to > config.numHiddenLayers() || from > to) {
             throw new IllegalArgumentException("layer range [" + from + ", " + to + ") outside [0, "
                     + config.numHiddenLayers() + ")");
@@ -468,8 +489,8 @@ public final class DecoderClassifier implements SequenceClassifier {
                     }
                     NDArray next;
                     try (NDScope s = new NDScope()) {
-                        NDArray in = h.getDevice().equals(device) ? h : h.toDevice(device, false);
-                        next = keep(layer.forward(in, positions, training), scope);
+                        next = keep(layerForward(layer, Casts.toDevice(h, device), positions, training, dropoutSeed),
+                                scope);
                     }
                     if (h != hidden) {
                         h.close();
@@ -485,12 +506,22 @@ public final class DecoderClassifier implements SequenceClassifier {
         });
     }
 
+    /** One layer's forward, its dropout masks from the layer's own stream when {@code dropoutSeed} is given. */
+    private static NDArray layerForward(DecoderLayer layer, NDArray in, Positions positions, boolean training,
+            Long dropoutSeed) {
+        if (dropoutSeed == null || !training) {
+            return layer.forward(in, positions, training);
+        }
+        return Dropouts.seeded(Dropouts.mix(dropoutSeed, layer.index()),
+                () -> layer.forward(in, positions, training));
+    }
+
     /** Final norm of each sequence's last real token, then the head: float32 logits {@code [B, numLabels]}. */
     public NDArray classify(NDManager scope, NDArray hidden, TokenBatch batch, boolean training) {
         Device last = stages.get(stages.size() - 1).device();
         return gradMode(training, () -> {
             try (NDScope s = new NDScope()) {
-                NDArray h = hidden.getDevice().equals(last) ? hidden : hidden.toDevice(last, false);
+                NDArray h = Casts.toDevice(hidden, last);
                 long[][] at = batch.lastTokens();
                 // torch-owned copies (duplicate): the gather's backward reads these indices after this scope has
                 // closed them, and the Java buffer behind a created array may be freed by then
@@ -500,6 +531,108 @@ public final class DecoderClassifier implements SequenceClassifier {
                 return keep(head.forward(features, training), scope);
             }
         });
+    }
+
+    // ------------------------------------------------------------------------------------------ training
+
+    /**
+     * One micro-batch of training (see {@link SequenceClassifier#backward}); on the calling thread, with grad mode
+     * on. Each decoder layer's dropout comes from its own stream of the batch's seed, the head's from the next, so
+     * the masks are the same with and without checkpointing and on any replica.
+     *
+     * <p>With {@link Options#gradientCheckpointing} the forward runs without a graph and keeps only each layer's
+     * input; the head and the loss are then run on a leaf made of the last hidden state and backpropagated, which
+     * gives the gradient of that state; then, from the top layer down, each layer is recomputed under autograd from
+     * its saved input (made a leaf) and backpropagated with the gradient of its output
+     * ({@code out.backward(grad_out)}, i.e. of {@code sum(out * grad_out)}), which accumulates its LoRA gradients and
+     * leaves the gradient of its input for the layer below. At most one layer's graph exists at a time.
+     */
+    @Override
+    public float backward(TrainBatch job) {
+        if (!JniUtils.isGradMode()) {
+            throw new IllegalStateException("backward needs grad mode on this thread (a GradientCollector, or "
+                    + "Autograd.recording)");
+        }
+        TokenBatch batch = batch(job.sequences());
+        try (NDManager scope = arenakit.util.Engines.newManager()) {
+            if (gradientCheckpointing) {
+                return checkpointed(scope, batch, job);
+            }
+            NDArray embedded = embed(scope, batch, true);
+            NDArray hidden = layers(scope, embedded, batch, 0, config.numHiddenLayers(), true, job.dropoutSeed());
+            return lossBackward(head(scope, hidden, batch, job.dropoutSeed()), job);
+        }
+    }
+
+    /** Whether {@link #backward} recomputes layers instead of keeping their activations. */
+    public boolean gradientCheckpointing() {
+        return gradientCheckpointing;
+    }
+
+    /** Switches activation checkpointing of {@link #backward} on or off. */
+    public void gradientCheckpointing(boolean on) {
+        this.gradientCheckpointing = on;
+    }
+
+    private NDArray head(NDManager scope, NDArray hidden, TokenBatch batch, long seed) {
+        return Dropouts.seeded(Dropouts.mix(seed, config.numHiddenLayers()), () -> classify(scope, hidden, batch,
+                true));
+    }
+
+    private static float lossBackward(NDArray logits, TrainBatch job) {
+        NDArray loss = job.loss().apply(Casts.toType(logits, DataType.FLOAT32));
+        float value = loss.getFloat();
+        Autograd.backward(job.lossScale() == 1 ? loss : loss.mul(TorchScalar.of(loss, job.lossScale())));
+        return value;
+    }
+
+    private float checkpointed(NDManager scope, TokenBatch batch, TrainBatch job) {
+        int n = config.numHiddenLayers();
+        long seed = job.dropoutSeed();
+        NDArray[] inputs = new NDArray[n + 1];
+        Map<Device, Positions> positions = new HashMap<>();
+        try {
+            try (NoGrad g = NoGrad.enter()) {
+                inputs[0] = embed(scope, batch, false);
+                for (int i = 0; i < n; i++) {
+                    DecoderLayer layer = decoder.layers().get(i);
+                    Positions p = positions.computeIfAbsent(layer.device(), d -> decoder.positions(batch, scope, d,
+                            dtype));
+                    try (NDScope s = new NDScope()) {
+                        inputs[i + 1] = keep(layerForward(layer, inputs[i].toDevice(layer.device(), false), p, true,
+                                seed), scope);
+                    }
+                }
+            }
+            NDArray top = Autograd.leaf(inputs[n]);
+            float loss = lossBackward(head(scope, top, batch, seed), job);
+            NDArray grad = top.getGradient();
+            top.close();
+            for (int i = n - 1; i >= 0; i--) {
+                DecoderLayer layer = decoder.layers().get(i);
+                NDArray next;
+                try (NDScope s = new NDScope()) {
+                    NDArray x = Autograd.leaf(inputs[i].toDevice(layer.device(), false));
+                    NDArray out = layerForward(layer, x, positions.get(layer.device()), true, seed);
+                    Autograd.backward(out, grad.toDevice(out.getDevice(), false));
+                    next = keep(x.getGradient(), scope);
+                }
+                grad.close();
+                grad = next;
+                inputs[i + 1].close();
+            }
+            if (fullFineTune) { // the embedding is trained too
+                try (NDScope s = new NDScope()) {
+                    NDArray e = embed(scope, batch, true);
+                    Autograd.backward(e, grad.toDevice(e.getDevice(), false));
+                    e.close();
+                }
+            }
+            grad.close();
+            return loss;
+        } finally {
+            positions.values().forEach(Positions::close);
+        }
     }
 
     /** Final-normed hidden states of every token, float32 {@code [B, T, H]}, right-padded (a diagnostic). */

@@ -95,6 +95,19 @@ public record MemoryPlan(DecoderConfig config, DataType dtype, List<Placement.St
         return max * dtype.getNumOfBytes();
     }
 
+    /**
+     * Device bytes of one decoder layer's projections dequantized to the compute type (0 without quantization): what
+     * a training step keeps per layer under autograd until the backward pass, of every layer without activation
+     * checkpointing and of the one being recomputed with it.
+     */
+    public long dequantizedLayerBytes() {
+        long n = 0;
+        for (long[] shape : quantizedShapes(0, 1).values()) {
+            n += numel(shape);
+        }
+        return n * dtype.getNumOfBytes();
+    }
+
     /** Parameters of decoder layer 0 (every layer of these families has the same tensors). */
     public long layerParams() {
         return layerParams(config.tensorShapes(), 0, 1);

@@ -26,6 +26,30 @@ public interface SequenceClassifier extends AutoCloseable {
      */
     NDArray logits(NDManager scope, List<int[]> sequences, boolean training);
 
+    /**
+     * One micro-batch to train on: its sequences, the loss of their logits ({@code [B, numLabels]} float32 to a
+     * scalar), the factor the loss is multiplied by before the backward pass (loss scaling; 1 = none) and the seed
+     * of its dropout masks (the same seed draws the same masks on any device or thread).
+     */
+    record TrainBatch(List<int[]> sequences, java.util.function.UnaryOperator<NDArray> loss, float lossScale,
+            long dropoutSeed) {}
+
+    /**
+     * Forward (dropout on), loss and backward of one micro-batch on the calling thread, which must have grad mode
+     * on: the gradients accumulate into {@link #trainable()}. Returns the unscaled loss. Implementations may save
+     * memory (activation checkpointing); the gradients are those of {@link #logits} in training mode.
+     */
+    default float backward(TrainBatch batch) {
+        try (NDManager scope = arenakit.util.Engines.newManager()) {
+            NDArray loss = batch.loss().apply(arenakit.model.tensor.Casts.toType(logits(scope, batch.sequences(), true),
+                    DataType.FLOAT32));
+            float value = loss.getFloat();
+            arenakit.model.tensor.Autograd.backward(batch.lossScale() == 1 ? loss
+                    : loss.mul(arenakit.model.tensor.TorchScalar.of(loss, batch.lossScale())));
+            return value;
+        }
+    }
+
     /** The type the model computes in (FLOAT32 or FLOAT16): float16 training needs loss scaling. */
     DataType dtype();
 

@@ -22,6 +22,7 @@ import arenakit.model.lora.LoraConfig;
 import arenakit.model.quant.Quantization;
 import arenakit.text.Tokenizer;
 import arenakit.train.TrainConfig;
+import arenakit.train.TrainDevices;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -70,17 +71,73 @@ final class Models {
         return dir;
     }
 
+    /** The model(s) a training stage runs on, and where ({@link TrainDevices}); closing frees them. */
+    record Training(TrainDevices devices, List<SequenceClassifier> models) implements AutoCloseable {
+        SequenceClassifier model() {
+            return devices.model();
+        }
+
+        @Override
+        public void close() {
+            devices.close();
+            models.forEach(SequenceClassifier::close);
+        }
+    }
+
     /**
-     * The model a training stage starts from: the base (or the {@code loadFrom} stage's weights) with the stage's
-     * head and either LoRA adapters (continued when the previous stage trained LoRA of the same shape) or every
-     * weight trainable.
+     * The model(s) a training stage starts from, placed as {@code train.devices} and {@code train.mode} say: one
+     * model on one device, one split over the devices (pipeline), or a replica per device (data parallel).
      */
-    static SequenceClassifier forTraining(Path base, TrainConfig config, TrainedModel init, Consumer<String> log)
+    static Training forTraining(Path base, TrainConfig config, TrainedModel init, Consumer<String> log)
             throws IOException {
+        TrainConfig.Train t = config.train();
+        List<Device> devices = t.devices() == null ? List.of() : t.devices().stream().map(Placement::device).toList();
+        List<SequenceClassifier> models = new ArrayList<>();
+        try {
+            switch (t.mode()) {
+                case TrainConfig.Train.DATA_PARALLEL -> {
+                    for (int i = 0; i < devices.size(); i++) {
+                        models.add(forTraining(base, config, init, Placement.single(devices.get(i)),
+                                i == 0 ? log : line -> { }));
+                    }
+                    log.accept("data parallel: a replica on each of " + t.devices());
+                    return new Training(TrainDevices.dataParallel(models, t.devices()), models);
+                }
+                case TrainConfig.Train.PIPELINE -> {
+                    Device[] on = devices.toArray(new Device[0]);
+                    Placement placement = t.splitLayer() == null ? Placement.split(on)
+                            : Placement.split(new int[] {t.splitLayer()}, on);
+                    models.add(forTraining(base, config, init, placement, log));
+                    log.accept("pipeline: " + ((DecoderClassifier) models.get(0)).stages());
+                    return new Training(TrainDevices.single(models.get(0)), models);
+                }
+                default -> {
+                    models.add(forTraining(base, config, init, devices.isEmpty() ? null
+                            : Placement.single(devices.get(0)), log));
+                    return new Training(TrainDevices.single(models.get(0)), models);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            models.forEach(SequenceClassifier::close);
+            throw e;
+        }
+    }
+
+    /**
+     * One model a training stage starts from: the base (or the {@code loadFrom} stage's weights) with the stage's
+     * head and either LoRA adapters (continued when the previous stage trained LoRA of the same shape) or every
+     * weight trainable; {@code placement} null = the engine's default device.
+     */
+    static SequenceClassifier forTraining(Path base, TrainConfig config, TrainedModel init, Placement placement,
+            Consumer<String> log) throws IOException {
         TrainConfig.Model m = config.model();
         DecoderClassifier.Options o = DecoderClassifier.Options.defaults().head(head(m.head()))
                 .seed(config.train().seed()).log(log).planFor(config.loader().maxTokens(),
-                        config.data().text().maxLength());
+                        config.data().text().maxLength())
+                .gradientCheckpointing(config.train().gradientCheckpointing());
+        if (placement != null) {
+            o.placement(placement);
+        }
         dtype(m.dtype()).ifPresent(o::dtype);
         o.quantize(Quantization.parse(m.quantize(), "model.quantize"));
         boolean continued = init != null && !init.fullFineTune() && m.lora() != null

@@ -453,6 +453,121 @@ public final class Pipeline implements AutoCloseable {
     }
 
     /**
+     * Replaces the hardware settings of every training stage (the options of train.java and pipeline.java; a null
+     * keeps the config's): the devices and mode ({@code mode} null follows the device count), activation
+     * checkpointing, the micro-batch token budget and the device memory to plan for. Call before running the stages.
+     * Devices, mode and checkpointing are not part of a stage's fingerprint: a paused stage resumes under them.
+     */
+    public void overrideTraining(List<String> devices, String mode, Boolean checkpointing, Integer maxTokens,
+            Double deviceMemoryGib) {
+        for (Map.Entry<String, Object> e : stageConfigs.entrySet()) {
+            if (e.getValue() instanceof TrainConfig t) {
+                TrainConfig.Train train = t.train();
+                try {
+                    if (devices != null || mode != null) {
+                        List<String> on = devices != null ? devices : train.devices() != null ? train.devices()
+                                : List.of(Engines.pytorch().defaultDevice().isGpu() ? "gpu(0)" : "cpu");
+                        train = train.onDevices(on, mode);
+                    }
+                    if (checkpointing != null) {
+                        train = train.withGradientCheckpointing(checkpointing);
+                    }
+                    if (deviceMemoryGib != null) {
+                        train = train.withDeviceMemoryGib(deviceMemoryGib);
+                    }
+                    TrainConfig next = t.withTrain(train);
+                    e.setValue(maxTokens == null ? next : next.withMaxTokens(maxTokens));
+                } catch (IllegalArgumentException ex) {
+                    throw new ConfigException("stage " + e.getKey() + ": " + ex.getMessage(), ex);
+                }
+            }
+        }
+    }
+
+    /**
+     * Runs {@code stage} on other devices ({@code memory-plan --devices}): a training stage's {@code train.devices},
+     * an inference stage's {@code inference.devices}; {@code devices} null keeps the stage's, {@code mode} null
+     * follows the device count.
+     */
+    public void overrideStageDevices(String stage, List<String> devices, String mode) {
+        requireStage(stage);
+        Object config = stageConfigs.get(stage);
+        try {
+            if (config instanceof TrainConfig t) {
+                List<String> on = devices != null ? devices : t.train().devices() != null ? t.train().devices()
+                        : List.of(Engines.pytorch().defaultDevice().isGpu() ? "gpu(0)" : "cpu");
+                stageConfigs.put(stage, t.withTrain(t.train().onDevices(on, mode)));
+            } else if (config instanceof PseudoLabelConfig c) {
+                stageConfigs.put(stage, c.withInference(c.inference().withDevices(devices != null ? devices
+                        : c.inference().devices(), mode)));
+            } else if (config instanceof SubmissionConfig c) {
+                stageConfigs.put(stage, c.withInference(c.inference().withDevices(devices != null ? devices
+                        : c.inference().devices(), mode)));
+            }
+        } catch (IllegalArgumentException ex) {
+            throw new ConfigException(folder.where(stage + ".json") + ": " + ex.getMessage(), ex);
+        }
+    }
+
+    /** What {@link #memoryPlan} found: the printed plan(s), and whether every model fits its devices. */
+    public record StageMemory(String text, boolean fits, boolean known) {}
+
+    /**
+     * The memory plan of {@code stage} (memory-plan.java), loading nothing: per device the weights, the trainable
+     * state and the activations of the stage's worst micro-batch against the devices' memory, planned for devices
+     * of {@code deviceMemoryGib} each when given (else the stage's {@code device_memory_gib}, else what the devices
+     * here report). {@code base} replaces the default base model's config: a model folder or a preset name
+     * ({@code gemma-2-9b}, ...; for a setup whose checkpoint is on another machine); null = the setup's.
+     */
+    public StageMemory memoryPlan(String stage, Double deviceMemoryGib, String base) throws IOException {
+        requireStage(stage);
+        Object config = stageConfigs.get(stage);
+        if (config == null) {
+            return new StageMemory("stage " + stage + " loads no model", true, true);
+        }
+        arenakit.model.family.DecoderConfig override = null;
+        if (base != null) {
+            Path dir = Path.of(base);
+            override = Files.isDirectory(dir) ? MemoryCheck.read(dir) : arenakit.model.family.Families.preset(base)
+                    .withNumLabels(3);
+            if (override == null) {
+                throw new IOException(dir.toAbsolutePath() + " has no readable config.json");
+            }
+        }
+        arenakit.model.family.DecoderConfig defaultBase = override;
+        java.util.function.Function<String, arenakit.model.family.DecoderConfig> bases = name -> {
+            boolean isDefault = name == null || name.equals(ExperimentConfig.DEFAULT_BASE);
+            if (isDefault && defaultBase != null) {
+                return defaultBase;
+            }
+            ExperimentConfig.BaseModel spec = isDefault ? experiment.baseModel()
+                    : experiment.baseModels().get(name).baseModel();
+            arenakit.model.family.DecoderConfig c = MemoryCheck.baseConfig(spec);
+            if (c == null) {
+                throw new ConfigException("base model " + (isDefault ? "base_model" : name) + ": no config.json at "
+                        + spec.checkpoint() + " (give --checkpoint DIR or a preset: "
+                        + arenakit.model.family.Families.presets() + ")");
+            }
+            return c;
+        };
+        List<MemoryCheck.Report> reports = MemoryCheck.of(this, stage, config, MemoryCheck.planned(deviceMemoryGib),
+                bases);
+        StringBuilder text = new StringBuilder();
+        boolean fits = true;
+        boolean known = true;
+        for (MemoryCheck.Report r : reports) {
+            text.append(r.table());
+            fits &= r.fits();
+            known &= !r.unknown();
+        }
+        if (reports.isEmpty()) {
+            text.append("stage ").append(stage).append(": its models cannot be described before they are trained "
+                    + "(bare adapters are planned when the stage runs)\n");
+        }
+        return new StageMemory(text.toString(), fits, known);
+    }
+
+    /**
      * Prints what {@link #submit} would need for {@code test} with {@code config}: each model's memory plan and the
      * estimated time on the configured devices, loading no weights.
      */
@@ -490,7 +605,7 @@ public final class Pipeline implements AutoCloseable {
     }
 
     /** The stage config of a stage of this setup (null when the name is not a stage). */
-    Object stageConfig(String stage) {
+    public Object stageConfig(String stage) {
         return stageConfigs.get(stage);
     }
 
@@ -510,6 +625,11 @@ public final class Pipeline implements AutoCloseable {
     /** A base model of the setup by name (null = pipeline.json's {@code base_model}). */
     BaseModels.Base base(String name) {
         return bases.get(name);
+    }
+
+    /** Whether the setup has a base model of that name (null: the default). */
+    boolean hasBaseModel(String name) {
+        return bases.has(name);
     }
 
     /** The tokenizer in a tokenizer.json file, loaded once per content (files with the same bytes share one). */

@@ -89,7 +89,40 @@ final class SetupCheck {
         c.namedBases();
         c.dataFiles(reads);
         c.output();
+        for (String stage : stages) {
+            c.memory(stage, p.stageConfig(stage));
+        }
+        if (extra != null) {
+            c.memory("submit", extra);
+        }
         c.report();
+    }
+
+    /**
+     * Whether the stage's model(s) fit the memory of its devices (before any weight loads): a problem with the
+     * numbers and the settings that fit when not ({@link MemoryCheck}).
+     */
+    private void memory(String stage, Object config) {
+        if (config == null) {
+            return;
+        }
+        try {
+            for (MemoryCheck.Report r : MemoryCheck.of(p, stage, config, MemoryCheck.measured(), this::baseConfig)) {
+                if (!r.unknown() && !r.fits()) {
+                    problem(r.problem());
+                }
+            }
+        } catch (RuntimeException e) {
+            problem(where(stage) + ": memory check: " + Errors.message(e));
+        }
+    }
+
+    /** A base model's config by name (null: the default), or null when it cannot be read (reported elsewhere). */
+    private arenakit.model.family.DecoderConfig baseConfig(String name) {
+        ExperimentConfig.BaseModel spec = name == null || name.equals(ExperimentConfig.DEFAULT_BASE)
+                ? p.experiment().baseModel() : p.experiment().baseModels().containsKey(name)
+                ? p.experiment().baseModels().get(name).baseModel() : null;
+        return spec == null ? null : MemoryCheck.baseConfig(spec);
     }
 
     /**
@@ -263,6 +296,16 @@ final class SetupCheck {
 
     private void train(String stage, TrainConfig t, List<String> running) {
         uses(t.model().baseModel());
+        if (t.train().devices() != null) {
+            devices(where(stage) + ": ", "train.devices", t.train().devices());
+        }
+        // the default base's layer count is known here; a named base's split is checked when its model loads
+        Integer layers = t.model().baseModel() == null || t.model().baseModel().equals(ExperimentConfig.DEFAULT_BASE)
+                ? baseLayers : null;
+        if (t.train().splitLayer() != null && layers != null && t.train().splitLayer() >= layers) {
+            problem(where(stage) + ": 'train.split_layer' must be in [1, " + (layers - 1) + "] for a base model of "
+                    + layers + " layers, got " + t.train().splitLayer());
+        }
         String from = t.model().loadFrom();
         if (from != null) {
             reference(stage, "model.load_from", from, running, false, true); // headless: the stage trains a head
@@ -432,9 +475,14 @@ final class SetupCheck {
             problem(at + "'inference.split_layer' must be in [1, " + (baseLayers - 1) + "] for a base model of "
                     + baseLayers + " layers, got " + inference.splitLayer());
         }
+        devices(at, "inference.devices", inference.devices());
+    }
+
+    /** The GPUs a stage names exist here. */
+    private void devices(String at, String field, List<String> names) {
         List<String> missing = new ArrayList<>();
         int gpus = -1;
-        for (String name : new LinkedHashSet<>(inference.devices())) {
+        for (String name : new LinkedHashSet<>(names)) {
             ai.djl.Device d = Placement.device(name); // names were checked when the config was read
             if (d.isGpu()) {
                 if (gpus < 0) {
@@ -446,7 +494,7 @@ final class SetupCheck {
             }
         }
         if (!missing.isEmpty()) {
-            problem(at + "'inference.devices' asks for " + String.join(" and ", missing) + ", but " + (gpus == 0
+            problem(at + "'" + field + "' asks for " + String.join(" and ", missing) + ", but " + (gpus == 0
                     ? "PyTorch sees no GPU on this machine (the CPU natives are in use, or there is no CUDA device): "
                             + "use \"cpu\" (two \"cpu\" entries for two stages), or run with the CUDA natives on a GPU "
                             + "machine (README: mvn -Pcuda, -Darena.torch=cu124)"

@@ -33,7 +33,7 @@ final class StageInputs {
             b.file("data.train", files.train()).file("data.test", files.test());
             return b.build();
         }
-        b.json("config", config);
+        b.json("config", config instanceof TrainConfig t0 ? t0.fingerprintJson() : config);
         if (config instanceof TrainConfig t) {
             BaseModels.Base base = p.base(t.model().baseModel()); // the stage's own base, tokenizer and template
             b.file("tokenizer", base.tokenizer().file()).tree("base model", base.checkpoint())

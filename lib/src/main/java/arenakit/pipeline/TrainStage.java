@@ -61,8 +61,9 @@ final class TrainStage {
                     + Architecture.of(checkpoint) + ")");
         }
         StageEncoding.write(dir, base.name(), checkpoint, encoder);
-        try (SequenceClassifier model = Models.forTraining(checkpoint, config, init, log)) {
-            Trainer trainer = new Trainer(model, config, encoder::encode,
+        try (Models.Training training = Models.forTraining(checkpoint, config, init, log)) {
+            SequenceClassifier model = training.model();
+            Trainer trainer = new Trainer(training.devices(), config, encoder::encode,
                     config.data().balancedOrder() ? Trainer::balanced : Trainer::shuffled, Models::export, log)
                     .withInputs(StageInputs.of(p, stage)); // a checkpoint from other data or models is refused
             Trainer.Result result = trainer.fit(rows, split.holdout(), dir, stopAfter);

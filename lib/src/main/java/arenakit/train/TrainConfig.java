@@ -211,10 +211,37 @@ public record TrainConfig(String kind, @StrictJson.Default("null") String descri
      * @param evalTta evaluate with swap TTA (the way the submission predicts)
      * @param logEvery add the running training loss (mean over the steps since the previous line) to the history
      *     every N steps, as Hugging Face's {@code logging_steps} (0 = only at evaluations)
+     * @param gradientCheckpointing activation checkpointing: the forward keeps only each decoder layer's input and
+     *     the backward recomputes the layers one at a time (the same gradients for about a third more compute)
+     * @param devices where the stage trains ("cpu", "gpu(0)", ...); null = the engine's default device (the first
+     *     GPU when there is one, else the CPU)
+     * @param mode "single" (one device), "pipeline" (the layers split over the devices in order, each micro-batch
+     *     passing through them) or "data_parallel" (a replica per device, the step's micro-batches shared, the
+     *     gradients summed into one update)
+     * @param splitLayer pipeline mode on two devices: the first layer of the second (null = half the layers)
+     * @param deviceMemoryGib memory of each device in GiB for the memory check before the stage loads anything;
+     *     null = what the device reports (CUDA's free memory; the machine's available memory for the CPU). A number
+     *     plans for another machine; on a GPU the smaller of it and the free memory is used
      */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record Train(long seed, int epochs, int maxSteps, int evalEvery, int checkpointEvery, boolean evalTta,
-            int logEvery) {
+            int logEvery,
+            @StrictJson.Default("false") boolean gradientCheckpointing,
+            @StrictJson.Default("null") List<String> devices,
+            @StrictJson.Default("\"single\"") String mode,
+            @StrictJson.Default("null") Integer splitLayer,
+            @StrictJson.Default("null") Double deviceMemoryGib) {
+        public static final String SINGLE = "single";
+        public static final String PIPELINE = "pipeline";
+        public static final String DATA_PARALLEL = "data_parallel";
+
+        /** One device (the default one), no checkpointing, the memory as the device reports it. */
+        public Train(long seed, int epochs, int maxSteps, int evalEvery, int checkpointEvery, boolean evalTta,
+                int logEvery) {
+            this(seed, epochs, maxSteps, evalEvery, checkpointEvery, evalTta, logEvery, false, null, SINGLE, null,
+                    null);
+        }
+
         public Train {
             if (epochs <= 0) {
                 throw new IllegalArgumentException("train.epochs must be > 0, got " + epochs);
@@ -223,12 +250,80 @@ public record TrainConfig(String kind, @StrictJson.Default("null") String descri
                 throw new IllegalArgumentException("train.max_steps, eval_every, checkpoint_every and log_every must "
                         + "be >= 0");
             }
+            mode = mode == null ? SINGLE : mode.toLowerCase(Locale.ROOT);
+            if (!List.of(SINGLE, PIPELINE, DATA_PARALLEL).contains(mode)) {
+                throw new IllegalArgumentException("train.mode must be single, pipeline or data_parallel, got " + mode);
+            }
+            if (devices != null) {
+                devices = List.copyOf(devices);
+                devices.forEach(arenakit.model.Placement::device); // a misspelt device fails when the file is read
+            }
+            int count = devices == null ? 1 : devices.size();
+            if (mode.equals(SINGLE) ? count != 1 : count < 2) {
+                throw new IllegalArgumentException("train.mode " + mode + " needs " + (mode.equals(SINGLE)
+                        ? "one device" : "two or more devices") + " in train.devices, got " + (devices == null
+                        ? "none (the default device)" : devices));
+            }
+            if (splitLayer != null && (!mode.equals(PIPELINE) || count != 2 || splitLayer < 1)) {
+                throw new IllegalArgumentException("train.split_layer is for pipeline mode on two devices, a layer "
+                        + ">= 1 (null = half the layers), got " + splitLayer + " with mode " + mode);
+            }
+            if (deviceMemoryGib != null && !(deviceMemoryGib > 0 && Double.isFinite(deviceMemoryGib))) {
+                throw new IllegalArgumentException("train.device_memory_gib must be a positive number of GiB (null = "
+                        + "what the device reports), got " + deviceMemoryGib);
+            }
+        }
+
+        /** The same run on other devices: {@code mode} null follows the device count (single, else the configured
+         * multi-device mode, pipeline when it was single); the split layer is kept only where it still applies. */
+        public Train onDevices(List<String> names, String newMode) {
+            String m = newMode != null ? newMode.toLowerCase(Locale.ROOT) : names.size() == 1 ? SINGLE
+                    : mode.equals(SINGLE) ? PIPELINE : mode;
+            Integer split = m.equals(PIPELINE) && names.size() == 2 ? splitLayer : null;
+            return new Train(seed, epochs, maxSteps, evalEvery, checkpointEvery, evalTta, logEvery, gradientCheckpointing,
+                    names, m, split, deviceMemoryGib);
+        }
+
+        public Train withGradientCheckpointing(boolean on) {
+            return new Train(seed, epochs, maxSteps, evalEvery, checkpointEvery, evalTta, logEvery, on, devices, mode,
+                    splitLayer, deviceMemoryGib);
+        }
+
+        public Train withDeviceMemoryGib(Double gib) {
+            return new Train(seed, epochs, maxSteps, evalEvery, checkpointEvery, evalTta, logEvery, gradientCheckpointing,
+                    devices, mode, splitLayer, gib);
         }
 
         /** Without {@code logEvery}: history lines only at evaluations. */
         public Train(long seed, int epochs, int maxSteps, int evalEvery, int checkpointEvery, boolean evalTta) {
             this(seed, epochs, maxSteps, evalEvery, checkpointEvery, evalTta, 0);
         }
+    }
+
+    /** The same stage with other train settings. */
+    public TrainConfig withTrain(Train t) {
+        return new TrainConfig(kind, description, model, data, optimizer, schedule, loader, t, distill);
+    }
+
+    /** The same stage with another micro-batch token budget. */
+    public TrainConfig withMaxTokens(int maxTokens) {
+        return new TrainConfig(kind, description, model, data, optimizer, schedule,
+                new Loader(loader.batchSize(), maxTokens), train, distill);
+    }
+
+    /** The {@code train} fields that say where and how a stage computes, not what: see {@link #fingerprintJson}. */
+    public static final List<String> PLACEMENT = List.of("gradient_checkpointing", "devices", "mode", "split_layer",
+            "device_memory_gib");
+
+    /**
+     * The config as fingerprints see it: without the {@link #PLACEMENT} fields, so a paused stage resumes on other
+     * hardware, with or without checkpointing (they change the result by float rounding at most: gradients are
+     * summed in the same order on any devices), and a finished one is not redone for them.
+     */
+    public com.fasterxml.jackson.databind.JsonNode fingerprintJson() {
+        com.fasterxml.jackson.databind.node.ObjectNode tree = arenakit.util.Json.MAPPER.valueToTree(this);
+        ((com.fasterxml.jackson.databind.node.ObjectNode) tree.get("train")).remove(PLACEMENT);
+        return tree;
     }
 
     static void require(Object value, String field) {

@@ -14,11 +14,9 @@ import arenakit.infer.InferenceConfig;
 import arenakit.infer.MicroBatches;
 import arenakit.infer.Predictions;
 import arenakit.infer.Predictor;
-import arenakit.infer.SingleDeviceRunner;
 import arenakit.model.SequenceClassifier;
-import arenakit.model.tensor.Casts;
+import arenakit.model.tensor.Dropouts;
 import arenakit.model.tensor.TorchScalar;
-import arenakit.util.Engines;
 import arenakit.util.Fingerprint;
 import arenakit.util.Progress;
 import java.io.IOException;
@@ -36,14 +34,17 @@ import java.util.function.Function;
  *
  * <p>An optimizer step takes {@code loader.batch_size} rows in the epoch's order (shuffled, or class-balanced),
  * adds their swapped copies as the swap mode says, sorts the step's sequences by length and runs them as
- * micro-batches under {@code loader.max_tokens}; the micro-batch gradients accumulate in one GradientCollector
- * (so with full swap the (A,B) and (B,A) copies of a row land in the same update), are clipped, and AdamW
- * applies them at the scheduled rate. A float16 model trains with dynamic loss scaling ({@link LossScaler}): a step
- * whose scaled gradients overflowed is skipped and logged. Every step runs in its own {@code NDScope}; the random
- * seed is reset from (seed, step) before each step, so dropout and the data order depend only on the step number and
- * a resumed run continues exactly where the interrupted one stopped (loss scale included).
+ * micro-batches under {@code loader.max_tokens}, on the devices of {@link TrainDevices} (one, a model split over
+ * several, or a replica per device); the micro-batch gradients accumulate into the step (so with full swap the (A,B)
+ * and (B,A) copies of a row land in the same update), are clipped, and AdamW applies them at the scheduled rate. A
+ * float16 model trains with dynamic loss scaling ({@link LossScaler}): a step whose scaled gradients overflowed is
+ * skipped and logged. Every step runs in its own {@code NDScope}; micro-batch k of step s draws its dropout masks
+ * from a seed of (train.seed, s, k), so dropout and the data order depend only on the step number (not on the
+ * devices, nor on activation checkpointing) and a resumed run continues exactly where the interrupted one stopped
+ * (loss scale included).
  */
 public final class Trainer {
+    private final TrainDevices devices;
     private final SequenceClassifier model;
     private final TrainConfig config;
     private final Function<Conversation, int[]> encoder;
@@ -98,7 +99,17 @@ public final class Trainer {
      */
     public Trainer(SequenceClassifier model, TrainConfig config, Function<Conversation, int[]> encoder,
             Ordering ordering, Checkpoints.Exporter exporter, Consumer<String> log) {
-        this.model = model;
+        this(TrainDevices.single(model), config, encoder, ordering, exporter, log);
+    }
+
+    /**
+     * A trainer over the devices of {@code devices} (one model, one split over devices, or replicas): the optimizer
+     * updates, checkpoints and exports {@link TrainDevices#model()}.
+     */
+    public Trainer(TrainDevices devices, TrainConfig config, Function<Conversation, int[]> encoder,
+            Ordering ordering, Checkpoints.Exporter exporter, Consumer<String> log) {
+        this.devices = devices;
+        this.model = devices.model();
         this.config = config;
         this.encoder = encoder;
         this.ordering = ordering;
@@ -106,7 +117,7 @@ public final class Trainer {
         this.log = log;
         InferenceConfig inference = new InferenceConfig(config.train().evalTta(), List.of("cpu"),
                 InferenceConfig.SINGLE, null, config.loader().maxTokens(), null, Integer.MAX_VALUE);
-        this.evaluator = new Predictor(new SingleDeviceRunner(model), inference, s -> {});
+        this.evaluator = new Predictor(devices.evaluator(), inference, s -> {});
     }
 
     /**
@@ -202,6 +213,7 @@ public final class Trainer {
                 }
                 log.accept("resuming from " + resume.get() + " at step " + step + " of " + total);
             }
+            devices.broadcast(); // replicas start from the (restored) first one
             if (scaler != null) {
                 log.accept(String.format(Locale.ROOT, "dynamic loss scaling (%s model): scale %s, x%s after %d "
                         + "finite steps in a row, x%s and the step skipped on a gradient overflow",
@@ -299,7 +311,7 @@ public final class Trainer {
             heldOut.sequences().forEach(held::ints);
             held.ints(heldOut.labels());
         }
-        return inputs.with(Fingerprint.builder().json(CONFIG, config).part(ROWS, data.hex())
+        return inputs.with(Fingerprint.builder().json(CONFIG, config.fingerprintJson()).part(ROWS, data.hex())
                 .part(HOLDOUT, held.hex()).build());
     }
 
@@ -372,19 +384,19 @@ public final class Trainer {
      */
     private double[] step(List<Sequence> seqs, double lr, AdamW optimizer, LossScaler scaler, long number) {
         try (NDScope stepScope = new NDScope()) {
-            double loss;
             double scale = scaler == null ? 1 : scaler.scale();
-            try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-                loss = accumulate(model, collector, seqs, config.loader().maxTokens(), config.distill(),
-                        (float) scale);
-            }
+            double loss = accumulate(devices, seqs, config.loader().maxTokens(), config.distill(), (float) scale,
+                    Dropouts.mix(config.train().seed(), number));
             if (!Double.isFinite(loss)) { // a forward overflow or divergence: no loss scale can help
                 throw new IllegalStateException("training loss is " + loss + " at step " + number);
             }
             if (scaler == null) {
-                return new double[] {loss, optimizer.step(lr)};
+                double norm = optimizer.step(lr);
+                devices.broadcast();
+                return new double[] {loss, norm};
             }
             double norm = optimizer.scaledStep(lr, scale);
+            devices.broadcast();
             boolean finite = Double.isFinite(norm);
             if (!finite && scale <= 1) { // the gradients overflow unscaled: skipping would go on for ever
                 throw new IllegalStateException("gradient norm is " + norm + " at step " + number + " even at loss "
@@ -404,48 +416,60 @@ public final class Trainer {
     public record Sequence(int[] ids, float[] target, float[] teacher) {}
 
     /**
-     * Forward and backward over one optimizer step's sequences, packed into micro-batches under
-     * {@code maxTokens}: each micro-batch's summed loss is divided by the step's sequence count, so the gradients
-     * that accumulate in the parameters are those of the step's mean loss whatever the packing (times
-     * {@code lossScale}: 1 = unscaled). Returns that mean loss, unscaled. Must run inside {@code collector}.
+     * Forward and backward over one optimizer step's sequences on one model (grad mode on, e.g. inside
+     * {@code collector}), packed into micro-batches under {@code maxTokens}: see
+     * {@link #accumulate(TrainDevices, List, int, DistillConfig, float, long)}.
      */
     public static double accumulate(SequenceClassifier model, GradientCollector collector, List<Sequence> seqs,
             int maxTokens, DistillConfig distill, float lossScale) {
+        try (TrainDevices one = TrainDevices.single(model)) {
+            return accumulate(one, seqs, maxTokens, distill, lossScale, 0);
+        }
+    }
+
+    /**
+     * Forward and backward over one optimizer step's sequences, packed into micro-batches under
+     * {@code maxTokens} and run on {@code devices}: each micro-batch's summed loss is divided by the step's sequence
+     * count, so the gradients that accumulate in the parameters are those of the step's mean loss whatever the
+     * packing or the devices (times {@code lossScale}: 1 = unscaled). Micro-batch k draws its dropout masks from
+     * {@code mix(seed, k)}. Returns that mean loss, unscaled.
+     */
+    public static double accumulate(TrainDevices devices, List<Sequence> seqs, int maxTokens, DistillConfig distill,
+            float lossScale, long seed) {
         List<int[]> ids = seqs.stream().map(Sequence::ids).toList();
-        double loss = 0;
-        for (int[] micro : MicroBatches.pack(ids, maxTokens)) {
-            try (NDManager scope = Engines.newManager()) {
-                List<int[]> batch = new ArrayList<>(micro.length);
-                float[] targets = new float[micro.length * 3];
-                float[] teacher = new float[micro.length * 3];
-                boolean[] distilled = new boolean[micro.length];
-                for (int k = 0; k < micro.length; k++) {
-                    Sequence s = seqs.get(micro[k]);
-                    batch.add(s.ids());
-                    System.arraycopy(s.target(), 0, targets, k * 3, 3);
-                    if (s.teacher() != null) {
-                        System.arraycopy(s.teacher(), 0, teacher, k * 3, 3);
-                        distilled[k] = true;
-                    }
+        List<SequenceClassifier.TrainBatch> work = new ArrayList<>();
+        List<int[]> micros = MicroBatches.pack(ids, maxTokens);
+        for (int m = 0; m < micros.size(); m++) {
+            int[] micro = micros.get(m);
+            List<int[]> batch = new ArrayList<>(micro.length);
+            float[] targets = new float[micro.length * 3];
+            float[] teacher = new float[micro.length * 3];
+            boolean[] distilled = new boolean[micro.length];
+            boolean anyTeacher = false;
+            for (int k = 0; k < micro.length; k++) {
+                Sequence s = seqs.get(micro[k]);
+                batch.add(s.ids());
+                System.arraycopy(s.target(), 0, targets, k * 3, 3);
+                if (s.teacher() != null) {
+                    System.arraycopy(s.teacher(), 0, teacher, k * 3, 3);
+                    distilled[k] = true;
+                    anyTeacher = true;
                 }
-                NDArray logits = Casts.toType(model.logits(scope, batch, true), DataType.FLOAT32);
+            }
+            boolean withTeacher = anyTeacher;
+            int count = seqs.size();
+            work.add(new SequenceClassifier.TrainBatch(batch, logits -> {
+                NDManager scope = logits.getManager();
                 Shape shape = new Shape(micro.length, 3);
                 NDArray t = scope.create(targets, shape).toDevice(logits.getDevice(), false);
-                boolean anyTeacher = false;
-                for (boolean d : distilled) {
-                    anyTeacher |= d;
-                }
-                NDArray teacherLogits = !anyTeacher ? null
+                NDArray teacherLogits = !withTeacher ? null
                         : scope.create(teacher, shape).toDevice(logits.getDevice(), false);
                 NDArray perRow = distill == null ? Losses.crossEntropy(logits, t)
                         : Losses.objective(logits, t, teacherLogits, distill, distilled);
-                NDArray microLoss = stepMean(perRow.sum(), seqs.size());
-                // the scale lives in PyTorch's memory: the backward of the mul reads it
-                collector.backward(lossScale == 1 ? microLoss : microLoss.mul(TorchScalar.of(microLoss, lossScale)));
-                loss += microLoss.getFloat();
-            }
+                return stepMean(perRow.sum(), count);
+            }, lossScale, Dropouts.mix(seed, m)));
         }
-        return loss;
+        return devices.backward(work);
     }
 
     /** A micro-batch's summed loss as its share of the mean over the step's {@code sequences}. */

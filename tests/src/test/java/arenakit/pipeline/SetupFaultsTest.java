@@ -380,7 +380,8 @@ class SetupFaultsTest {
                 continue;
             }
             assertTrue(problem.contains("/kaggle/input/") && problem.contains("does not exist")
-                    || !gpus && problem.contains("'inference.devices' asks for gpu("), "only missing Kaggle paths and "
+                    || !gpus && (problem.contains("'inference.devices' asks for gpu(")
+                            || problem.contains("'train.devices' asks for gpu(")), "only missing Kaggle paths and "
                     + "GPUs, but: " + problem + "\nin:\n" + m);
         }
         assertFalse(m.contains("base_models"), "no stage uses gemma2-9b's Llama base: " + m);

@@ -18,7 +18,7 @@ public final class GatedMlp {
         long tokens = shape.size() / width;
         // Token blocks keep the intermediate (several times wider than hidden) small: in cache on a CPU (about 4 MB
         // per array), and a fraction of the micro-batch's memory on a GPU.
-        long block = Math.max(64, (x.getDevice().isGpu() ? 1L << 24 : 1L << 20) / gateProj.outFeatures());
+        long block = blockTokens(gateProj.outFeatures(), x.getDevice().isGpu());
         if (tokens <= block) {
             return block(x, gateProj, upProj, downProj, act, training);
         }
@@ -31,6 +31,11 @@ public final class GatedMlp {
         NDArray out = NDArrays.concat(parts, 0).reshape(shape.slice(0, shape.dimension() - 1).add(downProj.outFeatures()));
         parts.close();
         return out;
+    }
+
+    /** Tokens per block of an MLP of width {@code intermediate}: about 4 MB per array on a CPU, 64 MB on a GPU. */
+    public static long blockTokens(long intermediate, boolean gpu) {
+        return Math.max(64, (gpu ? 1L << 24 : 1L << 20) / intermediate);
     }
 
     private static NDArray block(NDArray x, LoraLinear gateProj, LoraLinear upProj, LoraLinear downProj,

@@ -2,7 +2,6 @@ package arenakit.model.layers;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -26,6 +25,7 @@ public final class Positions implements AutoCloseable {
     private final NDArray sinK;
     private final NDArray causalMask;
     private final NDArray slidingMask;
+    private final Integer slidingWindow;
 
     /**
      * Tables for {@code batch} in {@code dtype}, owned by a sub-manager of {@code parent} on {@code device}: RoPE per
@@ -42,6 +42,7 @@ public final class Positions implements AutoCloseable {
         this.manager = parent.newSubManager(device);
         this.device = device;
         this.batch = batch;
+        this.slidingWindow = slidingWindow;
         int length = batch.maxLength();
         int half = inverseFrequencies.length;
         int d = 2 * half;
@@ -50,26 +51,41 @@ public final class Positions implements AutoCloseable {
         // collection only (and must not back anything autograd keeps, hence duplicate()).
         long[] positions = batch.positions();
         int n = positions.length;
-        NDArray pos = manager.create(positions).duplicate().toType(DataType.FLOAT32, false).reshape(n, 1);
-        NDArray freq = manager.create(inverseFrequencies).duplicate().reshape(1, half);
-        NDArray angle = pos.mul(freq);
-        NDArray cosHalf = angle.cos();
-        NDArray sinHalf = angle.sin();
-        NDArray cos = cosHalf.concat(cosHalf, 1).reshape(n, 1, d);
-        NDArray sin = sinHalf.neg().concat(sinHalf, 1).reshape(n, 1, d); // rotate_half's sign folded in
-        NDArray scale = TorchScalar.of(cos, queryScale);
-        this.cosQ = cos.mul(scale).toType(dtype, false);
-        this.sinQ = sin.mul(scale).toType(dtype, false);
-        this.cosK = cos.toType(dtype, false);
-        this.sinK = sin.toType(dtype, false);
+        try (NDManager tmp = manager.newSubManager()) {
+            NDArray pos = tmp.create(positions).duplicate().toType(DataType.FLOAT32, false).reshape(n, 1);
+            NDArray freq = tmp.create(inverseFrequencies).duplicate().reshape(1, half);
+            NDArray angle = pos.mul(freq);
+            NDArray cosHalf = angle.cos();
+            NDArray sinHalf = angle.sin();
+            NDArray cos = cosHalf.concat(cosHalf, 1).reshape(n, 1, d);
+            NDArray sin = sinHalf.neg().concat(sinHalf, 1).reshape(n, 1, d); // rotate_half's sign folded in
+            NDArray scale = TorchScalar.of(cos, queryScale);
+            this.cosQ = keep(cos.mul(scale).toType(dtype, false));
+            this.sinQ = keep(sin.mul(scale).toType(dtype, false));
+            this.cosK = keep(cos.toType(dtype, true));
+            this.sinK = keep(sin.toType(dtype, true));
 
-        NDArray idx = manager.arange(length);
-        NDArray back = idx.reshape(length, 1).sub(idx.reshape(1, length)); // query - key
-        NDArray minusInf = manager.full(new Shape(length, length), Float.NEGATIVE_INFINITY, dtype);
-        NDArray zero = manager.zeros(new Shape(length, length), dtype);
-        this.causalMask = NDArrays.where(back.lt(0), minusInf, zero);
-        this.slidingMask = slidingWindow == null ? causalMask
-                : NDArrays.where(back.lt(0).logicalOr(back.gte(slidingWindow)), minusInf, zero);
+            // the [t, t] masks filled in place where broadcast comparisons say: beside them only boolean [t, t]
+            NDArray query = tmp.arange(length).reshape(length, 1);
+            NDArray key = tmp.arange(length).reshape(1, length);
+            NDArray future = key.gt(query);
+            this.causalMask = keep(masked(tmp, length, future, dtype));
+            this.slidingMask = slidingWindow == null ? causalMask : keep(masked(tmp, length,
+                    future.logicalOr(query.gte(key.add(slidingWindow))), dtype));
+        }
+    }
+
+    /** An additive mask: -inf where {@code hidden}, else 0. */
+    private static NDArray masked(NDManager m, int length, NDArray hidden, DataType dtype) {
+        NDArray mask = m.zeros(new Shape(length, length), dtype);
+        mask.set(hidden, Float.NEGATIVE_INFINITY);
+        return mask;
+    }
+
+    /** Moves a table out of the temporaries into this object's manager. */
+    private NDArray keep(NDArray a) {
+        a.attach(manager);
+        return a;
     }
 
     public TokenBatch batch() {
@@ -88,6 +104,11 @@ public final class Positions implements AutoCloseable {
     /** RoPE of keys {@code [b, t, kvHeads, head_dim]}; {@code k} is used up. */
     public NDArray rotateKeys(NDArray k) {
         return rotate(k, cosK, sinK);
+    }
+
+    /** Keys a query sees in sliding layers (itself included), or null when no layer slides. */
+    public Integer slidingWindow() {
+        return slidingWindow;
     }
 
     /** The additive {@code [t, t]} mask (0 or -inf): causal, and limited to the window when {@code sliding}. */

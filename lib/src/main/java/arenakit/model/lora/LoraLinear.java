@@ -6,8 +6,8 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
-import ai.djl.nn.norm.Dropout;
 import arenakit.model.tensor.Casts;
+import arenakit.model.tensor.Dropouts;
 import arenakit.model.tensor.TorchScalar;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -117,18 +117,33 @@ public final class LoraLinear {
         return scaling;
     }
 
-    /** The forward pass; {@code training} turns LoRA dropout on. */
+    /**
+     * The forward pass; {@code training} turns LoRA dropout on. What autograd does not keep is closed as soon as it
+     * is used: the dropped-out input, the rank-r product and the adapter's output (added in place into the base
+     * output, which no backward reads), so a layer holds one output per projection, not three.
+     */
     public NDArray forward(NDArray x, boolean training) {
         NDArray y = base.apply(x, bias);
         if (loraA == null) {
             return y;
         }
-        NDArray in = training && dropout > 0 ? Dropout.dropout(x, dropout, true).singletonOrThrow() : x;
+        NDArray in = training && dropout > 0 ? Dropouts.apply(x, dropout) : x;
         NDArray a = Casts.toType(loraA, x.getDataType());
         NDArray b = Casts.toType(loraB, x.getDataType());
-        NDArray linear = Linear.linear(in, a).singletonOrThrow();
-        NDArray low = linear.mul(TorchScalar.of(linear, (float) scaling));
-        return y.add(Linear.linear(low, b).singletonOrThrow());
+        NDArray low = Linear.linear(in, a).singletonOrThrow();
+        if (in != x) {
+            in.close();
+        }
+        low.muli(TorchScalar.of(low, (float) scaling)); // the product's backward does not read its output
+        NDArray up = Linear.linear(low, b).singletonOrThrow();
+        low.close();
+        y.addi(up);
+        up.close();
+        if (a != loraA) {
+            a.close();
+            b.close();
+        }
+        return y;
     }
 
     /** Attaches an adapter (A {@code [r, in]}, B {@code [out, r]}); they must live on the weight's device. */
