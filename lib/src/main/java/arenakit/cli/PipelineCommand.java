@@ -18,7 +18,7 @@ public final class PipelineCommand implements Callable<Integer> {
     SetupOptions setup;
 
     @Mixin
-    TrainingOptions.Prefixed training;
+    TrainingOptions training;
 
     @Option(names = "--stages", split = ",", paramLabel = "NAME",
             description = "run only these stages (comma-separated; their inputs must exist)")

@@ -42,7 +42,7 @@ class TrainingOptionsTest {
 
     @Test
     void theOptionsReplaceEveryTrainingStagesSettings() {
-        TrainingOptions.Prefixed o = new TrainingOptions.Prefixed();
+        TrainingOptions o = new TrainingOptions();
         CommandLine.populateCommand(o, "--train-devices", "cpu,cpu", "--train-mode", "data_parallel",
                 "--gradient-checkpointing", "--train-max-tokens", "4096", "--train-device-memory", "12.5");
         try (Pipeline p = Pipeline.open(ConfigFolder.of("smoke"), dir.resolve("out"), s -> { })) {
