@@ -183,7 +183,7 @@ class SparkPseudoLabelsTest {
         Path out2 = dir.resolve("out-spark");
         for (String d : List.of("data", "base-model", "base-model-llama", "base-model-qwen2", "stage1", "llama_stage1",
                 "qwen_stage1")) {
-            copyTree(out.resolve(d), out2.resolve(d));
+            arenakit.util.Folders.copyTree(out.resolve(d), out2.resolve(d));
         }
         try (Pipeline p = Pipeline.open(ConfigFolder.of(setup.toString()), out2, s -> {})) {
             p.runStage("pseudo_labels", 0);
@@ -199,19 +199,6 @@ class SparkPseudoLabelsTest {
         for (String script : List.of("spark-pseudo-labels.java", "bench-spark.java")) {
             String text = Files.readString(home.resolve("jbang-scripts").resolve(script));
             assertTrue(text.contains("//DEPS org.apache.spark:spark-sql_2.13:" + spark.version() + "\n"), script);
-        }
-    }
-
-    private static void copyTree(Path from, Path to) throws IOException {
-        try (Stream<Path> s = Files.walk(from)) {
-            for (Path f : s.toList()) {
-                Path t = to.resolve(from.relativize(f).toString());
-                if (Files.isDirectory(f)) {
-                    Files.createDirectories(t);
-                } else {
-                    Files.copy(f, t);
-                }
-            }
         }
     }
 }

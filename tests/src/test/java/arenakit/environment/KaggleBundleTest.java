@@ -104,10 +104,10 @@ class KaggleBundleTest {
     void theKaggleNotebookSubmitsAGemmaAndLlamaEnsembleFromTheReadOnlyBundleOffline() throws Exception {
         assertEquals(0, pipeline.code(), pipeline.out());
         Path input = tmp.resolve("input");
-        copyTree(run.resolve("stage3"), input.resolve("my-stage3"));
-        copyTree(run.resolve("base-model"), input.resolve("base-model"));
-        copyTree(run.resolve("llama_stage1"), input.resolve("my-llama-stage"));
-        copyTree(run.resolve("base-model-llama"), input.resolve("llama-base"));
+        arenakit.util.Folders.copyTree(run.resolve("stage3"), input.resolve("my-stage3"));
+        arenakit.util.Folders.copyTree(run.resolve("base-model"), input.resolve("base-model"));
+        arenakit.util.Folders.copyTree(run.resolve("llama_stage1"), input.resolve("my-llama-stage"));
+        arenakit.util.Folders.copyTree(run.resolve("base-model-llama"), input.resolve("llama-base"));
         Path config = ConfigFolder.of("smoke").copyTo(input.resolve("my-setup"));
         String llamaBase = "\"llama\": {\"checkpoint\": \"" + input.resolve("llama-base") + "\", \"tokenizer\": \"llama3\", "
                 + "\"template\": null}";
@@ -182,18 +182,6 @@ class KaggleBundleTest {
         }
     }
 
-    private static void copyTree(Path from, Path to) throws IOException {
-        try (Stream<Path> files = Files.walk(from)) {
-            for (Path f : files.toList()) {
-                Path target = to.resolve(from.relativize(f).toString());
-                if (Files.isDirectory(f)) {
-                    Files.createDirectories(target);
-                } else {
-                    Files.copy(f, target, StandardCopyOption.REPLACE_EXISTING);
-                }
-            }
-        }
-    }
 
     record Run(int code, String out) {}
 

@@ -142,7 +142,7 @@ class StageModelsTest {
 
         // the Llama-template stage copied elsewhere (a Kaggle dataset), where another setup names its base otherwise
         Path copy = tmp.resolve("kaggle").resolve("other1");
-        copyTree(out.resolve("other1"), copy);
+        arenakit.util.Folders.copyTree(out.resolve("other1"), copy);
         Conversation row;
         int[] expected;
         try (Pipeline first = Pipeline.open(ConfigFolder.of(config.toString()), out, s -> {})) {
@@ -229,7 +229,7 @@ class StageModelsTest {
         }
         assertEquals("default", StageEncoding.read(trainedOut.resolve("stage1")).orElseThrow().baseModel());
         Path kaggle = tmp.resolve("kaggle").resolve("llama3-8b-stage3");
-        copyTree(trainedOut.resolve("stage1"), kaggle);
+        arenakit.util.Folders.copyTree(trainedOut.resolve("stage1"), kaggle);
         deleteTree(trainedOut); // not where it was trained any more
 
         Path out = tmp.resolve("gemma-out");
@@ -275,19 +275,6 @@ class StageModelsTest {
         try (Stream<Path> files = Files.walk(dir)) {
             for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
                 Files.delete(f);
-            }
-        }
-    }
-
-    private static void copyTree(Path from, Path to) throws IOException {
-        try (Stream<Path> files = Files.walk(from)) {
-            for (Path f : files.toList()) {
-                Path target = to.resolve(from.relativize(f).toString());
-                if (Files.isDirectory(f)) {
-                    Files.createDirectories(target);
-                } else {
-                    Files.copy(f, target);
-                }
             }
         }
     }
