@@ -217,8 +217,7 @@ final class MemoryCheck {
             }
         }
         if (run.quantize() == Quantization.NONE && run.lora() != null) { // the frozen base as int8: half the weights
-            Train q = new Train(run.config(), run.dtype(), run.devices(), run.mode(), run.split(), run.tokens(),
-                    run.maxLength(), run.lora(), true, Quantization.INT8);
+            Train q = with(run, run.tokens(), run.maxLength(), true, Quantization.INT8);
             String ckpt = run.checkpointing() ? "" : " and train.gradient_checkpointing: true";
             if (train(title, q, capacities, t.train().deviceMemoryGib()).fits()) {
                 fixes.add("model.quantize: int8" + ckpt);
@@ -250,11 +249,7 @@ final class MemoryCheck {
         List<String> devices = tr.devices() != null ? tr.devices()
                 : List.of(arenakit.util.Engines.pytorch().defaultDevice().isGpu() ? "gpu(0)" : "cpu");
         boolean gpu = Placement.device(devices.get(0)).isGpu();
-        DataType dtype = switch (t.model().dtype()) {
-            case "float32" -> DataType.FLOAT32;
-            case "float16" -> DataType.FLOAT16;
-            default -> gpu ? DataType.FLOAT16 : DataType.FLOAT32;
-        };
+        DataType dtype = Models.dtype(t.model().dtype()).orElse(gpu ? DataType.FLOAT16 : DataType.FLOAT32);
         if (t.model().lora() == null) {
             dtype = DataType.FLOAT32; // a full fine-tune trains float32 copies
         }
@@ -264,8 +259,11 @@ final class MemoryCheck {
     }
 
     private static Train with(Train r, long tokens, int maxLength, boolean ckpt) {
-        return new Train(r.config(), r.dtype(), r.devices(), r.mode(), r.split(), tokens, maxLength, r.lora(), ckpt,
-                r.quantize());
+        return with(r, tokens, maxLength, ckpt, r.quantize());
+    }
+
+    private static Train with(Train r, long tokens, int maxLength, boolean ckpt, Quantization q) {
+        return new Train(r.config(), r.dtype(), r.devices(), r.mode(), r.split(), tokens, maxLength, r.lora(), ckpt, q);
     }
 
     /** The largest value in [lo, hi] (steps of lo / 4, at least 16) for which {@code fits} holds; 0 for none. */
@@ -387,8 +385,7 @@ final class MemoryCheck {
         DecoderConfig c = m.config();
         List<Device> devices = inference.devices().stream().map(Placement::device).toList();
         boolean gpu = devices.get(0).isGpu();
-        DataType dtype = m.dtype().equals("float32") ? DataType.FLOAT32 : m.dtype().equals("float16")
-                ? DataType.FLOAT16 : gpu ? DataType.FLOAT16 : DataType.FLOAT32;
+        DataType dtype = Models.dtype(m.dtype()).orElse(gpu ? DataType.FLOAT16 : DataType.FLOAT32);
         boolean pipeline = inference.mode().equals(InferenceConfig.PIPELINE);
         Placement placement = !pipeline ? Placement.single(devices.get(0)) : inference.splitLayer() == null
                 ? Placement.split(devices.toArray(new Device[0]))
@@ -483,10 +480,8 @@ final class MemoryCheck {
         }
         int length = w.maxLength() != null ? w.maxLength() : stageMaxLength != null ? stageMaxLength
                 : t.data().text().maxLength();
-        // as Models.quantization: the entry's, else the stage's inference.quantize, else the training stage's
-        String q = w.quantize() != null ? w.quantize() : inference.quantize() != null ? inference.quantize()
-                : t.model().quantize();
-        return new Model(w.model(), config, t.model().dtype(), length, Quantization.parse(q, "quantize"));
+        return new Model(w.model(), config, t.model().dtype(), length,
+                Models.quantization(t, w.quantize(), inference));
     }
 
     /** A model folder's config.json with 3 labels, or null when it cannot be read. */

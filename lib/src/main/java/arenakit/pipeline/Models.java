@@ -231,8 +231,13 @@ final class Models {
      * stage's {@code inference.quantize}, else the model's training setting ({@code model.quantize}).
      */
     static Quantization quantization(TrainedModel model, String entry, InferenceConfig inference) {
+        return quantization(model.config(), entry, inference);
+    }
+
+    /** As {@link #quantization(TrainedModel, String, InferenceConfig)}, from the model's training config. */
+    static Quantization quantization(TrainConfig trained, String entry, InferenceConfig inference) {
         String q = entry != null ? entry : inference.quantize() != null ? inference.quantize()
-                : model.config().model().quantize();
+                : trained.model().quantize();
         return Quantization.parse(q, "quantize");
     }
 
@@ -242,12 +247,12 @@ final class Models {
      * with the base's head (else it is refused).
      */
     static Inference forInference(Path base, TrainedModel model, InferenceConfig inference, Quantization quant,
-            boolean baseHead,
-            Consumer<String> log) throws IOException {
+            boolean baseHead, Consumer<String> log) throws IOException {
         List<Device> devices = inference.devices().stream().map(Placement::device).toList();
         switch (inference.mode()) {
             case InferenceConfig.SINGLE -> {
-                DecoderClassifier g = load(base, model, Placement.single(devices.get(0)), inference, quant, baseHead, log);
+                DecoderClassifier g = load(base, model, Placement.single(devices.get(0)), inference, quant, baseHead,
+                        log);
                 return new Inference(new SingleDeviceRunner(g), List.of(g));
             }
             case InferenceConfig.DATA_PARALLEL -> {
@@ -310,7 +315,8 @@ final class Models {
         return DecoderClassifier.load(base, o.adapter(model.weights(), true));
     }
 
-    private static java.util.Optional<DataType> dtype(String name) {
+    /** A config's {@code dtype} ("float32", "float16"); empty for "auto" (float16 on a GPU, float32 on a CPU). */
+    static java.util.Optional<DataType> dtype(String name) {
         return switch (name) {
             case "float32" -> java.util.Optional.of(DataType.FLOAT32);
             case "float16" -> java.util.Optional.of(DataType.FLOAT16);
